@@ -1,0 +1,95 @@
+/**
+ * What a person asks for ("install arm64 and s390x, keep after reboot") → the helper request that
+ * does it. Pure: both faces (CLI and window) go through here, so they ask the helper the same thing.
+ */
+import * as z from 'zod/mini';
+import { resolveArchs } from './arch/resolve';
+import { FlagsSchema, type HelperOp, type HelperRequest, PROTOCOL_VERSION } from './helper-protocol';
+import type { Status } from './status';
+
+export const ActionSchema = z.enum(['install', 'uninstall', 'enable', 'disable', 'persist-on', 'persist-off', 'mount']);
+export type Action = z.infer<typeof ActionSchema>;
+
+export const IntentSchema = z.strictObject({
+  action: ActionSchema,
+  archs: z.array(z.string().check(z.minLength(1), z.maxLength(40))).check(z.maxLength(64)),
+  flags: z.optional(FlagsSchema),
+  persist: z.optional(z.boolean()),
+  source: z.optional(
+    z.union([z.literal('distro'), z.literal('store'), z.strictObject({ path: z.string().check(z.minLength(1), z.maxLength(127)) })]),
+  ),
+  allowDynamic: z.optional(z.boolean()),
+  takeOver: z.optional(z.boolean()),
+  force: z.optional(z.boolean()),
+});
+export type Intent = z.infer<typeof IntentSchema>;
+
+export interface IntentPlan {
+  request: HelperRequest | null;
+  /** Architectures `all` left out, and why. */
+  skipped: { arch: string; why: string }[];
+}
+
+/** Resolve names ("arm64", "linux/arm/v7", "all") against the current status. Throws UnknownArchError. */
+export function intentToRequest(intent: Intent, status: Status): IntentPlan {
+  const wantsAll = intent.archs.some((a) => a.trim().toLowerCase() === 'all');
+  const entries = resolveArchs(intent.archs, { hostMachine: status.hostMachine });
+  const skipped: IntentPlan['skipped'] = [];
+  const byCpu = new Map(status.archs.map((a) => [a.cpu, a]));
+  const ops: HelperOp[] = [];
+  if (intent.action === 'mount') ops.push({ op: 'mount' });
+  for (const e of entries) {
+    const a = byCpu.get(e.cpu);
+    const explicit = !wantsAll || intent.archs.some((n) => n.trim().toLowerCase() !== 'all' && resolveArchs([n])[0]?.cpu === e.cpu);
+    switch (intent.action) {
+      case 'install': {
+        if (!explicit && a && a.available.length === 0 && !intent.source) {
+          skipped.push({ arch: e.cpu, why: 'no emulator available' });
+          continue;
+        }
+        if (!explicit && a?.native === 'maybe') {
+          skipped.push({ arch: e.cpu, why: a.nativeWhy ?? 'may run natively' });
+          continue;
+        }
+        const src = intent.source;
+        ops.push({
+          op: 'install',
+          arch: e.cpu,
+          ...(src === undefined ? {} : { interpreter: typeof src === 'string' ? { source: src } : { source: 'path', path: src.path } }),
+          ...(intent.flags !== undefined ? { flags: intent.flags } : {}),
+          ...(intent.persist !== undefined ? { persist: intent.persist } : {}),
+          ...(intent.allowDynamic ? { allowDynamic: true } : {}),
+          ...(intent.takeOver ? { takeOver: true } : {}),
+        });
+        break;
+      }
+      case 'uninstall':
+      case 'enable':
+      case 'disable': {
+        if (!explicit) {
+          const h = status.handlers.find((x) => x.name === e.handlerName);
+          if (!h) continue;
+          if (h.owner.kind !== 'archway' && !intent.force) {
+            skipped.push({ arch: e.cpu, why: `${e.handlerName} belongs to ${h.owner.detail}` });
+            continue;
+          }
+        }
+        if (intent.action === 'uninstall') ops.push({ op: 'uninstall', arch: e.cpu, ...(intent.force ? { force: true } : {}) });
+        else ops.push({ op: intent.action, arch: e.cpu, ...(intent.force ? { force: true } : {}) });
+        break;
+      }
+      case 'persist-on':
+      case 'persist-off': {
+        if (!explicit) {
+          const h = status.handlers.find((x) => x.name === e.handlerName);
+          if (!h || h.owner.kind !== 'archway') continue;
+        }
+        ops.push({ op: 'persist', arch: e.cpu, on: intent.action === 'persist-on' });
+        break;
+      }
+      case 'mount':
+        break;
+    }
+  }
+  return { request: ops.length ? { version: PROTOCOL_VERSION, ops } : null, skipped };
+}

@@ -1,0 +1,61 @@
+/** Parse one /proc/sys/fs/binfmt_misc/<name> file. Pure. */
+import { normaliseFlags } from './flags';
+import type { Rule } from './register';
+
+export interface ProcEntry {
+  name: string;
+  enabled: boolean;
+  rule: Rule;
+}
+
+export class EntryParseError extends Error {
+  readonly code = 'bad-entry';
+}
+
+/**
+ * The kernel prints:
+ *   enabled|disabled
+ *   interpreter <path>
+ *   flags: <letters>
+ *   offset <n> / magic <hex> / mask <hex>      (magic entries; mask only when set)
+ *   extension .<ext>                            (extension entries)
+ */
+export function parseProcEntry(name: string, text: string): ProcEntry {
+  const lines = text.split('\n').filter((l) => l.length > 0);
+  const state = lines[0];
+  if (state !== 'enabled' && state !== 'disabled') {
+    throw new EntryParseError(`${name}: first line is "${state ?? ''}", expected enabled or disabled`);
+  }
+  const fields = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const m = /^(interpreter|flags:|offset|magic|mask|extension) ?(.*)$/.exec(line);
+    if (m) fields.set(m[1]!.replace(':', ''), m[2]!);
+  }
+  const interpreter = fields.get('interpreter');
+  if (interpreter === undefined) throw new EntryParseError(`${name}: no interpreter line`);
+  const flags = normaliseFlags(fields.get('flags') ?? '');
+  const ext = fields.get('extension');
+  if (ext !== undefined) {
+    return {
+      name,
+      enabled: state === 'enabled',
+      rule: { name, type: 'E', extension: ext.startsWith('.') ? ext.slice(1) : ext, interpreter, flags },
+    };
+  }
+  const magic = fields.get('magic');
+  if (magic === undefined || !/^([0-9a-f]{2})+$/.test(magic)) throw new EntryParseError(`${name}: no magic line`);
+  const mask = fields.get('mask') ?? '';
+  return {
+    name,
+    enabled: state === 'enabled',
+    rule: {
+      name,
+      type: 'M',
+      offset: Number(fields.get('offset') ?? '0'),
+      magic,
+      mask,
+      interpreter,
+      flags,
+    },
+  };
+}

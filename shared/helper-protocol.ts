@@ -1,0 +1,159 @@
+/**
+ * The privileged helper's closed operation list. One JSON request on stdin, one JSON response on
+ * stdout. Every field is bounded; unknown fields are refused (strict objects).
+ */
+import * as z from 'zod/mini';
+
+export const PROTOCOL_VERSION = 1;
+/** The helper refuses requests larger than this before parsing them. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+export const MAX_OPS = 64;
+
+const archName = z
+  .string()
+  .check(z.minLength(1), z.maxLength(32), z.regex(/^[a-z0-9_]+$/, 'an architecture is lowercase letters, digits and _ (a catalog CPU name)'));
+
+const interpreterSource = z.discriminatedUnion('source', [
+  /** Debian/Ubuntu/Fedora static emulators in their fixed locations. */
+  z.strictObject({ source: z.literal('distro') }),
+  /** Archway's root-owned emulator store. */
+  z.strictObject({ source: z.literal('store') }),
+  /** An explicit file: must be canonical (no symlink), root-owned, static, for this host. */
+  z.strictObject({ source: z.literal('path'), path: z.string().check(z.minLength(1), z.maxLength(127)) }),
+]);
+
+export const FlagsSchema = z.string().check(z.maxLength(4), z.regex(/^[POCF]*$/, 'flags are letters from P, O, C, F'));
+
+const opt = z.optional;
+const str = (max: number, min = 0) => z.string().check(z.minLength(min), z.maxLength(max));
+
+export const InstallOp = z.strictObject({
+  op: z.literal('install'),
+  arch: archName,
+  interpreter: opt(interpreterSource),
+  /** Default: FC, plus P when the emulator is a Debian *-binfmt-P wrapper. */
+  flags: opt(FlagsSchema),
+  persist: opt(z.boolean()),
+  /** Accept a dynamically linked emulator (it fails inside foreign containers). */
+  allowDynamic: opt(z.boolean()),
+  /** Replace a handler of the same name that Archway does not own (it is recorded and restored on uninstall). */
+  takeOver: opt(z.boolean()),
+});
+
+export const UninstallOp = z.strictObject({
+  op: z.literal('uninstall'),
+  arch: archName,
+  /** Remove the entry even though Archway does not own it. */
+  force: opt(z.boolean()),
+});
+
+export const ToggleOp = z.strictObject({
+  op: z.enum(['enable', 'disable']),
+  arch: archName,
+  force: opt(z.boolean()),
+});
+
+export const PersistOp = z.strictObject({
+  op: z.literal('persist'),
+  arch: archName,
+  on: z.boolean(),
+});
+
+export const MountOp = z.strictObject({ op: z.literal('mount') });
+
+/**
+ * Copy an emulator (e.g. extracted from a tonistiigi/binfmt image by an unprivileged process) into
+ * Archway's root-owned store. The helper trusts the content, not the path: it reads the file once
+ * (O_NOFOLLOW, regular, size-bounded), checks it is a static ELF for this host, writes its own copy.
+ */
+export const StoreAddOp = z.strictObject({
+  op: z.literal('store-add'),
+  arch: archName,
+  file: str(4096, 1),
+  provenance: z.strictObject({
+    image: str(512),
+    digest: opt(str(200)),
+    qemuVersion: opt(str(100)),
+  }),
+});
+
+export const OpSchema = z.discriminatedUnion('op', [MountOp, InstallOp, UninstallOp, ToggleOp, PersistOp, StoreAddOp]);
+
+export const HelperRequestSchema = z.strictObject({
+  version: z.literal(PROTOCOL_VERSION),
+  ops: z.array(OpSchema).check(z.minLength(1), z.maxLength(MAX_OPS)),
+  /** Plan only: validate everything and return the register strings and files, change nothing. */
+  dryRun: opt(z.boolean()),
+});
+
+export type HelperOp = z.infer<typeof OpSchema>;
+export type InstallOpT = z.infer<typeof InstallOp>;
+export type HelperRequest = z.infer<typeof HelperRequestSchema>;
+
+export const ErrorCodes = [
+  'bad-request',
+  'unknown-arch',
+  'native-arch',
+  'not-owned',
+  'never-touch',
+  'not-found',
+  'no-emulator',
+  'unsafe-interpreter',
+  'dynamic-interpreter',
+  'bad-flags',
+  'invalid-rule',
+  'kernel-refused',
+  'not-mounted',
+  'mount-failed',
+  'io-error',
+  'not-root',
+  'not-authorized',
+  'helper-missing',
+  'helper-failed',
+] as const;
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+const ErrorSchema = z.strictObject({ code: z.enum(ErrorCodes), message: z.string(), hint: opt(z.string()) });
+
+export const OpResultSchema = z.strictObject({
+  op: z.string(),
+  arch: opt(z.string()),
+  name: opt(z.string()),
+  ok: z.boolean(),
+  changed: z.boolean(),
+  message: z.string(),
+  /** The register string written (or that would be, on a dry run). */
+  register: opt(z.string()),
+  /** Files written or removed. */
+  files: opt(z.array(z.string())),
+  warnings: opt(z.array(z.string())),
+  error: opt(ErrorSchema),
+});
+
+export const HelperResponseSchema = z.strictObject({
+  version: z.literal(PROTOCOL_VERSION),
+  ok: z.boolean(),
+  dryRun: z.boolean(),
+  results: z.array(OpResultSchema),
+  /** What start-up repair did (an interrupted earlier run finished or undone, persist files fixed). */
+  repairs: opt(z.array(z.string())),
+  /** Set when the whole request was refused before any operation ran. */
+  error: opt(ErrorSchema),
+});
+
+export type OpResult = z.infer<typeof OpResultSchema>;
+export type HelperResponse = z.infer<typeof HelperResponseSchema>;
+
+/** An error that carries a code and, where possible, what to do next. */
+export class ArchwayError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+  toJSON() {
+    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
+  }
+}
