@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// `archway` from a checkout or package: run the built CLI bundle.
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli', 'archway.mjs');
+if (!existsSync(cli)) {
+  process.stderr.write('archway: the CLI is not built yet. Run `npm run build` in the Archway checkout first.\n');
+  process.exit(2);
+}
+await import(pathToFileURL(cli).href);

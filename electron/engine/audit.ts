@@ -1,0 +1,49 @@
+/** Append-only audit log of privileged changes: one JSON object a line, fsync'ed. */
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
+import * as z from 'zod/mini';
+
+export const AuditEntrySchema = z.object({
+  time: z.string(),
+  uid: z.number(),
+  op: z.string(),
+  arch: z.optional(z.string()),
+  name: z.optional(z.string()),
+  ok: z.boolean(),
+  message: z.string(),
+  before: z.optional(z.nullable(z.string())),
+  after: z.optional(z.nullable(z.string())),
+  files: z.optional(z.array(z.string())),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+
+export function appendAudit(file: string, entry: AuditEntry): void {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+  const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  try {
+    appendFileSync(fd, `${JSON.stringify(entry)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Newest last. Lines that do not parse (a torn write after a crash) are skipped. */
+export function readAudit(file: string, limit = 500): AuditEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: AuditEntry[] = [];
+  for (const line of text.split('\n').slice(-limit - 1)) {
+    if (!line) continue;
+    try {
+      out.push(AuditEntrySchema.parse(JSON.parse(line)));
+    } catch {
+      /* torn line */
+    }
+  }
+  return out.slice(-limit);
+}

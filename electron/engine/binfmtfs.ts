@@ -1,0 +1,124 @@
+/** The kernel edge: read and write a binfmt_misc instance. */
+import { existsSync, openSync, readFileSync, readdirSync, statSync, writeSync, closeSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { parseProcEntry, type ProcEntry } from '../../shared/binfmt/entry';
+import { ArchwayError } from '../../shared/helper-protocol';
+
+const run = promisify(execFile);
+
+export interface RawEntry {
+  name: string;
+  text: string;
+  inode: number;
+}
+
+const SPECIAL = new Set(['register', 'status']);
+
+/** Is a binfmt_misc filesystem mounted exactly at `path`? (the register file alone could be a stray file) */
+export function isMounted(path: string): boolean {
+  try {
+    const info = readFileSync('/proc/self/mountinfo', 'utf8');
+    for (const line of info.split('\n')) {
+      const [left, right] = line.split(' - ');
+      if (!left || !right) continue;
+      const mountPoint = left.split(' ')[4];
+      const fstype = right.split(' ')[0];
+      if (fstype === 'binfmt_misc' && mountPoint === path) return true;
+    }
+  } catch {
+    /* not Linux? fall through */
+  }
+  return false;
+}
+
+export function readGlobalStatus(path: string): boolean | null {
+  try {
+    return readFileSync(join(path, 'status'), 'utf8').trim() === 'enabled';
+  } catch {
+    return null;
+  }
+}
+
+export function readEntries(path: string): RawEntry[] {
+  let names: string[];
+  try {
+    names = readdirSync(path);
+  } catch {
+    return [];
+  }
+  const out: RawEntry[] = [];
+  for (const name of names) {
+    if (SPECIAL.has(name)) continue;
+    try {
+      const p = join(path, name);
+      const st = statSync(p);
+      out.push({ name, text: readFileSync(p, 'utf8'), inode: st.ino });
+    } catch {
+      // removed between readdir and read: skip
+    }
+  }
+  return out;
+}
+
+export function readEntry(path: string, name: string): ProcEntry | undefined {
+  try {
+    return parseProcEntry(name, readFileSync(join(path, name), 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function writeControl(file: string, data: string, what: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_NOFOLLOW);
+    const buf = Buffer.from(data);
+    const n = writeSync(fd, buf, 0, buf.length);
+    if (n !== buf.length) throw new Error(`short write (${n} of ${buf.length} bytes)`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EEXIST'
+        ? 'an entry of that name already exists'
+        : code === 'EINVAL'
+          ? 'the kernel rejected the string as invalid'
+          : code === 'ENOENT'
+            ? 'the file does not exist (is the interpreter there?)'
+            : code === 'EACCES' || code === 'EPERM'
+              ? 'permission denied (needs root)'
+              : (err as Error).message;
+    throw new ArchwayError('kernel-refused', `${what}: ${why}${code ? ` (${code})` : ''}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+export function register(path: string, registerString: string): void {
+  writeControl(join(path, 'register'), registerString, 'registering failed');
+}
+
+/** '1' enable, '0' disable, '-1' remove. */
+export function control(path: string, name: string, value: '1' | '0' | '-1'): void {
+  const file = join(path, name);
+  if (!existsSync(file)) throw new ArchwayError('not-found', `no binfmt_misc entry named ${name}`);
+  writeControl(file, value, `${value === '-1' ? 'removing' : value === '1' ? 'enabling' : 'disabling'} ${name} failed`);
+}
+
+/** Mount binfmt_misc at `path` with the system's mount program (argv, no shell). */
+export async function mountBinfmt(path: string): Promise<void> {
+  const mount = ['/usr/bin/mount', '/bin/mount'].find((p) => existsSync(p));
+  if (!mount) throw new ArchwayError('mount-failed', 'no mount program found', 'Install util-linux (mount).');
+  try {
+    await run(mount, ['-t', 'binfmt_misc', 'binfmt_misc', path], { timeout: 10_000 });
+  } catch (err) {
+    const stderr = String((err as { stderr?: string }).stderr ?? '').trim();
+    throw new ArchwayError(
+      'mount-failed',
+      `could not mount binfmt_misc at ${path}: ${stderr || (err as Error).message}`,
+      'Load the module (modprobe binfmt_misc) or ask your administrator; inside a container it must be privileged.',
+    );
+  }
+}

@@ -1,0 +1,33 @@
+/** Facts about the machine we run on. */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { machine } from 'node:os';
+import { ELF_PROBE_BYTES, parseElf, type ElfInfo } from '../../shared/elf';
+
+export interface HostFacts {
+  machine: string;
+  header: Uint8Array;
+  elf: ElfInfo;
+}
+
+let cached: HostFacts | undefined;
+
+export function readHead(path: string, bytes = ELF_PROBE_BYTES): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const n = readSync(fd, buf, 0, bytes, 0);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The kernel's machine and the ELF header of a program it runs natively (this process). */
+export function hostFacts(): HostFacts {
+  if (cached) return cached;
+  const header = readHead('/proc/self/exe');
+  const elf = parseElf(header);
+  if (!elf) throw new Error('cannot read the ELF header of the running program (/proc/self/exe)');
+  cached = { machine: machine(), header: header.subarray(0, 128), elf };
+  return cached;
+}

@@ -1,0 +1,68 @@
+/**
+ * The engine: the one place both faces (the `archway` CLI and the desktop main process) call.
+ * Reading is unprivileged and in-process; planning runs the helper's own validation in dry-run
+ * mode in-process (so what you are shown is what the helper will do); applying goes through the
+ * helper, elevated.
+ */
+import { intentToRequest, type Intent } from '../../shared/actions';
+import type { HelperRequest, HelperResponse } from '../../shared/helper-protocol';
+import type { Status } from '../../shared/status';
+import { readAudit, type AuditEntry } from './audit';
+import { runHelper, elevationMode, type ElevateOptions, type HelperRun } from './elevate';
+import { hostFacts } from './host';
+import { readStatus } from './inspect';
+import { pathsFromEnv, type ArchwayPaths } from './paths';
+import { Helper } from '../helper/ops';
+
+export interface Plan {
+  request: HelperRequest | null;
+  /** The helper's own dry run: register strings, files, refusals. */
+  preview: HelperResponse | null;
+  skipped: { arch: string; why: string }[];
+  /** How the change will be authorised: 'direct' (already root) or 'pkexec' (a password prompt). */
+  elevation: 'direct' | 'pkexec';
+}
+
+export interface EngineOptions {
+  paths?: ArchwayPaths;
+  elevate?: ElevateOptions;
+}
+
+export class Engine {
+  readonly paths: ArchwayPaths;
+  constructor(private readonly opts: EngineOptions = {}) {
+    this.paths = opts.paths ?? pathsFromEnv();
+  }
+
+  status(): Status {
+    return readStatus(this.paths);
+  }
+
+  async preview(request: HelperRequest): Promise<HelperResponse> {
+    const helper = new Helper({ paths: this.paths, host: hostFacts(), callerUid: process.getuid?.() ?? 0 });
+    return helper.run(request, { dryRun: true });
+  }
+
+  async plan(intent: Intent): Promise<Plan> {
+    const { request, skipped } = intentToRequest(intent, this.status());
+    return {
+      request,
+      preview: request ? await this.preview(request) : null,
+      skipped,
+      elevation: elevationMode(this.opts.elevate),
+    };
+  }
+
+  async apply(request: HelperRequest): Promise<HelperRun> {
+    return runHelper(request, { ...this.opts.elevate, env: { ...this.opts.elevate?.env, ...envForHelper(this.paths) } });
+  }
+
+  audit(limit = 200): AuditEntry[] {
+    return readAudit(this.paths.auditLog, limit);
+  }
+}
+
+/** Pass our path overrides to a directly-run helper (pkexec drops them, by design). */
+function envForHelper(paths: ArchwayPaths): NodeJS.ProcessEnv {
+  return { ARCHWAY_ROOT: paths.root, ARCHWAY_BINFMT: paths.binfmt };
+}

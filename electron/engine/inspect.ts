@@ -1,0 +1,75 @@
+/** Read everything status needs — no privileges required — and let shared/status.ts decide. */
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
+import { parseProcEntry } from '../../shared/binfmt/entry';
+import { parseElf } from '../../shared/elf';
+import { buildStatus, type InterpreterFacts, type RawStatus, type Status } from '../../shared/status';
+import type { Cpu } from '../../shared/arch/catalog';
+import { isMounted, readEntries, readGlobalStatus } from './binfmtfs';
+import { availableEmulators } from './emulators';
+import { hostFacts, readHead } from './host';
+import { readBinfmtSupport, readBinfmtd, readRecord } from './owners';
+import type { ArchwayPaths } from './paths';
+
+export function interpreterFacts(path: string): InterpreterFacts {
+  const facts: InterpreterFacts = { path, exists: false };
+  try {
+    const l = lstatSync(path);
+    if (l.isSymbolicLink()) facts.symlinkTarget = readlinkSync(path);
+  } catch {
+    return facts;
+  }
+  try {
+    const st = statSync(path);
+    facts.exists = true;
+    facts.regular = st.isFile();
+    facts.uid = st.uid;
+    facts.mode = st.mode;
+    if (st.isFile()) facts.elf = parseElf(readHead(path)) ?? null;
+  } catch (err) {
+    facts.error = (err as Error).message;
+  }
+  return facts;
+}
+
+export function readRawStatus(paths: ArchwayPaths): { raw: RawStatus; problems: string[] } {
+  const host = hostFacts();
+  const mounted = isMounted(paths.binfmt);
+  const entries = mounted ? readEntries(paths.binfmt) : [];
+  const interpreters: Record<string, InterpreterFacts> = {};
+  for (const e of entries) {
+    try {
+      const p = parseProcEntry(e.name, e.text).rule.interpreter;
+      if (!(p in interpreters)) interpreters[p] = interpreterFacts(p);
+    } catch {
+      /* reported by buildStatus */
+    }
+  }
+  const { rules, problems } = readBinfmtd(paths.binfmtdDirs);
+  const { record, problem } = readRecord(paths);
+  const available: RawStatus['available'] = {};
+  for (const [cpu, list] of Object.entries(availableEmulators(paths))) {
+    available[cpu as Cpu] = list.map((c) => ({ path: c.path, source: c.source, ...(c.version ? { version: c.version } : {}) }));
+  }
+  return {
+    raw: {
+      mount: { path: paths.binfmt, mounted },
+      globalEnabled: mounted ? readGlobalStatus(paths.binfmt) : null,
+      entries,
+      interpreters,
+      hostMachine: host.machine,
+      hostHeader: host.header,
+      binfmtd: rules,
+      binfmtSupport: readBinfmtSupport(paths.binfmtSupportDir),
+      record,
+      available,
+    },
+    problems: problem ? [...problems, problem] : problems,
+  };
+}
+
+export function readStatus(paths: ArchwayPaths): Status {
+  const { raw, problems } = readRawStatus(paths);
+  const status = buildStatus(raw, hostFacts().elf);
+  status.warnings.push(...problems);
+  return status;
+}

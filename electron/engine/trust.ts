@@ -1,0 +1,133 @@
+/**
+ * Is a file safe to hand to the kernel as an interpreter for every foreign program? The checks a
+ * setuid program would make: canonical absolute path, root-owned all the way down, nobody else can
+ * write it or any directory above it, a regular file, an ELF program for this host, static unless
+ * the caller explicitly accepts a dynamic one. The file is opened with O_NOFOLLOW and fstat'ed so
+ * what is checked is what was stat'ed.
+ */
+import { closeSync, fstatSync, lstatSync, openSync, readSync, readlinkSync, realpathSync, constants, type Stats } from 'node:fs';
+import { dirname, isAbsolute, posix, resolve } from 'node:path';
+import { ArchwayError } from '../../shared/helper-protocol';
+import { validateInterpreter, RuleError } from '../../shared/binfmt/register';
+import { describeElf, ELF_PROBE_BYTES, EM_NAMES, parseElf, type ElfInfo } from '../../shared/elf';
+
+export interface TrustOptions {
+  hostElf: ElfInfo;
+  /** Accept a symlink as the path itself (Debian's fixed *-binfmt-P wrappers). */
+  allowSymlink?: boolean;
+  allowDynamic?: boolean;
+}
+
+export interface TrustedFile {
+  path: string;
+  realPath: string;
+  elf: ElfInfo;
+}
+
+const unsafe = (msg: string, hint?: string) => new ArchwayError('unsafe-interpreter', msg, hint);
+
+function checkDirChain(realDir: string): void {
+  let dir = realDir;
+  for (;;) {
+    let st: Stats;
+    try {
+      st = lstatSync(dir);
+    } catch (err) {
+      throw unsafe(`cannot inspect ${dir}: ${(err as Error).message}`);
+    }
+    if (!st.isDirectory()) throw unsafe(`${dir} is not a directory`);
+    if (st.uid !== 0) throw unsafe(`${dir} is owned by uid ${st.uid}, not root: its owner could swap the emulator`);
+    const sticky = (st.mode & 0o1000) !== 0;
+    if ((st.mode & 0o022) !== 0 && !sticky) {
+      throw unsafe(`${dir} is writable by group or others (mode ${(st.mode & 0o7777).toString(8)}): anyone could swap the emulator`);
+    }
+    if (dir === '/') return;
+    dir = dirname(dir);
+  }
+}
+
+export function checkPathSyntax(path: string): void {
+  if (!isAbsolute(path)) throw unsafe(`${path} is not an absolute path`, 'Give the full path, starting with /.');
+  if (posix.normalize(path) !== path || path.endsWith('/')) {
+    throw unsafe(`${path} is not a canonical path (".", ".." or "//" inside)`, `Use ${posix.normalize(path).replace(/\/$/, '')}.`);
+  }
+  try {
+    validateInterpreter(path);
+  } catch (err) {
+    if (err instanceof RuleError) throw unsafe(`interpreter path ${err.message}`);
+    throw err;
+  }
+}
+
+export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile {
+  checkPathSyntax(path);
+  let lst: Stats;
+  try {
+    lst = lstatSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ArchwayError(
+      'no-emulator',
+      `${path} ${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})`}`,
+      'Install a static emulator: apt-get install qemu-user-static (Debian/Ubuntu), dnf install qemu-user-static (Fedora).',
+    );
+  }
+  let realPath = path;
+  if (lst.isSymbolicLink()) {
+    if (!opts.allowSymlink) {
+      let target = '';
+      try {
+        target = realpathSync(path);
+      } catch {
+        /* dangling */
+      }
+      throw unsafe(`${path} is a symbolic link${target ? ` to ${target}` : ''}`, target ? `Give the real file: ${target}` : undefined);
+    }
+    if (lst.uid !== 0) throw unsafe(`the link ${path} is owned by uid ${lst.uid}, not root`);
+    checkDirChain(realpathSync(dirname(path)));
+    try {
+      realPath = realpathSync(resolve(dirname(path), readlinkSync(path)));
+    } catch (err) {
+      throw new ArchwayError('no-emulator', `${path} points to a missing file: ${(err as Error).message}`, 'Reinstall qemu-user-static.');
+    }
+  } else if (realpathSync(path) !== path) {
+    throw unsafe(`${path} goes through a symbolic link (real path ${realpathSync(path)})`, `Give the real file: ${realpathSync(path)}`);
+  }
+  checkDirChain(dirname(realPath));
+
+  let fd: number | undefined;
+  try {
+    fd = openSync(realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    throw unsafe(`cannot open ${realPath}: ${(err as Error).message}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw unsafe(`${realPath} is not a regular file`);
+    if (st.uid !== 0) throw unsafe(`${realPath} is owned by uid ${st.uid}, not root`, `chown root:root ${realPath}`);
+    if ((st.mode & 0o022) !== 0) {
+      throw unsafe(`${realPath} is writable by group or others (mode ${(st.mode & 0o7777).toString(8)})`, `chmod go-w ${realPath}`);
+    }
+    if ((st.mode & 0o111) === 0) throw unsafe(`${realPath} is not executable`, `chmod 755 ${realPath}`);
+    const buf = Buffer.alloc(ELF_PROBE_BYTES);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const elf = parseElf(buf.subarray(0, n));
+    if (!elf) throw unsafe(`${realPath} is not an ELF program`, 'Point Archway at a QEMU user-mode emulator binary.');
+    if (elf.machine !== opts.hostElf.machine || elf.class !== opts.hostElf.class) {
+      throw unsafe(
+        `${realPath} is ${describeElf(elf)}, but this host runs ${EM_NAMES[opts.hostElf.machine] ?? opts.hostElf.machine} programs`,
+        'Use the emulator built for this host.',
+      );
+    }
+    if (elf.dynamic && !opts.allowDynamic) {
+      throw new ArchwayError(
+        'dynamic-interpreter',
+        `${realPath} is dynamically linked: it fails inside containers whose root filesystem is foreign (its loader ${elf.interp ?? ''} is looked up there)`,
+        'Use a static emulator (apt-get install qemu-user-static), or accept it explicitly with --allow-dynamic.',
+      );
+    }
+    return { path, realPath, elf };
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * archway-helper: the only part of Archway that runs as root. One JSON request on stdin, one JSON
+ * response on stdout, exit 0 (all done), 1 (some operation failed), 2 (request refused, nothing
+ * changed). It runs no shell and no program except mount(8) by absolute path.
+ *
+ * Under pkexec the environment is not trusted: ARCHWAY_ROOT / ARCHWAY_BINFMT / ARCHWAY_TEST_KILL_AT
+ * are honoured only when the caller is already root (no PKEXEC_UID).
+ */
+import { ArchwayError, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type HelperResponse } from '../../shared/helper-protocol';
+import { hostFacts } from '../engine/host';
+import { pathsFromEnv } from '../engine/paths';
+import { Helper, parseRequest } from './ops';
+
+async function readStdin(limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > limit) throw new ArchwayError('bad-request', `request is larger than ${MAX_REQUEST_BYTES} bytes`);
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function respond(res: HelperResponse, code: number): never {
+  process.stdout.write(`${JSON.stringify(res)}\n`);
+  process.exit(code);
+}
+
+function refuse(err: unknown): never {
+  const e = err instanceof ArchwayError ? err : new ArchwayError('helper-failed', (err as Error)?.message ?? String(err));
+  respond({ version: PROTOCOL_VERSION, ok: false, dryRun: false, results: [], error: e.toJSON() }, 2);
+}
+
+async function main(): Promise<void> {
+  process.umask(0o022);
+  const underPkexec = process.env.PKEXEC_UID !== undefined;
+  if (typeof process.geteuid === 'function' && process.geteuid() !== 0) {
+    refuse(
+      new ArchwayError('not-root', 'archway-helper must run as root; it changes the kernel\'s binfmt_misc table', 'Archway starts it through pkexec; from a shell use sudo.'),
+    );
+  }
+  const callerUid = underPkexec ? Number(process.env.PKEXEC_UID) : (process.getuid?.() ?? 0);
+  if (!Number.isInteger(callerUid) || callerUid < 0) refuse(new ArchwayError('bad-request', 'PKEXEC_UID is not a uid'));
+  let input: string;
+  try {
+    input = await readStdin(MAX_REQUEST_BYTES);
+  } catch (err) {
+    refuse(err);
+  }
+  let req;
+  try {
+    req = parseRequest(input);
+  } catch (err) {
+    refuse(err);
+  }
+  const trustEnv = !underPkexec;
+  const helper = new Helper({
+    paths: pathsFromEnv(process.env, trustEnv),
+    host: hostFacts(),
+    callerUid,
+    ...(trustEnv && process.env.ARCHWAY_TEST_KILL_AT ? { killAt: process.env.ARCHWAY_TEST_KILL_AT } : {}),
+  });
+  let repairs: string[] = [];
+  if (!req.dryRun) {
+    try {
+      repairs = helper.reconcile();
+    } catch (err) {
+      repairs = [`start-up repair failed: ${(err as Error).message}`];
+    }
+  }
+  let res: HelperResponse;
+  try {
+    res = await helper.run(req);
+  } catch (err) {
+    refuse(err);
+  }
+  if (repairs.length) res.repairs = repairs;
+  const refused = !res.ok && res.results.every((r) => !r.changed) && res.results.some((r) => r.error);
+  respond(res, res.ok ? 0 : refused && res.results.every((r) => !r.ok) ? 2 : 1);
+}
+
+main().catch(refuse);

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Build everything: the privileged helper and the CLI as single-file esbuild bundles (small,
+// auditable, run by plain Node or by Electron as Node), and the desktop app with electron-vite.
+// `node scripts/build.mjs cli` builds only the helper and the CLI (no Electron toolchain needed).
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv[2];
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: false,
+  logLevel: 'warning',
+  legalComments: 'none',
+  // ESM bundles that pull in CommonJS dependencies need a real require().
+  banner: { js: "import { createRequire as __archwayRequire } from 'node:module'; const require = __archwayRequire(import.meta.url);" },
+};
+
+await build({
+  ...common,
+  entryPoints: [join(root, 'electron/helper/main.ts')],
+  outfile: join(root, 'dist/helper/archway-helper.mjs'),
+  // The helper never talks to Docker: keep it small.
+  external: ['dockerode'],
+  banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+});
+await build({
+  ...common,
+  entryPoints: { archway: join(root, 'electron/cli/archway.ts') },
+  outdir: join(root, 'dist/cli'),
+  outExtension: { '.js': '.mjs' },
+  // `archway status` must start nearly as fast as bare node: the Docker half (probe) is a separate
+  // chunk loaded only by `archway probe`; dockerode comes from node_modules at run time.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  minify: true,
+  external: ['dockerode'],
+});
+console.log('built dist/helper/archway-helper.mjs and dist/cli/archway.mjs');
+
+if (only !== 'cli' && existsSync(join(root, 'electron.vite.config.ts'))) {
+  const r = spawnSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
