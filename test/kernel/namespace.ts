@@ -1,0 +1,96 @@
+/**
+ * A private binfmt_misc instance for hermetic kernel tests (Linux ≥ 6.7): a user namespace (root
+ * mapped to root) with its own mount namespace and a fresh binfmt_misc mount. Commands run inside
+ * it with nsenter, as argv arrays. Handlers registered here affect only processes in this
+ * namespace; the host's table is never touched.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface PrivateBinfmt {
+  pid: number;
+  run(argv: string[], opts?: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
+  /** Every entry's text, keyed by name, plus the status file: compare before/after. */
+  snapshot(): Promise<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+export function runArgv(argv: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.input ?? '');
+    const t = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', (e) => {
+      clearTimeout(t);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(t);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export async function privateBinfmt(): Promise<PrivateBinfmt> {
+  if (process.getuid?.() !== 0) throw new Error('kernel tests need root (they create user namespaces and mount binfmt_misc)');
+  const holder: ChildProcess = spawn('unshare', ['--user', '--map-root-user', '--mount', '--propagation', 'private', 'sleep', 'infinity'], {
+    stdio: 'ignore',
+  });
+  const pid = holder.pid!;
+  // Wait until the namespace exists (the child has exec'd sleep inside it).
+  for (let i = 0; i < 200; i++) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.startsWith('sleep')) break;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const enter = (argv: string[]) => ['nsenter', '-t', String(pid), '-U', '-m', '--', ...argv];
+  const mount = await runArgv(enter(['mount', '-t', 'binfmt_misc', 'binfmt_misc', '/proc/sys/fs/binfmt_misc']));
+  if (mount.code !== 0) {
+    holder.kill('SIGKILL');
+    throw new Error(
+      `cannot mount a private binfmt_misc (needs Linux ≥ 6.7): ${mount.stderr.trim()}`,
+    );
+  }
+  const api: PrivateBinfmt = {
+    pid,
+    run: (argv, opts = {}) => runArgv(enter(argv), opts),
+    snapshot: async () => {
+      const r = await runArgv(enter([process.execPath, '-e', SNAPSHOT_SCRIPT]));
+      if (r.code !== 0) throw new Error(`snapshot failed: ${r.stderr}`);
+      return JSON.parse(r.stdout) as Record<string, string>;
+    },
+    close: async () => {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+    },
+  };
+  return api;
+}
+
+const SNAPSHOT_SCRIPT = `
+const fs = require('fs'); const d = '/proc/sys/fs/binfmt_misc'; const out = {};
+for (const n of fs.readdirSync(d).sort()) if (n !== 'register') out[n] = fs.readFileSync(d + '/' + n, 'utf8');
+process.stdout.write(JSON.stringify(out));
+`;
+
+export function requireBuilt(root: string): void {
+  for (const f of ['dist/cli/archway.mjs', 'dist/helper/archway-helper.mjs']) {
+    if (!existsSync(`${root}/${f}`)) throw new Error(`${f} is missing: run \`npm run build\` (npm test does it for you)`);
+  }
+}
