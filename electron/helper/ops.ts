@@ -159,7 +159,11 @@ export class Helper {
       trustInterpreter(src.path, { hostElf, allowDynamic });
       return { path: src.path, source: 'path', preserveArgv0: false };
     }
-    const candidates: EmulatorCandidate[] = src.source === 'store' ? [storeCandidate(this.ctx.paths, cpu)] : distroCandidates(cpu);
+    // Explicit flags choose between Debian's P wrapper and the plain emulator.
+    const wantP = op.flags === undefined ? undefined : op.flags.includes('P');
+    const candidates: EmulatorCandidate[] = (src.source === 'store' ? [storeCandidate(this.ctx.paths, cpu)] : distroCandidates(cpu)).filter(
+      (c) => wantP === undefined || c.preserveArgv0 === wantP,
+    );
     let lastError: unknown;
     for (const c of candidates) {
       if (!existsSync(c.path)) continue;

@@ -85,6 +85,12 @@ describe('archway against a private binfmt_misc', () => {
     expect(again.stdout).toContain('already installed');
   });
 
+  it('explicit flags without P pick the plain static emulator instead of Debian\'s P wrapper', async () => {
+    const r = await archway(['install', 'ppc64le', '--flags', 'F', '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/register: :qemu-ppc64le:M::.*:\/usr\/bin\/qemu-ppc64le-static:F$/m);
+  });
+
   it('disable makes exec fail; enable restores it', async () => {
     expect((await archway(['disable', 'arm64'])).code).toBe(0);
     const failed = await ns.run([arm64, 'uname', '-m']);

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { CATALOG, DOCKER_PLATFORMS, catalogEntry, nativeCpus } from './catalog';
+import { resolveArchs, resolveOne, resolvePlatform, UnknownArchError } from './resolve';
+import { parseRegister } from '../binfmt/register';
+
+const DEBIAN_DIR = '/usr/lib/binfmt.d';
+
+describe('catalog', () => {
+  it('has every CPU of qemu-binfmt-conf.sh (34) plus Debian 12\'s cris', () => {
+    const qemu34 =
+      'i386 i486 alpha arm armeb sparc sparc32plus sparc64 ppc ppc64 ppc64le m68k mips mipsel mipsn32 mipsn32el mips64 mips64el sh4 sh4eb s390x aarch64 aarch64_be hppa riscv32 riscv64 xtensa xtensaeb microblaze microblazeel or1k x86_64 hexagon loongarch64'.split(' ');
+    expect(qemu34).toHaveLength(34);
+    for (const cpu of qemu34) expect(catalogEntry(cpu), cpu).toBeDefined();
+    expect(CATALOG.map((c) => c.cpu).sort()).toEqual([...qemu34, 'cris'].sort());
+  });
+
+  it('magic and mask bytes equal Debian\'s /usr/lib/binfmt.d/qemu-*.conf for every CPU Debian ships', () => {
+    expect(existsSync(DEBIAN_DIR), 'install qemu-user-static (npm test does it when root)').toBe(true);
+    const files = readdirSync(DEBIAN_DIR).filter((f) => /^qemu-.*\.conf$/.test(f));
+    expect(files.length).toBeGreaterThanOrEqual(28);
+    for (const f of files) {
+      const line = readFileSync(`${DEBIAN_DIR}/${f}`, 'utf8').split('\n').find((l) => l.startsWith(':'))!;
+      const rule = parseRegister(line);
+      if (rule.type !== 'M') throw new Error(`${f} is not a magic rule`);
+      const cpu = rule.name.replace(/^qemu-/, '');
+      const entry = catalogEntry(cpu);
+      expect(entry, `${f}: ${cpu} missing from catalog`).toBeDefined();
+      expect(entry!.magic, `${cpu} magic`).toBe(rule.magic);
+      expect(entry!.mask, `${cpu} mask`).toBe(rule.mask);
+      expect(rule.offset).toBe(0);
+    }
+  });
+
+  it('magic and mask have equal length and decode to the right ELF class, endianness and machine', () => {
+    for (const c of CATALOG) expect(c.magic.length, c.cpu).toBe(c.mask.length);
+    expect(catalogEntry('aarch64')).toMatchObject({ elfClass: 64, endian: 'little', elfMachine: 183 });
+    expect(catalogEntry('s390x')).toMatchObject({ elfClass: 64, endian: 'big', elfMachine: 22 });
+    expect(catalogEntry('arm')).toMatchObject({ elfClass: 32, endian: 'little', elfMachine: 40 });
+    expect(catalogEntry('i486')!.emulator).toBe('qemu-i386');
+    expect(catalogEntry('ppc64le')!.handlerName).toBe('qemu-ppc64le');
+  });
+
+  it('maps the 10 Docker platforms (plus arm/v6) to CPUs with the uname -m QEMU reports', () => {
+    const platforms = DOCKER_PLATFORMS.map((p) => p.platform);
+    for (const p of ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/arm/v6', 'linux/riscv64', 'linux/ppc64le', 'linux/s390x', 'linux/386', 'linux/mips64le', 'linux/mips64', 'linux/loong64']) {
+      expect(platforms).toContain(p);
+    }
+    expect(resolvePlatform('linux/mips64le')).toMatchObject({ cpu: 'mips64el', unameM: ['mips64'] });
+    expect(resolvePlatform('arm/v7')).toMatchObject({ cpu: 'arm', unameM: ['armv7l'] });
+  });
+});
+
+describe('native detection', () => {
+  it('x86_64 runs x86_64 and i386 natively, for sure', () => {
+    expect(nativeCpus('x86_64').map((n) => [n.cpu, n.native])).toEqual([
+      ['x86_64', 'yes'],
+      ['i386', 'yes'],
+      ['i486', 'yes'],
+    ]);
+  });
+  it('aarch64 runs arm only maybe, and says why', () => {
+    const arm = nativeCpus('aarch64').find((n) => n.cpu === 'arm')!;
+    expect(arm.native).toBe('maybe');
+    expect(arm.why).toMatch(/AArch32/);
+  });
+  it('unknown machines claim nothing', () => {
+    expect(nativeCpus('vax')).toEqual([]);
+  });
+});
+
+describe('resolve', () => {
+  it('accepts every spelling people use', () => {
+    for (const n of ['arm64', 'aarch64', 'linux/arm64', 'ARM64', 'linux/arm64/v8', 'qemu-aarch64', 'qemu-aarch64-static']) {
+      expect(resolveOne(n).cpu, n).toBe('aarch64');
+    }
+    expect(resolveOne('linux/arm/v7').cpu).toBe('arm');
+    expect(resolveOne('armhf').cpu).toBe('arm');
+    expect(resolveOne('mips64le').cpu).toBe('mips64el');
+    expect(resolveOne('mips64el').cpu).toBe('mips64el');
+    expect(resolveOne('386').cpu).toBe('i386');
+    expect(resolveOne('amd64').cpu).toBe('x86_64');
+    expect(resolveOne('loong64').cpu).toBe('loongarch64');
+    expect(resolveOne('ppc64el').cpu).toBe('ppc64le');
+  });
+
+  it('suggests the nearest name for a typo', () => {
+    expect(() => resolveOne('arm46')).toThrowError(UnknownArchError);
+    try {
+      resolveOne('s390');
+    } catch (e) {
+      expect((e as UnknownArchError).suggestion).toBe('s390x');
+      expect((e as Error).message).toContain('did you mean "s390x"');
+    }
+  });
+
+  it('all = every catalog CPU the host does not run natively, deduplicated, in catalog order', () => {
+    const all = resolveArchs(['all'], { hostMachine: 'x86_64' }).map((e) => e.cpu);
+    expect(all).not.toContain('x86_64');
+    expect(all).not.toContain('i386');
+    expect(all).toContain('aarch64');
+    expect(all).toHaveLength(CATALOG.length - 3);
+    expect(resolveArchs(['arm64', 'aarch64', 'linux/arm64']).map((e) => e.cpu)).toEqual(['aarch64']);
+    const docker = resolveArchs(['all'], { hostMachine: 'x86_64', allScope: 'docker' }).map((e) => e.cpu);
+    expect(docker.sort()).toEqual(['aarch64', 'arm', 'loongarch64', 'mips64', 'mips64el', 'ppc64le', 'riscv64', 's390x'].sort());
+  });
+});
