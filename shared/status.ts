@@ -6,7 +6,7 @@
 import { CATALOG, DOCKER_PLATFORMS, nativeCpus, hexToBytes, type Cpu, type NativeInfo } from './arch/catalog';
 import { parseProcEntry } from './binfmt/entry';
 import { decodeFlags, type FlagInfo } from './binfmt/flags';
-import { buildRegister, parseRegister, sameMatch, sameRule, type MagicRule, type Rule } from './binfmt/register';
+import { buildRegister, maskedMagic, parseRegister, sameRule, type MagicRule, type Rule } from './binfmt/register';
 import { describeElf, EM_NAMES, type ElfInfo } from './elf';
 import type { ArchwayRecord } from './record';
 
@@ -134,10 +134,15 @@ export function ruleMatchesHeader(rule: Rule, header: Uint8Array): boolean {
   return true;
 }
 
+/** Mask and masked magic of each catalog CPU, computed once: what the kernel compares. */
+const CATALOG_MATCH = CATALOG.map((c) => ({ cpu: c.cpu, mask: c.mask, masked: maskedMagic(catalogRule(c.cpu, '/x', '')) }));
+
 /** Catalog CPUs whose canonical ELF header (the catalog magic) this rule selects. */
 export function cpusForRule(rule: Rule): Cpu[] {
   if (rule.type !== 'M' || rule.offset !== 0) return [];
-  const exact = CATALOG.filter((c) => sameMatch(rule, catalogRule(c.cpu, '/x', '')));
+  const mask = rule.mask === '' ? 'ff'.repeat(rule.magic.length / 2) : rule.mask;
+  const masked = maskedMagic(rule);
+  const exact = CATALOG_MATCH.filter((c) => c.mask === mask && c.masked === masked);
   if (exact.length > 0) return exact.map((c) => c.cpu);
   return CATALOG.filter((c) => ruleMatchesHeader(rule, c.magicBytes)).map((c) => c.cpu);
 }

@@ -12,7 +12,6 @@ import { runHelper, elevationMode, type ElevateOptions, type HelperRun } from '.
 import { hostFacts } from './host';
 import { readStatus } from './inspect';
 import { pathsFromEnv, type ArchwayPaths } from './paths';
-import { Helper } from '../helper/ops';
 
 export interface Plan {
   request: HelperRequest | null;
@@ -39,6 +38,8 @@ export class Engine {
   }
 
   async preview(request: HelperRequest): Promise<HelperResponse> {
+    // Loaded on demand: `archway status` never needs the helper's planning code.
+    const { Helper } = await import('../helper/ops');
     const helper = new Helper({ paths: this.paths, host: hostFacts(), callerUid: process.getuid?.() ?? 0 });
     return helper.run(request, { dryRun: true });
   }
