@@ -131,12 +131,16 @@ function describeResult(r: OpResult): string {
 }
 
 function printResponse(io: Io, res: HelperResponse, dryRun: boolean): void {
+  // A refusal goes to stderr as a whole, so it reads in order.
+  const out = res.ok ? io.stdout : io.stderr;
+  if (!res.ok && dryRun) out('Nothing was changed:\n');
+  else if (dryRun) out('Dry run — nothing was changed. Archway would:\n');
   for (const r of res.results) {
-    io.stdout(`${describeResult(r)}\n`);
-    if (dryRun && r.ok && r.register) io.stdout(`    register: ${r.register}\n`);
-    if (dryRun && r.ok && r.files?.length) io.stdout(`    files: ${r.files.join(', ')}\n`);
+    out(`${describeResult(r)}\n`);
+    if (dryRun && r.ok && r.register) out(`    register: ${r.register}\n`);
+    if (dryRun && r.ok && r.files?.length) out(`    files: ${r.files.join(', ')}\n`);
   }
-  for (const rep of res.repairs ?? []) io.stdout(`  (repair) ${rep}\n`);
+  for (const rep of res.repairs ?? []) out(`  (repair) ${rep}\n`);
   if (res.error) io.stderr(`archway: ${res.error.message}${res.error.hint ? `\n  → ${res.error.hint}` : ''}\n`);
 }
 
@@ -153,10 +157,7 @@ async function change(engine: Engine, p: Parsed, io: Io): Promise<number> {
   }
   if (!plan.preview.ok || dryRun) {
     if (json) io.stdout(`${JSON.stringify({ ...plan.preview, dryRun: true, skipped: plan.skipped })}\n`);
-    else {
-      if (!plan.preview.ok) io.stderr('Nothing was changed:\n');
-      printResponse(io, plan.preview, true);
-    }
+    else printResponse(io, plan.preview, true);
     return plan.preview.ok ? 0 : 2;
   }
   const changes = plan.preview.results.filter((r) => r.changed);
