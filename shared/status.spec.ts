@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildStatus, catalogRule, cpusForRule, ruleMatchesHeader, type RawStatus } from './status';
+import { buildStatus, catalogRule, cpusForRule, emulatorSource, ruleMatchesHeader, type RawStatus } from './status';
 import { buildRegister } from './binfmt/register';
 import { hexToBytes } from './arch/catalog';
 import { emptyRecord } from './record';
@@ -168,5 +168,16 @@ describe('buildStatus', () => {
     record.handlers['qemu-aarch64'] = { cpu: 'aarch64', register: buildRegister({ ...a, flags: 'F' }), source: 'distro', installedAt: 'now', installedBy: 0, persist: false };
     const s = buildStatus(raw({ entries: [{ name: 'qemu-aarch64', text: entryText(a), inode: 1 }], record }), HOST_ELF);
     expect(s.handlers[0]!.checks.find((c) => c.id === 'record-drift')?.message).toMatch(/changed outside Archway/);
+  });
+});
+
+describe('emulator source', () => {
+  const v = { emulatorVersions: { distro: '7.2+dfsg-7', storeDir: '/var/lib/archway/emulators', store: { 'qemu-aarch64': '9.2.2' } } };
+  it('tells Archway\'s store, the distribution and anything else apart, with versions', () => {
+    expect(emulatorSource('/var/lib/archway/emulators/qemu-aarch64', v)).toEqual({ source: 'archway-store', version: '9.2.2' });
+    expect(emulatorSource('/usr/libexec/qemu-binfmt/aarch64-binfmt-P', v)).toEqual({ source: 'distro', version: '7.2+dfsg-7' });
+    expect(emulatorSource('/usr/bin/qemu-s390x-static', v)).toEqual({ source: 'distro', version: '7.2+dfsg-7' });
+    expect(emulatorSource('/usr/bin/qemu-s390x', {})).toEqual({ source: 'distro' });
+    expect(emulatorSource('/opt/qemu/bin/qemu-aarch64', v)).toEqual({ source: 'other' });
   });
 });

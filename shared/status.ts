@@ -47,6 +47,13 @@ export interface RawStatus {
   record: ArchwayRecord;
   /** Emulators that could serve each CPU (for "missing": what install would use). */
   available: Partial<Record<Cpu, { path: string; source: 'distro' | 'store'; version?: string }[]>>;
+  /** Where emulators come from and their versions, when known. */
+  emulatorVersions?: { distro?: string; storeDir?: string; store?: Record<string, string> };
+}
+
+export interface EmulatorSourceInfo {
+  source: 'archway-store' | 'distro' | 'other';
+  version?: string;
 }
 
 export type OwnerKind = 'archway' | 'systemd' | 'binfmt-support' | 'wsl' | 'rosetta' | 'docker-binfmt' | 'unknown';
@@ -78,6 +85,8 @@ export interface HandlerStatus {
   flags: FlagInfo[];
   cpus: Cpu[];
   interpreter: InterpreterFacts | undefined;
+  /** Where the emulator comes from (Archway's store, the distribution, elsewhere) and its version. */
+  emulator: EmulatorSourceInfo;
   health: Level;
   checks: Check[];
   owner: Owner;
@@ -284,6 +293,18 @@ function interpreterChecks(rule: Rule, facts: InterpreterFacts | undefined, isEm
   return checks;
 }
 
+const DISTRO_EMULATOR = /^\/usr\/(bin\/qemu-[a-z0-9_]+(-static)?|libexec\/qemu-binfmt\/[a-z0-9_]+-binfmt-P)$/;
+
+export function emulatorSource(interpreter: string, raw: Pick<RawStatus, 'emulatorVersions'>): EmulatorSourceInfo {
+  const v = raw.emulatorVersions;
+  if (v?.storeDir && interpreter.startsWith(`${v.storeDir}/`)) {
+    const version = v.store?.[interpreter.slice(v.storeDir.length + 1)];
+    return version ? { source: 'archway-store', version } : { source: 'archway-store' };
+  }
+  if (DISTRO_EMULATOR.test(interpreter)) return v?.distro ? { source: 'distro', version: v.distro } : { source: 'distro' };
+  return { source: 'other' };
+}
+
 function worst(checks: Check[]): Level {
   const rank: Record<Level, number> = { ok: 0, info: 1, warning: 2, error: 3 };
   return checks.reduce<Level>((w, c) => (rank[c.level] > rank[w] ? c.level : w), 'ok');
@@ -333,6 +354,7 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
       flags: decodeFlags(rule.flags),
       cpus,
       interpreter: facts,
+      emulator: emulatorSource(rule.interpreter, raw),
       health: worst(checks),
       checks,
       owner,

@@ -23,7 +23,7 @@ export function formatStatus(s: Status, opts: { all?: boolean } = {}): string {
   out.push(`host: ${s.hostMachine} (runs natively: ${s.native.map((n) => n.cpu + (n.native === 'maybe' ? '?' : '')).join(', ') || 'unknown'})`);
   out.push('');
   const archs = s.archs.filter((a) => opts.all || a.platforms.length > 0 || a.handlers.length > 0);
-  const rows = [['ARCH', 'PLATFORM', 'STATE', 'HANDLER', 'FLAGS', 'OWNER', 'BOOT', 'INTERPRETER']];
+  const rows = [['ARCH', 'PLATFORM', 'STATE', 'HANDLER', 'FLAGS', 'OWNER', 'BOOT', 'EMULATOR', 'INTERPRETER']];
   for (const a of archs) {
     const h = s.handlers.find((x) => x.name === a.winner) ?? s.handlers.find((x) => a.handlers.includes(x.name));
     rows.push([
@@ -34,6 +34,7 @@ export function formatStatus(s: Status, opts: { all?: boolean } = {}): string {
       h ? h.rule.flags || '-' : '-',
       h ? h.owner.kind + (h.owner.guess ? '?' : '') : '-',
       h ? (h.persistent ? 'yes' : 'no') : '-',
+      h ? `${h.emulator.source}${h.emulator.version ? ` ${h.emulator.version}` : ''}` : '-',
       h ? h.rule.interpreter : a.native !== 'yes' && a.available[0] ? `(can use ${a.available[0].path})` : '',
     ]);
   }

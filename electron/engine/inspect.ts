@@ -1,11 +1,12 @@
 /** Read everything status needs — no privileges required — and let shared/status.ts decide. */
-import { lstatSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { parseProcEntry } from '../../shared/binfmt/entry';
 import { parseElf } from '../../shared/elf';
 import { buildStatus, type InterpreterFacts, type RawStatus, type Status } from '../../shared/status';
 import type { Cpu } from '../../shared/arch/catalog';
 import { isMounted, readEntries, readGlobalStatus } from './binfmtfs';
-import { availableEmulators } from './emulators';
+import { availableEmulators, readStoreManifest } from './emulators';
 import { hostFacts, readHead } from './host';
 import { readBinfmtSupport, readBinfmtd, readRecord } from './owners';
 import type { ArchwayPaths } from './paths';
@@ -29,6 +30,17 @@ export function interpreterFacts(path: string): InterpreterFacts {
     facts.error = (err as Error).message;
   }
   return facts;
+}
+
+/** The distribution's QEMU version, from Debian/Ubuntu's package changelog (no process spawned). */
+export function distroQemuVersion(): string | undefined {
+  try {
+    const text = gunzipSync(readFileSync('/usr/share/doc/qemu-user-static/changelog.Debian.gz')).subarray(0, 200).toString('utf8');
+    const m = /^qemu \((?:\d+:)?([^)]+)\)/.exec(text);
+    return m ? m[1] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function readRawStatus(paths: ArchwayPaths): { raw: RawStatus; problems: string[] } {
@@ -62,6 +74,13 @@ export function readRawStatus(paths: ArchwayPaths): { raw: RawStatus; problems: 
       binfmtSupport: readBinfmtSupport(paths.binfmtSupportDir),
       record,
       available,
+      emulatorVersions: {
+        ...(entries.length ? { distro: distroQemuVersion() } : {}),
+        storeDir: paths.storeDir,
+        store: Object.fromEntries(
+          Object.entries(readStoreManifest(paths)).flatMap(([k, m]) => (m.qemuVersion ? [[k, m.qemuVersion]] : [])),
+        ),
+      },
     },
     problems: problem ? [...problems, problem] : problems,
   };
