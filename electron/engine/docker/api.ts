@@ -1,0 +1,230 @@
+/**
+ * One way to call the engine: docker-modem's dial (so DOCKER_HOST, TLS and ssh work as in
+ * dockerode), with a deadline on every call, cancellation, and errors turned into EngineErrors.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type Docker from 'dockerode';
+import { EngineError, toEngineError } from './errors';
+
+export interface EngineTarget {
+  docker: Docker;
+  /** For messages: `unix:///var/run/docker.sock`. */
+  endpointName: string;
+  kind: 'unix' | 'tcp' | 'ssh';
+}
+
+export type Query = Record<string, string | number | boolean | Record<string, unknown> | undefined>;
+
+export interface CallSpec {
+  method: 'GET' | 'POST' | 'DELETE' | 'PUT' | 'HEAD';
+  /** API path without the version prefix, e.g. `/containers/create`. */
+  path: string;
+  query?: Query;
+  body?: unknown;
+  /** Upload a file or stream as the request body (application/x-tar). */
+  file?: string | NodeJS.ReadableStream;
+  /** Deadline for the whole call; for streams, until the response starts. Default 30 s. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** For messages: "creating the container". */
+  doing?: string;
+}
+
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+const STATUS_CODES: Record<number, boolean | string> = {
+  200: true,
+  201: true,
+  204: true,
+  304: true,
+  400: 'bad parameter',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not found',
+  406: 'not running',
+  409: 'conflict',
+  500: 'server error',
+  501: 'not implemented',
+  502: 'bad gateway',
+  503: 'unavailable',
+};
+
+export function cancelledError(doing?: string): EngineError {
+  return new EngineError('cancelled', `cancelled${doing ? ` while ${doing}` : ''}`);
+}
+
+function timeoutError(t: EngineTarget, ms: number, doing?: string): EngineError {
+  return new EngineError(
+    'timeout',
+    `the engine at ${t.endpointName} did not answer within ${Math.round(ms / 100) / 10} s${doing ? ` while ${doing}` : ''}`,
+    'The daemon may be hung or overloaded: check `systemctl status docker` and `docker info`.',
+  );
+}
+
+interface DialOptions {
+  path: string;
+  method: string;
+  options: Record<string, unknown>;
+  statusCodes: Record<number, boolean | string>;
+  abortSignal: AbortSignal;
+  isStream?: boolean;
+  hijack?: boolean;
+  openStdin?: boolean;
+  file?: string | NodeJS.ReadableStream;
+}
+
+interface Modem {
+  dial(opts: DialOptions, cb: (err: unknown, data: unknown) => void): void;
+}
+
+function dial<T>(t: EngineTarget, spec: CallSpec, extra: Partial<DialOptions>, keepSignal: boolean): Promise<T> {
+  if (spec.signal?.aborted) return Promise.reject(cancelledError(spec.doing));
+  const timeoutMs = spec.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const local = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    local.abort();
+  }, timeoutMs);
+  const onAbort = () => local.abort();
+  spec.signal?.addEventListener('abort', onAbort, { once: true });
+  const modem = t.docker.modem as unknown as Modem;
+  const options: Record<string, unknown> = { _query: spec.query ?? {} };
+  if (spec.method === 'POST') options._body = spec.body ?? {};
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      spec.signal?.removeEventListener('abort', onAbort);
+      local.signal.removeEventListener('abort', onLocalAbort);
+      if (spec.signal?.aborted) return reject(cancelledError(spec.doing));
+      if (timedOut) return reject(timeoutError(t, timeoutMs, spec.doing));
+      reject(toEngineError(err, { endpoint: t.endpointName, kind: t.kind, ...(spec.doing ? { doing: spec.doing } : {}) }));
+    };
+    // docker-modem does not settle a call whose response had started when the connection dies or
+    // the signal aborts; the deadline and cancellation are enforced here, whatever it does.
+    const onLocalAbort = () => fail(new Error('aborted'));
+    local.signal.addEventListener('abort', onLocalAbort, { once: true });
+    modem.dial(
+      {
+        path: `${spec.path}?`,
+        method: spec.method,
+        options,
+        statusCodes: STATUS_CODES,
+        abortSignal: local.signal,
+        ...(spec.file ? { file: spec.file } : {}),
+        ...extra,
+      },
+      (err, data) => {
+        if (err) return fail(err);
+        if (settled) {
+          (data as { destroy?: () => void } | null)?.destroy?.();
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        local.signal.removeEventListener('abort', onLocalAbort);
+        if (keepSignal && data && typeof (data as NodeJS.EventEmitter).once === 'function') {
+          // The stream now belongs to the caller: stop listening once it closes.
+          (data as NodeJS.EventEmitter).once('close', () => spec.signal?.removeEventListener('abort', onAbort));
+        } else {
+          spec.signal?.removeEventListener('abort', onAbort);
+        }
+        resolve(data as T);
+      },
+    );
+  });
+}
+
+/** A JSON (or empty) request. */
+export function call<T>(t: EngineTarget, spec: CallSpec): Promise<T> {
+  return dial<T>(t, spec, {}, false);
+}
+
+/**
+ * A streaming response (pull progress, attach, archive). The deadline covers the start of the
+ * response only; aborting `spec.signal` later destroys the stream.
+ */
+export function callStream(t: EngineTarget, spec: CallSpec): Promise<IncomingMessage> {
+  return dial<IncomingMessage>(t, spec, { isStream: true }, true);
+}
+
+/**
+ * A JSON request whose answer may take long (wait): read as a stream so that a daemon dying after
+ * sending the headers is noticed at once. The deadline covers the whole call.
+ */
+export async function callLong<T>(t: EngineTarget, spec: CallSpec): Promise<T> {
+  const timeoutMs = spec.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const local = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    local.abort();
+  }, timeoutMs);
+  const onAbort = () => local.abort();
+  spec.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const res = await callStream(t, { ...spec, signal: local.signal, timeoutMs });
+    let text = '';
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) text += chunk.toString('utf8');
+    } catch (err) {
+      if (local.signal.aborted) throw new Error('aborted');
+      throw new EngineError(
+        'connection-lost',
+        `the engine at ${t.endpointName} closed the connection${spec.doing ? ` while ${spec.doing}` : ''} (${(err as Error).message}): the daemon probably stopped or restarted`,
+        'Check `systemctl status docker`; Archway removes leftover probe containers when it next connects.',
+      );
+    }
+    if (local.signal.aborted) throw new Error('aborted');
+    return (text.trim() ? JSON.parse(text) : {}) as T;
+  } catch (err) {
+    if (spec.signal?.aborted) throw cancelledError(spec.doing);
+    if (timedOut) throw timeoutError(t, timeoutMs, spec.doing);
+    if (err instanceof EngineError && err.code === 'cancelled') throw timeoutError(t, timeoutMs, spec.doing);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    spec.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** A hijacked connection with stdin open (exec with input). */
+export function callHijack(t: EngineTarget, spec: CallSpec): Promise<Duplex> {
+  return dial<Duplex>(t, spec, { isStream: true, hijack: true, openStdin: true }, true);
+}
+
+/** Read a whole stream into memory, refusing more than `maxBytes`. */
+export async function readAll(stream: NodeJS.ReadableStream, maxBytes: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+      throw new EngineError('engine-refused', `${what} is larger than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Wait until a stream ends or closes (errors count as the end). */
+export function streamDone(stream: NodeJS.EventEmitter): Promise<'end' | 'error'> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (how: 'end' | 'error') => {
+      if (!settled) {
+        settled = true;
+        resolve(how);
+      }
+    };
+    stream.once('end', () => done('end'));
+    stream.once('close', () => done('end'));
+    stream.once('error', () => done('error'));
+    stream.once('aborted', () => done('error'));
+  });
+}

@@ -1,0 +1,256 @@
+/**
+ * Emulators from an image: pull the pinned tonistiigi/binfmt image for the engine's own platform,
+ * create a container without starting it, copy `/usr/bin/qemu-<cpu>` out through the archive
+ * endpoint, check it is a static ELF program for this host, and hand it — with its provenance — to
+ * an installer (the privileged helper's `store-add`, passed in so this module does not depend on it).
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { catalogEntry, CATALOG, nativeCpus, type Cpu } from '../../../shared/arch/catalog';
+import { resolveOne } from '../../../shared/arch/resolve';
+import { describeElf, parseElf, type ElfInfo } from '../../../shared/elf';
+import type { PullProgress } from '../../../shared/probe';
+import { callStream, readAll, type EngineTarget } from './api';
+import { withTemp } from './containers';
+import { EngineError } from './errors';
+import { inspectImage, pullImage, type ImageFacts } from './images';
+import { BINFMT_IMAGE, describePin, pinnedRef, type PinnedImage } from './pins';
+import { readTar } from './tar';
+
+const execFileP = promisify(execFile);
+
+export interface EmulatorProvenance {
+  /** `docker.io/tonistiigi/binfmt:qemu-v9.2.2` */
+  image: string;
+  /** The pinned digest the image was pulled by. */
+  digest: string;
+  /** What the emulator says: `9.2.2` or `7.2.0 (Debian 1:7.2+dfsg-7+deb12u18)`. */
+  qemuVersion: string;
+}
+
+export interface ExtractedEmulator {
+  cpu: Cpu;
+  /** `qemu-aarch64` */
+  emulator: string;
+  /** Temporary file (in a private directory) holding the emulator. */
+  file: string;
+  sha256: string;
+  size: number;
+  elf: ElfInfo;
+  provenance: EmulatorProvenance;
+}
+
+export type InstallFn<T> = (file: string, cpu: Cpu, provenance: EmulatorProvenance) => Promise<T>;
+
+export type EmulatorEvent =
+  | { type: 'pull'; image: string; progress: PullProgress }
+  | { type: 'extracted'; cpu: Cpu; size: number; qemuVersion: string }
+  | { type: 'installed'; cpu: Cpu };
+
+export interface EmulatorTarget extends EngineTarget {
+  info: { arch: string; hostMachine: string };
+}
+
+/** Biggest emulator Archway accepts (QEMU's static user-mode binaries are 5–30 MB). */
+const MAX_EMULATOR_BYTES = 128 << 20;
+
+/** `qemu-aarch64 version 7.2.0 (Debian 1:7.2+dfsg-7+deb12u18)` -> `7.2.0 (Debian 1:7.2+dfsg-7+deb12u18)`. */
+export function parseQemuVersion(text: string): string | undefined {
+  const m = /\bversion\s+(\d+\.\d+(?:\.\d+)?(?:[^\s(]*)?(?:\s+\([^)\n]*\))?)/i.exec(text);
+  return m?.[1]?.trim();
+}
+
+/** The ELF machine, class and byte order of programs native to a host (`uname -m`). */
+export function hostElf(hostMachine: string): { machine: number; class: 32 | 64; endian: 'little' | 'big' } | undefined {
+  const cpu = nativeCpus(hostMachine)[0]?.cpu;
+  const e = cpu ? catalogEntry(cpu) : undefined;
+  return e ? { machine: e.elfMachine, class: e.elfClass, endian: e.endian } : undefined;
+}
+
+/** Check bytes are a static ELF program this host runs; returns its ELF facts or throws. */
+export function verifyEmulatorBytes(bytes: Uint8Array, hostMachine: string, what: string): ElfInfo {
+  const elf = parseElf(bytes);
+  if (!elf) throw new EngineError('invalid-request', `${what} is not an ELF program`);
+  const want = hostElf(hostMachine);
+  if (!want) throw new EngineError('invalid-request', `Archway does not know which programs a ${hostMachine} host runs`);
+  if (elf.machine !== want.machine || elf.class !== want.class || elf.endian !== want.endian) {
+    throw new EngineError('invalid-request', `${what} is ${describeElf(elf)}: not a program for this ${hostMachine} host`);
+  }
+  if (elf.dynamic) {
+    throw new EngineError(
+      'invalid-request',
+      `${what} is dynamically linked (${elf.interp ?? 'needs a loader'}): inside foreign containers its loader is missing`,
+      'Use an image with static emulators (tonistiigi/binfmt ships static ones).',
+    );
+  }
+  return elf;
+}
+
+/** Pull the pinned image (host platform) and check it is what the pin says. */
+export async function pullPinned(t: EmulatorTarget, pin: PinnedImage, opts: { signal?: AbortSignal; onProgress?: (p: PullProgress) => void } = {}): Promise<ImageFacts> {
+  const ref = pinnedRef(pin);
+  const platform = `linux/${t.info.arch}`;
+  let img = await inspectImage(t, ref, opts.signal);
+  if (!img) {
+    await pullImage(t, ref, platform, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) }).catch((err: Error) => {
+      if (err instanceof EngineError) throw err;
+      throw new EngineError('not-found', `cannot pull ${describePin(pin)}: ${err.message}`, 'The engine needs to reach the registry once; afterwards the image is used from its cache.');
+    });
+    img = await inspectImage(t, ref, opts.signal);
+  }
+  if (!img) throw new EngineError('not-found', `${describePin(pin)} was pulled but the engine cannot find it`);
+  if (img.architecture !== t.info.arch) {
+    throw new EngineError('invalid-request', `${describePin(pin)} is ${img.os}/${img.architecture}, not this engine's linux/${t.info.arch}`);
+  }
+  if (!img.repoDigests.some((d) => d.endsWith(`@${pin.digest}`))) {
+    throw new EngineError('invalid-request', `the image found for ${describePin(pin)} does not carry that digest (it has ${img.repoDigests.join(', ') || 'none'})`);
+  }
+  return img;
+}
+
+async function fetchFile(t: EngineTarget, id: string, file: string, signal?: AbortSignal): Promise<{ path: string; data: Uint8Array; mode: number }> {
+  let current = file;
+  for (let hop = 0; hop < 8; hop++) {
+    let res;
+    try {
+      res = await callStream(t, { method: 'GET', path: `/containers/${id}/archive`, query: { path: current }, doing: `copying ${current} out of the image`, timeoutMs: 30_000, ...(signal ? { signal } : {}) });
+    } catch (err) {
+      if (err instanceof EngineError && err.code === 'not-found') throw new EngineError('not-found', `the image has no ${current}`);
+      throw err;
+    }
+    const tar = await readAll(res, MAX_EMULATOR_BYTES + (1 << 20), `${current} from the image`);
+    const entry = readTar(tar)[0];
+    if (!entry) throw new EngineError('engine-refused', `the engine returned an empty archive for ${current}`);
+    if (entry.type === 'file') return { path: current, data: entry.data, mode: entry.mode };
+    if (entry.type === 'symlink' && entry.linkTarget) {
+      current = path.posix.resolve(path.posix.dirname(current), entry.linkTarget);
+      continue;
+    }
+    throw new EngineError('invalid-request', `${current} in the image is not a regular file (${entry.type})`);
+  }
+  throw new EngineError('invalid-request', `${file} in the image is a chain of more than 8 symbolic links`);
+}
+
+async function qemuVersionOf(file: string): Promise<string> {
+  try {
+    const { stdout, stderr } = await execFileP(file, ['--version'], { timeout: 10_000, env: {}, maxBuffer: 1 << 16 });
+    const v = parseQemuVersion(`${stdout}\n${stderr}`);
+    if (v) return v;
+    throw new Error(`unexpected --version output: ${stdout.slice(0, 120)}`);
+  } catch (err) {
+    throw new EngineError('invalid-request', `the extracted emulator does not run on this host: ${(err as Error).message}`);
+  }
+}
+
+export interface ExtractOptions {
+  /** CPUs or any name Archway resolves (`arm64`, `linux/s390x`…). */
+  cpus: readonly string[];
+  image?: PinnedImage;
+  signal?: AbortSignal;
+  onEvent?: (e: EmulatorEvent) => void;
+  /** Where the private temporary directory goes (default os.tmpdir()). */
+  tmpRoot?: string;
+}
+
+/**
+ * Extract emulators into a private temporary directory. The caller owns `dir` and must remove it
+ * (sourceEmulators does). Throws EngineError; nothing is left in the engine.
+ */
+export async function extractEmulators(t: EmulatorTarget, opts: ExtractOptions): Promise<{ dir: string; emulators: ExtractedEmulator[] }> {
+  const pin = opts.image ?? BINFMT_IMAGE;
+  if (os.machine() !== t.info.hostMachine) {
+    throw new EngineError(
+      'invalid-request',
+      `the engine runs on ${t.info.hostMachine} but this machine is ${os.machine()}: emulators taken from it would not run here`,
+      'Connect to the local engine (unset DOCKER_HOST or `docker context use default`).',
+    );
+  }
+  const entries = [...new Map(opts.cpus.map((c) => resolveOne(c)).map((e) => [e.cpu, e])).values()];
+  const native = new Set(nativeCpus(t.info.hostMachine).filter((n) => n.native === 'yes').map((n) => n.cpu));
+  for (const e of entries) {
+    if (native.has(e.cpu)) throw new EngineError('invalid-request', `${e.cpu} runs natively on this ${t.info.hostMachine} host: it needs no emulator`);
+  }
+  const img = await pullPinned(t, pin, {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onProgress: (progress) => opts.onEvent?.({ type: 'pull', image: describePin(pin), progress }),
+  });
+  const dir = await fs.mkdtemp(path.join(opts.tmpRoot ?? os.tmpdir(), 'archway-emulators-'));
+  await fs.chmod(dir, 0o700);
+  try {
+    const emulators = await withTemp(
+      t,
+      {
+        kind: 'extract',
+        platform: `linux/${t.info.arch}`,
+        lifetimeMs: 5 * 60_000,
+        // Created, never started: the command only has to exist on paper.
+        body: { Image: img.id, Entrypoint: [], Cmd: ['/archway-never-started'], NetworkDisabled: true, HostConfig: { NetworkMode: 'none' } },
+      },
+      async (id) => {
+        const out: ExtractedEmulator[] = [];
+        for (const e of entries) {
+          const inImage = `${pin.emulatorDir ?? '/usr/bin'}/${e.emulator}`;
+          const got = await fetchFile(t, id, inImage, opts.signal);
+          if (got.data.length > MAX_EMULATOR_BYTES) throw new EngineError('invalid-request', `${inImage} is larger than ${MAX_EMULATOR_BYTES} bytes`);
+          const elf = verifyEmulatorBytes(got.data, t.info.hostMachine, `${inImage} in ${describePin(pin)}`);
+          const file = path.join(dir, e.emulator);
+          await fs.writeFile(file, got.data, { mode: 0o755, flag: 'wx' });
+          const qemuVersion = await qemuVersionOf(file);
+          const sha256 = createHash('sha256').update(got.data).digest('hex');
+          out.push({
+            cpu: e.cpu,
+            emulator: e.emulator,
+            file,
+            sha256,
+            size: got.data.length,
+            elf,
+            provenance: { image: `${pin.repo}:${pin.tag}`, digest: pin.digest, qemuVersion },
+          });
+          opts.onEvent?.({ type: 'extracted', cpu: e.cpu, size: got.data.length, qemuVersion });
+        }
+        return out;
+      },
+    );
+    return { dir, emulators };
+  } catch (err) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export interface SourcedEmulator<T> {
+  cpu: Cpu;
+  sha256: string;
+  size: number;
+  provenance: EmulatorProvenance;
+  installed: T;
+}
+
+/**
+ * Extract emulators and install each through `install` (the helper's store-add in the app). The
+ * temporary copies are always removed afterwards.
+ */
+export async function sourceEmulators<T>(t: EmulatorTarget, opts: ExtractOptions & { install: InstallFn<T> }): Promise<SourcedEmulator<T>[]> {
+  const { dir, emulators } = await extractEmulators(t, opts);
+  try {
+    const out: SourcedEmulator<T>[] = [];
+    for (const e of emulators) {
+      const installed = await opts.install(e.file, e.cpu, e.provenance);
+      opts.onEvent?.({ type: 'installed', cpu: e.cpu });
+      out.push({ cpu: e.cpu, sha256: e.sha256, size: e.size, provenance: e.provenance, installed });
+    }
+    return out;
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** CPUs whose emulators the pinned image is expected to hold (those with a Docker platform). */
+export function sourceableCpus(hostMachine: string): Cpu[] {
+  const native = new Set(nativeCpus(hostMachine).filter((n) => n.native === 'yes').map((n) => n.cpu));
+  return CATALOG.filter((c) => c.platforms.length > 0 && !native.has(c.cpu)).map((c) => c.cpu);
+}

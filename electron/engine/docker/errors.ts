@@ -1,0 +1,150 @@
+/**
+ * Engine errors in words a person can act on. `toEngineError` turns whatever the socket, the HTTP
+ * layer or the daemon threw into one EngineError with a code and a hint. Pure (no I/O).
+ */
+
+export type EngineErrorCode =
+  | 'daemon-not-running'
+  | 'permission-denied'
+  | 'api-too-old'
+  | 'unreachable'
+  | 'connection-lost'
+  | 'timeout'
+  | 'cancelled'
+  | 'bad-endpoint'
+  | 'not-found'
+  | 'conflict'
+  | 'engine-refused'
+  | 'binfmt-not-mounted'
+  | 'invalid-request';
+
+export class EngineError extends Error {
+  constructor(
+    readonly code: EngineErrorCode,
+    message: string,
+    readonly hint?: string,
+    readonly statusCode?: number,
+    /** The daemon's own words, when it answered with an error. */
+    readonly detail?: string,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+
+  toJSON() {
+    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
+  }
+}
+
+/** Docker API version Archway needs: `platform` on container create came with 1.41. */
+export const MIN_API_VERSION = '1.41';
+
+export interface ErrorContext {
+  /** `unix:///var/run/docker.sock`, `tcp://host:2376`… */
+  endpoint: string;
+  kind: 'unix' | 'tcp' | 'ssh';
+  /** What Archway was doing: "connecting", "creating the container"… */
+  doing?: string;
+}
+
+export function dockerGroupHint(socketPath: string): string {
+  return (
+    `Your user may not open ${socketPath}. Either add yourself to the docker group ` +
+    '(`sudo usermod -aG docker $USER`, then log out and back in) — but know that the docker group is root-equivalent: ' +
+    'anyone in it can start a privileged container and own this machine — or use rootless Docker or Podman ' +
+    '(Archway finds $XDG_RUNTIME_DIR/docker.sock and Podman\'s socket by itself).'
+  );
+}
+
+const START_HINT =
+  'Start it: `sudo systemctl start docker` (rootless Docker: `systemctl --user start docker`; Podman: `systemctl --user start podman.socket`). ' +
+  'To use another engine, set DOCKER_HOST or `docker context use NAME`.';
+
+/** Compare dotted API versions ("1.41" < "1.43"). */
+export function compareApiVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+export function apiTooOld(found: string, endpoint: string): EngineError {
+  return new EngineError(
+    'api-too-old',
+    `the engine at ${endpoint} speaks Docker API ${found}; Archway needs ${MIN_API_VERSION} or newer (to choose a platform per container)`,
+    'Upgrade the engine: Docker 20.10 or newer, or Podman 3 or newer.',
+  );
+}
+
+interface ErrLike {
+  code?: unknown;
+  errno?: unknown;
+  statusCode?: unknown;
+  message?: unknown;
+  name?: unknown;
+  json?: unknown;
+  reason?: unknown;
+}
+
+/** The daemon's own message inside a docker-modem error, without "(HTTP code 404) no such image - " noise. */
+export function daemonMessage(err: unknown): string {
+  const e = (err ?? {}) as ErrLike;
+  const json = e.json as { message?: unknown } | string | undefined | null;
+  if (json && typeof json === 'object' && typeof json.message === 'string') return json.message.trim();
+  if (typeof json === 'string' && json.trim()) return json.trim();
+  const msg = typeof e.message === 'string' ? e.message : String(err);
+  return msg.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
+}
+
+/** Anything thrown while talking to the engine -> EngineError. EngineErrors pass through. */
+export function toEngineError(err: unknown, ctx: ErrorContext): EngineError {
+  if (err instanceof EngineError) return err;
+  const e = (err ?? {}) as ErrLike;
+  const code = typeof e.code === 'string' ? e.code : '';
+  const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  const doing = ctx.doing ? ` while ${ctx.doing}` : '';
+  const raw = typeof e.message === 'string' ? e.message : String(err);
+
+  if (status !== undefined) {
+    const msg = daemonMessage(err);
+    if (status === 400 && /client version .* is too new|minimum supported API version/i.test(msg)) {
+      const m = /Maximum supported API version is ([\d.]+)/i.exec(msg);
+      return apiTooOld(m?.[1] ?? 'older', ctx.endpoint);
+    }
+    if (status === 404) return new EngineError('not-found', msg, undefined, status, msg);
+    if (status === 409) return new EngineError('conflict', msg, undefined, status, msg);
+    return new EngineError('engine-refused', `the engine refused${doing}: ${msg}`, undefined, status, msg);
+  }
+
+  if (code === 'EACCES' || code === 'EPERM') {
+    const path = ctx.endpoint.replace(/^unix:\/\//, '');
+    return new EngineError('permission-denied', `permission denied on ${ctx.endpoint}`, ctx.kind === 'unix' ? dockerGroupHint(path) : undefined);
+  }
+  if (ctx.kind === 'unix' && (code === 'ENOENT' || code === 'ECONNREFUSED')) {
+    const why = code === 'ENOENT' ? 'there is no socket at' : 'nothing listens on';
+    return new EngineError('daemon-not-running', `the Docker daemon is not running: ${why} ${ctx.endpoint}`, START_HINT);
+  }
+  if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED'].includes(code)) {
+    return new EngineError(
+      'unreachable',
+      `cannot reach the engine at ${ctx.endpoint} (${code})`,
+      ctx.kind === 'ssh'
+        ? 'Check that `ssh HOST docker version` works without a password prompt (Archway uses your ssh agent).'
+        : 'Check the address and port, that the daemon listens there, and any firewall in between.',
+    );
+  }
+  if (code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up|premature close|aborted/i.test(raw) && e.name !== 'AbortError') {
+    return new EngineError(
+      'connection-lost',
+      `the engine at ${ctx.endpoint} closed the connection${doing} (${code || raw}): the daemon probably stopped or restarted`,
+      'Check `systemctl status docker`; Archway removes leftover probe containers when it next connects.',
+    );
+  }
+  if (ctx.kind === 'ssh' && /auth|handshake|ssh/i.test(raw)) {
+    return new EngineError('unreachable', `ssh to ${ctx.endpoint} failed: ${raw}`, 'Check that `ssh HOST docker version` works without a password prompt (Archway uses your ssh agent).');
+  }
+  return new EngineError('engine-refused', `engine call failed${doing}: ${raw}`);
+}
