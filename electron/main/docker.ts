@@ -1,0 +1,143 @@
+/**
+ * The Docker side as main uses it: one cached connection (the engine's endpoint resolution and
+ * probe code from electron/engine/docker), an EngineView for the Engine view, and test runs.
+ * The Docker modules load on first use, so the window opens without waiting for dockerode.
+ */
+import type { ProbeEvent, ProbeResult } from '../../shared/probe';
+import type { EngineView, ProbeRequest } from '../../shared/ipc/contract';
+import type { Status } from '../../shared/status';
+import type { Connection } from '../engine/docker/endpoint';
+import { serialiseError } from './errors';
+
+export interface ProbeGateway {
+  view(refresh: boolean): Promise<EngineView>;
+  /** Follow the engine's event stream; `onChange` runs when it ends (daemon stopped) or reports something. */
+  watch?(onChange: () => void): () => void;
+  run(req: ProbeRequest, status: Status, onEvent: (e: ProbeEvent) => void, signal: AbortSignal): Promise<ProbeResult[]>;
+}
+
+export interface DockerGatewayOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Per call while connecting (default 5 s). */
+  connectTimeoutMs?: number;
+  now?: () => number;
+}
+
+/** What Archway knows of the handler for a platform's CPU (sharpens the probe's diagnosis). */
+export function handlerStateFor(status: Status, cpu: string): 'ready' | 'disabled' | 'missing' | undefined {
+  const a = status.archs.find((x) => x.cpu === cpu);
+  if (!a) return undefined;
+  if (a.state === 'ready' || a.state === 'conflict' || a.state === 'broken') return 'ready';
+  if (a.state === 'disabled') return 'disabled';
+  if (a.state === 'missing') return 'missing';
+  return undefined;
+}
+
+export class DockerGateway implements ProbeGateway {
+  private conn: Promise<Connection> | undefined;
+  private last: EngineView | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: DockerGatewayOptions = {}) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  private reaped = false;
+
+  private async connection(refresh: boolean): Promise<Connection> {
+    if (refresh || !this.conn) {
+      const { connect } = await import('../engine/docker/endpoint');
+      const p = connect({ env: this.opts.env ?? process.env, timeoutMs: this.opts.connectTimeoutMs ?? 5_000 });
+      this.conn = p;
+      // Once per app run: remove probe containers a crashed earlier run left behind.
+      void p.then(async (c) => {
+        if (this.reaped) return;
+        this.reaped = true;
+        const { reapLeftovers } = await import('../engine/docker/reap');
+        await reapLeftovers(c).catch(() => undefined);
+      }, () => undefined);
+      // A failed connection is not cached: the next call tries again.
+      p.catch(() => {
+        if (this.conn === p) this.conn = undefined;
+      });
+    }
+    return this.conn;
+  }
+
+  /** The engine now (cached connection unless `refresh`). Never throws: absence is a state. */
+  async view(refresh: boolean): Promise<EngineView> {
+    try {
+      const c = await this.connection(refresh);
+      this.last = { state: 'connected', info: c.info, checkedAt: this.now() };
+    } catch (err) {
+      this.last = { state: 'absent', error: serialiseError(err), checkedAt: this.now() };
+    }
+    return this.last;
+  }
+
+  /**
+   * Docker events: container, image and daemon events arrive as they happen, and the stream ends
+   * when the daemon stops — the live updater re-checks the engine at once instead of at its next
+   * poll. Reconnects every few seconds while there is no engine.
+   */
+  watch(onChange: () => void): () => void {
+    let stopped = false;
+    let ctl: AbortController | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const loop = async () => {
+      if (stopped) return;
+      ctl = new AbortController();
+      try {
+        const conn = await this.connection(false);
+        const { callStream, streamDone } = await import('../engine/docker/api');
+        const stream = await callStream(conn, {
+          method: 'GET',
+          path: '/events',
+          query: { filters: { type: ['container', 'image', 'daemon'] } },
+          doing: 'following engine events',
+          signal: ctl.signal,
+        });
+        onChange();
+        let pending: NodeJS.Timeout | undefined;
+        stream.on('data', () => {
+          // A pull or a run produces bursts of events: tell once per burst.
+          clearTimeout(pending);
+          pending = setTimeout(onChange, 300);
+        });
+        await streamDone(stream);
+        clearTimeout(pending);
+        this.conn = undefined;
+        if (!stopped) onChange();
+      } catch {
+        /* no engine now: try again below */
+      }
+      if (!stopped) {
+        timer = setTimeout(() => void loop(), 5_000);
+        timer.unref?.();
+      }
+    };
+    void loop();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      ctl?.abort();
+    };
+  }
+
+  async run(req: ProbeRequest, status: Status, onEvent: (e: ProbeEvent) => void, signal: AbortSignal): Promise<ProbeResult[]> {
+    const conn = await this.connection(false);
+    const [{ probe, probeMatrix }, { platformRecord }] = await Promise.all([import('../engine/docker/probe'), import('../../shared/probe')]);
+    const common = {
+      conn,
+      image: req.image,
+      ...(req.command && req.command.length > 0 ? { command: req.command } : {}),
+      ...(req.timeoutMs ? { timeoutMs: req.timeoutMs } : {}),
+    };
+    if (req.platforms.length === 1) {
+      const platform = req.platforms[0]!;
+      const handler = handlerStateFor(status, platformRecord(platform).cpu);
+      return [await probe({ ...common, platform, ...(handler ? { handler } : {}) }, onEvent, signal)];
+    }
+    return probeMatrix({ ...common, platforms: req.platforms }, onEvent, signal);
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The desktop app's main process: lifecycle, one window, one instance. Main owns the engine
+ * (status, plans, the helper, Docker); the renderer owns nothing privileged and reaches main only
+ * through the contract (ipc.ts). Every lockdown lives in security.ts.
+ */
+import { app, BrowserWindow, ipcMain, nativeTheme, protocol, screen, session } from 'electron';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { Engine } from '../engine';
+import { DockerGateway } from './docker';
+import { createDispatcher, eventEmitter, registerIpc } from './ipc';
+import { startLive, type Live } from './live';
+import { createRouter, type Router } from './router';
+import {
+  APP_ENTRY,
+  APP_SCHEME,
+  APP_SCHEME_PRIVILEGES,
+  hardenSession,
+  hardenWebContents,
+  isTrustedSender,
+  openWindow,
+  resolveAppRequest,
+  responseHeaders,
+} from './security';
+import { MIN_SIZE, restoreBounds, StateFile } from './state';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const RENDERER_DIR = join(here, '../renderer');
+const PRELOAD = join(here, '../preload/index.cjs');
+
+const log = (msg: string) => process.stderr.write(`archway: ${msg}\n`);
+
+// Before `ready`: app:// is a standard, secure scheme for our packaged files.
+protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+
+let win: BrowserWindow | null = null;
+let router: Router | null = null;
+let live: Live | null = null;
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!win) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+  app.on('web-contents-created', (_e, contents) => hardenWebContents(contents, log));
+  app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', () => {
+    live?.stop();
+    router?.dispose();
+  });
+  void app.whenReady().then(start);
+}
+
+function send(channel: string, payload: unknown): void {
+  if (win && !win.isDestroyed()) win.webContents.send(channel, payload);
+}
+
+async function start(): Promise<void> {
+  hardenSession(session.defaultSession, log);
+  protocol.handle(APP_SCHEME, async (request) => {
+    const r = resolveAppRequest(request.url, RENDERER_DIR);
+    if (!r.ok) return new Response(null, { status: r.status });
+    try {
+      return new Response(await readFile(r.file), { headers: responseHeaders(r.mime) });
+    } catch {
+      return new Response(null, { status: 404 });
+    }
+  });
+
+  const state = new StateFile(join(app.getPath('userData'), 'window-state.json'));
+  const helper = packagedHelper();
+  const engine = new Engine(helper ? { elevate: { helperPath: helper } } : {});
+  const docker = new DockerGateway();
+  const emit = eventEmitter(send);
+  router = createRouter({ engine, docker, prefs: state, emit, app: { version: app.getVersion(), shell: 'electron' } });
+  const dispatch = createDispatcher(router, (s) => isTrustedSender(s), {
+    onRefused: (r) => log(`refused ${r.channel} (${r.code}) from ${r.sender?.url ?? 'a closed frame'}: ${r.message}`),
+  });
+  registerIpc(ipcMain, dispatch);
+
+  createWindow(state);
+  live = startLive({
+    readStatus: () => engine.status(),
+    readEngine: () => docker.view(true),
+    watchEngine: (onChange) => docker.watch(onChange),
+    emit,
+    onError: (err) => log(`live update failed: ${(err as Error).message}`),
+  });
+}
+
+/**
+ * Root mode ('direct') runs the helper bundle with this runtime. From a checkout elevate.ts finds
+ * dist/helper itself; a package has it in /usr/lib/archway (.deb) or in its resources (AppImage).
+ */
+function packagedHelper(): string | undefined {
+  if (!app.isPackaged) return undefined;
+  return ['/usr/lib/archway/archway-helper.mjs', join(process.resourcesPath, 'helper/archway-helper.mjs')].find((p) => existsSync(p));
+}
+
+function createWindow(state: StateFile): void {
+  const saved = state.saved.window;
+  const bounds = restoreBounds(saved, screen.getAllDisplays().map((d) => d.workArea));
+  win = openWindow(BrowserWindow, { preload: PRELOAD, bounds, minWidth: MIN_SIZE.width, minHeight: MIN_SIZE.height, dark: nativeTheme.shouldUseDarkColors });
+  if (saved?.maximized) win.maximize();
+  win.once('ready-to-show', () => win?.show());
+  let timer: NodeJS.Timeout | undefined;
+  const remember = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (win && !win.isDestroyed()) state.saveWindow(win.getNormalBounds(), win.isMaximized());
+    }, 400);
+  };
+  win.on('resize', remember);
+  win.on('move', remember);
+  win.on('close', () => {
+    clearTimeout(timer);
+    if (win) state.saveWindow(win.getNormalBounds(), win.isMaximized());
+  });
+  win.on('closed', () => {
+    win = null;
+  });
+  void win.loadURL(APP_ENTRY);
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineView } from '../../shared/ipc/contract';
+import type { Status } from '../../shared/status';
+import { makeStatus, AARCH64_EMU } from '../../renderer/testing/statuses';
+import { changeDetector, engineFingerprint, startLive, statusFingerprint } from './live';
+
+describe('change detection', () => {
+  it('a status that renders the same is not a change; a handler toggled elsewhere is', () => {
+    const d = changeDetector(statusFingerprint);
+    expect(d.changed(makeStatus())).toBe(true);
+    expect(d.changed(makeStatus())).toBe(false);
+    expect(d.changed(makeStatus([{ cpu: 'aarch64', interpreter: AARCH64_EMU, flags: 'POCF' }]))).toBe(true);
+    expect(d.changed(makeStatus([{ cpu: 'aarch64', interpreter: AARCH64_EMU, flags: 'POCF', enabled: false }]))).toBe(true);
+  });
+
+  it('an engine re-checked later with the same answer is not a change', () => {
+    const down = (at: number): EngineView => ({ state: 'absent', error: { code: 'daemon-not-running', message: 'no daemon' }, checkedAt: at });
+    expect(engineFingerprint(down(1))).toBe(engineFingerprint(down(2)));
+  });
+});
+
+describe('startLive', () => {
+  it('polls and emits only changes, and stops', async () => {
+    const seq: Status[] = [makeStatus(), makeStatus(), makeStatus([{ cpu: 'aarch64', interpreter: AARCH64_EMU, flags: 'POCF' }])];
+    let i = 0;
+    const emitted: string[] = [];
+    const live = startLive({
+      readStatus: () => seq[Math.min(i++, seq.length - 1)]!,
+      readEngine: async () => ({ state: 'absent', error: { code: 'daemon-not-running', message: 'x' }, checkedAt: Date.now() }),
+      emit: (name) => void emitted.push(name),
+      statusIntervalMs: 5,
+      engineIntervalMs: 5,
+    });
+    await expect.poll(() => emitted.filter((e) => e === 'statusChanged').length).toBe(2);
+    await new Promise((r) => setTimeout(r, 40));
+    live.stop();
+    const n = emitted.length;
+    expect(emitted.filter((e) => e === 'statusChanged')).toHaveLength(2);
+    expect(emitted.filter((e) => e === 'engineChanged')).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(emitted.length).toBe(n);
+  });
+
+  it('a failing read is reported, not thrown, and polling goes on', async () => {
+    const errors: unknown[] = [];
+    let calls = 0;
+    const live = startLive({
+      readStatus: () => {
+        calls++;
+        throw new Error('EACCES');
+      },
+      readEngine: async () => {
+        throw new Error('boom');
+      },
+      emit: () => undefined,
+      onError: (e) => errors.push(e),
+      statusIntervalMs: 5,
+    });
+    await expect.poll(() => calls).toBeGreaterThan(2);
+    live.stop();
+    expect(errors.length).toBeGreaterThan(2);
+  });
+});

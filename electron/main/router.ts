@@ -1,0 +1,165 @@
+/**
+ * Channel → engine call. Transport-agnostic: Electron IPC (ipc.ts) and the Chromium test harness
+ * both call these handlers, after ipc.ts's wrapper has checked the sender and validated the
+ * request against the contract. No Electron import here.
+ *
+ * Plans are kept in main: `plan` returns an id, `apply` runs exactly the helper request that was
+ * previewed under that id, once. The renderer can never hand main a helper request of its own.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Intent } from '../../shared/actions';
+import type { HelperRequest } from '../../shared/helper-protocol';
+import type {
+  ApplyView,
+  AppInfo,
+  AuditView,
+  EngineView,
+  EventName,
+  EventPayload,
+  InvokeName,
+  PlanView,
+  Prefs,
+  ProbeRequest,
+  ResponseOf,
+} from '../../shared/ipc/contract';
+import type { Status } from '../../shared/status';
+import type { Plan } from '../engine';
+import type { HelperRun } from '../engine/elevate';
+import type { AuditEntry } from '../engine/audit';
+import type { ProbeGateway } from './docker';
+import { IpcRequestError, serialiseError } from './errors';
+import type { PrefsStore } from './state';
+
+/** The engine as the router uses it (electron/engine's Engine satisfies it). */
+export interface EngineLike {
+  status(): Status;
+  plan(intent: Intent): Promise<Plan>;
+  apply(request: HelperRequest): Promise<HelperRun>;
+  audit(limit?: number): AuditEntry[];
+}
+
+export type Emit = <K extends EventName>(name: K, payload: EventPayload<K>) => void;
+
+export interface RouterDeps {
+  engine: EngineLike;
+  docker: ProbeGateway;
+  prefs: PrefsStore;
+  emit: Emit;
+  app: AppInfo;
+  /** How long a plan may wait for its confirmation (default 15 min). */
+  planTtlMs?: number;
+  now?: () => number;
+  newId?: () => string;
+}
+
+/** Handlers receive requests already validated against the contract. */
+export type Handlers = { [K in InvokeName]: (request: never) => Promise<ResponseOf<K>> };
+
+export interface Router {
+  handlers: Handlers;
+  /** Re-read the status and tell every view (after an apply; the live poller calls it too). */
+  refreshStatus(): Status;
+  /** Cancel running probes and forget plans. */
+  dispose(): void;
+}
+
+const MAX_PLANS = 32;
+const MAX_RUNS = 4;
+
+export function createRouter(deps: RouterDeps): Router {
+  const now = deps.now ?? Date.now;
+  const newId = deps.newId ?? randomUUID;
+  const ttl = deps.planTtlMs ?? 15 * 60_000;
+  const plans = new Map<string, { request: HelperRequest | null; expires: number }>();
+  const runs = new Map<string, AbortController>();
+  let applying = false;
+
+  const refreshStatus = (): Status => {
+    const s = deps.engine.status();
+    deps.emit('statusChanged', s);
+    return s;
+  };
+
+  const handlers = {
+    appInfo: async (): Promise<AppInfo> => deps.app,
+
+    getStatus: async (): Promise<Status> => deps.engine.status(),
+
+    plan: async (intent: Intent): Promise<PlanView> => {
+      const plan = await deps.engine.plan(intent);
+      for (const [id, p] of plans) if (p.expires <= now()) plans.delete(id);
+      while (plans.size >= MAX_PLANS) plans.delete(plans.keys().next().value!);
+      const planId = newId();
+      plans.set(planId, { request: plan.request, expires: now() + ttl });
+      const refused = plan.preview ? plan.preview.results.filter((r) => !r.ok) : [];
+      return { planId, intent, request: plan.request, preview: plan.preview, skipped: plan.skipped, elevation: plan.elevation, refused };
+    },
+
+    apply: async ({ planId }: { planId: string }): Promise<ApplyView> => {
+      const plan = plans.get(planId);
+      plans.delete(planId);
+      if (!plan || plan.expires <= now()) {
+        throw new IpcRequestError('plan-expired', 'this plan is no longer valid (already applied, or too old)', 'Click the action again to see a fresh plan.');
+      }
+      if (!plan.request) return { ok: true, results: [], repairs: [], exitCode: null };
+      if (applying) throw new IpcRequestError('busy', 'another change is being applied', 'Wait for it to finish, then try again.');
+      applying = true;
+      try {
+        const run = await deps.engine.apply(plan.request);
+        const r = run.response;
+        return {
+          ok: r.ok,
+          results: r.results,
+          repairs: r.repairs ?? [],
+          ...(r.error ? { error: serialiseError(r.error) } : {}),
+          exitCode: run.exitCode,
+        };
+      } finally {
+        applying = false;
+        // Whatever happened, every view re-renders from what the kernel now says.
+        refreshStatus();
+      }
+    },
+
+    getAudit: async (req?: { limit?: number }): Promise<AuditView[]> => deps.engine.audit(req?.limit ?? 200),
+
+    getEngine: async (req?: { refresh?: boolean }): Promise<EngineView> => deps.docker.view(req?.refresh ?? false),
+
+    startProbe: async (req: ProbeRequest): Promise<{ runId: string }> => {
+      if (runs.size >= MAX_RUNS) throw new IpcRequestError('busy', `${MAX_RUNS} test runs are already going`, 'Cancel one or wait for it to finish.');
+      const runId = newId();
+      const ctl = new AbortController();
+      runs.set(runId, ctl);
+      const started = now();
+      const status = deps.engine.status();
+      void deps.docker
+        .run(req, status, (event) => deps.emit('probeEvent', { runId, event }), ctl.signal)
+        .then(
+          (results) => deps.emit('probeDone', { runId, results, durationMs: now() - started }),
+          (err: unknown) => deps.emit('probeDone', { runId, results: [], error: serialiseError(err), durationMs: now() - started }),
+        )
+        .finally(() => runs.delete(runId));
+      return { runId };
+    },
+
+    cancelProbe: async ({ runId }: { runId: string }): Promise<{ cancelled: boolean }> => {
+      const ctl = runs.get(runId);
+      if (!ctl) return { cancelled: false };
+      ctl.abort();
+      return { cancelled: true };
+    },
+
+    getPrefs: async (): Promise<Prefs> => deps.prefs.get(),
+
+    setPrefs: async (patch: Partial<Prefs>): Promise<Prefs> => deps.prefs.set(patch),
+  } satisfies { [K in InvokeName]: (request: never) => Promise<ResponseOf<K>> };
+
+  return {
+    handlers,
+    refreshStatus,
+    dispose() {
+      for (const c of runs.values()) c.abort();
+      plans.clear();
+    },
+  };
+}

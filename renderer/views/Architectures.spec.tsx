@@ -1,0 +1,81 @@
+// @vitest-environment happy-dom
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Intent } from '../../shared/actions';
+import { mixedStatus } from '../testing/statuses';
+import { Architectures } from './Architectures';
+
+afterEach(cleanup);
+
+function setup(busy = false) {
+  const intents: Intent[] = [];
+  const utils = render(<Architectures status={mixedStatus()} onAction={(i) => intents.push(i)} busy={busy} />);
+  return { intents, ...utils };
+}
+
+describe('Architectures view', () => {
+  it('one row per Docker platform with state, flags as explained chips, owner', () => {
+    const { container } = setup();
+    const rows = container.querySelectorAll('tbody tr');
+    expect(rows).toHaveLength(10);
+    const arm = container.querySelector('tr[data-cpu="aarch64"]')!;
+    expect(arm.querySelector('.badge')!.textContent).toBe('ready');
+    const chips = within(arm as HTMLElement).getAllByRole('img');
+    expect(chips.map((c) => c.textContent)).toEqual(['P', 'O', 'C', 'F']);
+    expect(chips[3]!.getAttribute('aria-label')).toContain('works in every container');
+    expect(arm.textContent).toContain('archway');
+    expect(container.querySelector('tr[data-cpu="s390x"]')!.textContent).toContain('docker-binfmt?');
+  });
+
+  it('filters to every CPU and searches', () => {
+    const { container } = setup();
+    fireEvent.click(screen.getByRole('radio', { name: 'All CPUs' }));
+    expect(container.querySelectorAll('tbody tr').length).toBeGreaterThan(30);
+    fireEvent.change(screen.getByRole('searchbox', { name: 'Search architectures' }), { target: { value: 'riscv' } });
+    expect([...container.querySelectorAll('tbody tr')].map((r) => r.getAttribute('data-cpu'))).toEqual(['riscv32', 'riscv64']);
+    fireEvent.change(screen.getByRole('searchbox', { name: 'Search architectures' }), { target: { value: 'zzz' } });
+    expect(screen.getByText(/No architecture matches/)).toBeTruthy();
+  });
+
+  it('one-click actions send the intent; "Install all missing" sends them all', () => {
+    const { intents } = setup();
+    fireEvent.click(screen.getByRole('button', { name: 'Install linux/riscv64' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Uninstall linux/s390x' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Install all missing (1)' }));
+    expect(intents).toEqual([
+      { action: 'install', archs: ['riscv64'] },
+      { action: 'uninstall', archs: ['s390x'] },
+      { action: 'install', archs: ['riscv64'] },
+    ]);
+  });
+
+  it('a handler owned by another tool says so before anything is clicked', () => {
+    setup();
+    expect(screen.getByRole('button', { name: 'Uninstall linux/s390x' }).getAttribute('title')).toMatch(/owns this handler: Archway will ask/);
+    expect(screen.getByRole('button', { name: 'Uninstall linux/arm64' }).getAttribute('title')).toBeNull();
+  });
+
+  it('actions wait while a plan is open', () => {
+    setup(true);
+    expect((screen.getByRole('button', { name: 'Install linux/riscv64' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('the detail shows the raw entry, decoded magic, checks with fixes, and closes', () => {
+    setup();
+    fireEvent.click(screen.getByRole('button', { name: 'Details for linux/s390x' }));
+    const drawer = screen.getByRole('complementary', { name: 'Details' });
+    expect(drawer.querySelector('pre.raw')!.textContent).toContain('interpreter /usr/bin/qemu-s390x');
+    expect(within(drawer).getByRole('table', { name: 'Magic bytes and mask' })).toBeTruthy();
+    // s390x was registered without C: the check says what it breaks and how to fix it.
+    const flagC = [...drawer.querySelectorAll('.check')].find((c) => c.textContent!.includes('no C flag'))!;
+    expect(flagC.querySelector('.fix')!.textContent).toContain('FC');
+    expect(drawer.textContent).toContain('probably `docker run --privileged tonistiigi/binfmt --install`');
+    fireEvent.click(within(drawer).getByRole('button', { name: 'Close details' }));
+    expect(screen.queryByRole('complementary', { name: 'Details' })).toBeNull();
+  });
+
+  it('says it is reading while there is no status yet', () => {
+    render(<Architectures status={null} onAction={() => undefined} busy={false} />);
+    expect(screen.getByText('Reading binfmt_misc…')).toBeTruthy();
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * One architecture in depth: why it is in its state, every handler that matches it (raw /proc
+ * entry, decoded magic and mask, flags explained, interpreter checks with a fix for each failing
+ * one, owner, persistence), and conflicts explained.
+ */
+import type { Intent } from '../../shared/actions';
+import type { HandlerStatus, Status } from '../../shared/status';
+import { FlagChip } from '../components/FlagChip';
+import { StateBadge } from '../components/StateBadge';
+import { actionsFor, decodeMagic, type ArchRow } from '../lib/archs';
+
+export function Detail({ row, status, onAction, busy }: { row: ArchRow; status: Status; onAction: (i: Intent) => void; busy: boolean }) {
+  const actions = actionsFor(row);
+  const handlers = row.arch.handlers.map((n) => status.handlers.find((h) => h.name === n)).filter((h): h is HandlerStatus => !!h);
+  return (
+    <div className="detail">
+      <h2>
+        {row.platforms[0] ?? row.cpu} <span className="muted mono small">{row.cpu}</span>
+      </h2>
+      <p>
+        <StateBadge state={row.state} summary={row.summary} /> {row.summary}
+      </p>
+      {actions.length ? (
+        <div className="detail-actions">
+          {actions.map((a) => (
+            <button key={a.id} type="button" className={a.id === 'install' ? 'primary small-btn' : a.id === 'uninstall' ? 'danger small-btn' : 'small-btn'} disabled={busy} onClick={() => onAction(a.intent)}>
+              {a.label}
+            </button>
+          ))}
+        </div>
+      ) : null}
+      {row.arch.nativeWhy ? <p className="muted small">Native: {row.arch.native} — {row.arch.nativeWhy}</p> : null}
+      {row.state === 'conflict' ? (
+        <div className="callout warn">
+          <strong>Conflict.</strong> The kernel tries the newest registered handler first, so only {row.arch.winner ?? 'one'} is used
+          {handlers.length > 1 ? `; ${handlers.filter((h) => h.name !== row.arch.winner).map((h) => h.name).join(', ')} never run` : ''}
+          {row.arch.native === 'yes' ? '; and this CPU runs natively, so an emulator only slows it down' : ''}. Uninstall the handlers you do not need.
+        </div>
+      ) : null}
+      {handlers.length === 0 ? (
+        <>
+          <h3>No handler</h3>
+          {row.arch.available.length ? (
+            <p className="small">
+              Install would use <span className="mono">{row.arch.available[0]!.path}</span> ({row.arch.available[0]!.source}
+              {row.arch.available[0]!.version ? `, QEMU ${row.arch.available[0]!.version}` : ''}).
+            </p>
+          ) : row.state !== 'native' ? (
+            <p className="small">No emulator found for {row.cpu}. Debian/Ubuntu: <span className="mono">apt-get install qemu-user-static</span>.</p>
+          ) : null}
+        </>
+      ) : (
+        handlers.map((h) => <HandlerDetail key={h.name} h={h} winner={h.name === row.arch.winner} />)
+      )}
+    </div>
+  );
+}
+
+function HandlerDetail({ h, winner }: { h: HandlerStatus; winner: boolean }) {
+  const magic = decodeMagic(h);
+  const failing = h.checks.filter((c) => c.level !== 'ok');
+  return (
+    <section className="handler" aria-label={`Handler ${h.name}`}>
+      <h3>
+        <span className="mono">{h.name}</span> {h.enabled ? '' : <span className="muted">(disabled)</span>} {winner ? <span className="tag">in use</span> : null}
+      </h3>
+      <dl className="facts">
+        <dt>Owner</dt>
+        <dd>
+          {h.owner.detail}
+          {h.owner.guess ? ' (a guess from its shape)' : ''}
+        </dd>
+        <dt>After reboot</dt>
+        <dd>{h.persistent ? `kept (${h.persistFile ?? 'binfmt.d'})` : 'lost at reboot'}</dd>
+        <dt>Interpreter</dt>
+        <dd className="mono">{h.rule.interpreter}</dd>
+        <dt>Flags</dt>
+        <dd>
+          {h.flags.length === 0 ? <span className="muted">none</span> : null}
+          <ul className="flag-list">
+            {h.flags.map((f) => (
+              <li key={f.letter}>
+                <FlagChip flag={f} /> {f.explain}
+              </li>
+            ))}
+          </ul>
+        </dd>
+      </dl>
+      <h4>Health</h4>
+      <ul className="checks">
+        {h.checks.map((c) => (
+          <li key={c.id} className={`check ${c.level}`}>
+            <span className="check-level">{c.level === 'ok' ? '✓' : c.level === 'info' ? 'i' : c.level === 'warning' ? '!' : '✗'}</span>
+            <div>
+              <div>{c.message}</div>
+              {c.fix && c.level !== 'ok' ? (
+                <div className="fix">
+                  Fix: <span className="mono">{c.fix}</span>
+                </div>
+              ) : null}
+            </div>
+          </li>
+        ))}
+      </ul>
+      {failing.length === 0 ? <p className="muted small">All checks pass.</p> : null}
+      {magic ? (
+        <>
+          <h4>Magic (offset {magic.offset})</h4>
+          <div className="bytes" role="table" aria-label="Magic bytes and mask">
+            {magic.bytes.map((b, i) => (
+              <span key={i} className={b.compared ? 'byte' : 'byte ignored'} title={`byte ${magic.offset + i}: magic ${b.magic}, mask ${b.mask}${b.compared ? '' : ' (ignored)'}`}>
+                <span className="mono">{b.magic}</span>
+                <span className="mono muted">{b.mask}</span>
+              </span>
+            ))}
+          </div>
+          <p className="muted small">Top: bytes the file must start with; bottom: mask (00 = ignored, fe = either of two values).</p>
+        </>
+      ) : null}
+      <h4>/proc/sys/fs/binfmt_misc/{h.name}</h4>
+      <pre className="raw">{h.raw}</pre>
+      {h.register ? (
+        <>
+          <h4>As a register string</h4>
+          <pre className="raw wrap">{h.register}</pre>
+        </>
+      ) : null}
+    </section>
+  );
+}

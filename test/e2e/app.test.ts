@@ -1,0 +1,230 @@
+/**
+ * End to end in Debian's Chromium: the built renderer, the real router and Engine behind the same
+ * API the preload exposes, the host's binfmt_misc (snapshot-guarded: dockerd runs in the host
+ * namespace) and a real dockerd running a real arm64 busybox image.
+ *
+ * Flow: install arm64 by clicking → ready → test-run the arm64 image → `aarch64` in the terminal →
+ * a change made outside the app shows up by itself → disable → the run diagnoses no-handler and
+ * offers the fix → uninstall. Screenshots of every view go to test-artifacts/.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../electron/engine';
+import { archwayPaths } from '../../electron/engine/paths';
+import { DockerGateway } from '../../electron/main/docker';
+import { startLive, type Live } from '../../electron/main/live';
+import { createRouter } from '../../electron/main/router';
+import type { Prefs } from '../../shared/ipc/contract';
+import { snapshotBinfmt, type BinfmtSnapshot, entryExists, removeHandler } from '../docker/binfmt-snapshot';
+import { ensureDockerd, type DockerdHandle } from '../docker/dockerd';
+import { connectTo, loadBusybox, removeImage, X86_64_HOST } from '../docker/env';
+import type { Connection } from '../../electron/engine/docker/endpoint';
+import { buildBusyboxImage } from '../fixtures/image';
+import { pushImageArchive, pushManifestList, startRegistry, type Registry } from '../fixtures/registry';
+import { launchHarness, requireRenderer, screenshot, serveRenderer, type Harness } from './harness';
+
+const IMAGE = 'archway-test/e2e:arm64';
+const HANDLER = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
+
+/** Poll with room for a slow machine (the page's own actions time out after 15 s). */
+const poll = <T>(fn: () => Promise<T> | T, timeout = 15_000) => expect.poll(fn, { timeout, interval: 100 });
+
+describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
+  let server: Awaited<ReturnType<typeof serveRenderer>>;
+  let harness: Harness;
+  let binfmt: BinfmtSnapshot;
+  let dockerd: DockerdHandle;
+  let conn: Connection;
+  let root: string;
+  let live: Live;
+  let registry: Registry;
+  let multi: string;
+
+  beforeAll(async () => {
+    requireRenderer();
+    dockerd = await ensureDockerd();
+    conn = await connectTo(dockerd);
+    await loadBusybox(conn, 'arm64', IMAGE);
+    // A multi-platform image (arm64 + s390x) in a local registry: the matrix run pulls it, with progress.
+    registry = await startRegistry();
+    const entries = [];
+    for (const arch of ['arm64', 's390x'] as const) {
+      entries.push(await pushImageArchive(registry, 'archway-test/e2e-multi', arch, await buildBusyboxImage({ arch, tag: `archway-test/e2e-multi:${arch}` })));
+    }
+    await pushManifestList(registry, 'archway-test/e2e-multi', 'latest', entries);
+    multi = `${registry.host}/archway-test/e2e-multi:latest`;
+    binfmt = await snapshotBinfmt();
+    // Start from "arm64 missing" whatever the host had.
+    if (entryExists('qemu-aarch64')) removeHandler('qemu-aarch64');
+    root = mkdtempSync(join(tmpdir(), 'archway-e2e-root-'));
+    server = await serveRenderer();
+    const engine = new Engine({ paths: archwayPaths(root) });
+    const docker = new DockerGateway({ env: { ...process.env, DOCKER_HOST: `unix://${dockerd.socket}` } });
+    const prefs: Prefs = { lastView: 'architectures' };
+    harness = await launchHarness({
+      origin: server.origin,
+      makeRouter: (emit) =>
+        createRouter({
+          engine,
+          docker,
+          prefs: { get: () => ({ ...prefs }), set: (p) => Object.assign(prefs, p) },
+          emit,
+          app: { version: 'test', shell: 'harness' },
+        }),
+    });
+    // The same live updates main runs: binfmt_misc every 2 s, the engine on Docker events and every 10 s.
+    live = startLive({ readStatus: () => engine.status(), readEngine: () => docker.view(true), watchEngine: (f) => docker.watch(f), emit: harness.emit });
+  });
+
+  afterAll(async () => {
+    try {
+      live?.stop();
+      await harness?.close();
+      await server?.close();
+      if (conn) {
+        await removeImage(conn, IMAGE);
+        if (multi) await removeImage(conn, multi);
+      }
+      await registry?.stop();
+    } finally {
+      await binfmt?.restore();
+      await dockerd?.stop();
+      if (root) rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('installs arm64 by clicking, runs an arm64 image, diagnoses a disabled handler, uninstalls', async () => {
+    const page = harness.page;
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    await page.goto(`${server.origin}/index.html`);
+
+    // --- Architectures: arm64 is missing
+    const row = page.locator('tr[data-cpu="aarch64"]');
+    await poll(() => row.locator('.badge').textContent()).toBe('missing');
+    await screenshot(page, '01-architectures');
+    await page.getByRole('radio', { name: 'All CPUs' }).click();
+    await poll(() => page.locator('.arch-table tbody tr').count()).toBeGreaterThan(20);
+    await screenshot(page, '01b-all-cpus');
+    await page.getByLabel('Search architectures').fill('riscv');
+    await poll(() => page.locator('.arch-table tbody tr').count()).toBe(2);
+    await page.getByLabel('Search architectures').fill('');
+    await page.getByRole('radio', { name: 'Docker platforms' }).click();
+
+    // --- Install: the plan shows the exact register string before anything changes
+    await page.getByRole('button', { name: 'Install linux/arm64' }).click();
+    const dialog = page.getByRole('dialog');
+    await poll(() => dialog.locator('pre.raw').first().textContent()).toMatch(/^:qemu-aarch64:M::\\x7f\\x45\\x4c\\x46.*:\/usr\/libexec\/qemu-binfmt\/aarch64-binfmt-P:/);
+    expect(entryExists('qemu-aarch64')).toBe(false);
+    await screenshot(page, '02-plan-install');
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await poll(() => row.locator('.badge').textContent(), 30_000).toBe('ready');
+    expect(entryExists('qemu-aarch64')).toBe(true);
+    await poll(() => page.locator('.toast').first().textContent()).toContain('Done');
+
+    // --- Detail: raw entry, flags explained, checks
+    await page.getByRole('button', { name: 'Details for linux/arm64' }).click();
+    const detail = page.getByRole('complementary', { name: 'Details' });
+    await poll(() => detail.locator('pre.raw').first().textContent()).toContain('interpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P');
+    expect(await detail.textContent()).toContain('works in every container');
+    await screenshot(page, '03-detail');
+    await detail.getByRole('button', { name: 'Close details' }).click();
+
+    // --- Test run: aarch64 in the terminal
+    await page.getByRole('button', { name: 'Test run' }).click();
+    await page.getByLabel('Image').fill(IMAGE);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const result = page.locator('.result[data-platform="linux/arm64"]');
+    await poll(() => result.getAttribute('data-status'), 60_000).toBe('ok');
+    await poll(() => page.locator('.xterm-rows').textContent()).toContain('aarch64');
+    expect(await page.locator('.cell[data-platform="linux/arm64"] .cell-mark').textContent()).toBe('✓');
+    await screenshot(page, '04-test-run-ok');
+
+    // --- Cancel works: a long command stops, its container is removed
+    await page.getByLabel('Command').fill('sleep 60');
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await poll(() => page.locator('.cell[data-platform="linux/arm64"] .cell-label').textContent()).toBe('running');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await poll(() => result.getAttribute('data-status'), 30_000).toBe('cancelled');
+    await page.getByLabel('Command').fill('uname -m');
+
+    // --- Matrix: one image, two platforms, pulled with progress; ✓ and ✗ as they finish
+    await page.getByLabel('Image').fill(multi);
+    await page.getByRole('checkbox', { name: /linux\/s390x/ }).check();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await poll(() => page.locator('.result[data-platform="linux/s390x"]').getAttribute('data-status'), 60_000).toBe('no-handler');
+    await poll(() => result.getAttribute('data-status'), 60_000).toBe('ok');
+    expect(await page.locator('.cell[data-platform="linux/arm64"] .cell-mark').textContent()).toBe('✓');
+    expect(await page.locator('.cell[data-platform="linux/s390x"] .cell-mark').textContent()).toBe('✗');
+    const term = (await page.locator('.xterm-rows').textContent()) ?? '';
+    expect(term).toContain('offers linux/arm64');
+    expect(term).toContain('pulling');
+    expect(await page.locator('.result[data-platform="linux/s390x"]').getByRole('button', { name: 'Install s390x' }).count()).toBe(1);
+    await screenshot(page, '04b-test-run-matrix');
+    await page.getByRole('checkbox', { name: /linux\/s390x/ }).uncheck();
+    await page.getByLabel('Image').fill(IMAGE);
+
+    // --- Live: a change made outside the app shows up by itself (poll ~2 s)
+    writeFileSync(HANDLER, '0');
+    await page.getByRole('button', { name: 'Architectures' }).click();
+    await poll(() => row.locator('.badge').textContent(), 10_000).toBe('disabled');
+    writeFileSync(HANDLER, '1');
+    await poll(() => row.locator('.badge').textContent(), 10_000).toBe('ready');
+
+    // --- Disable by clicking
+    await page.getByRole('button', { name: 'Disable linux/arm64' }).click();
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await poll(() => row.locator('.badge').textContent(), 30_000).toBe('disabled');
+
+    // --- The run now fails with the no-handler diagnosis and a one-click fix
+    await page.getByRole('button', { name: 'Test run' }).click();
+    expect(await page.getByLabel('Image').inputValue()).toBe(IMAGE);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await poll(() => result.getAttribute('data-status'), 60_000).toBe('no-handler');
+    expect(await result.textContent()).toContain('exec format error');
+    const fix = result.getByRole('button', { name: 'Enable arm64' });
+    expect(await fix.count()).toBe(1);
+    expect(await page.locator('.cell[data-platform="linux/arm64"] .cell-mark').textContent()).toBe('✗');
+    await screenshot(page, '05-test-run-no-handler');
+
+    // --- Engine and Activity views
+    await page.getByRole('button', { name: 'Engine' }).click();
+    await poll(() => page.locator('.facts').textContent()).toContain(dockerd.socket);
+    await screenshot(page, '06-engine');
+    await page.getByRole('button', { name: 'Activity' }).click();
+    await poll(() => page.locator('.audit-table tbody tr').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('.audit-table').textContent()).toContain('install qemu-aarch64');
+    await screenshot(page, '07-activity');
+
+    // --- Uninstall
+    await page.getByRole('button', { name: 'Architectures' }).click();
+    await page.getByRole('button', { name: 'Uninstall linux/arm64' }).click();
+    await poll(() => dialog.textContent()).toContain('uninstall');
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await poll(() => row.locator('.badge').textContent(), 30_000).toBe('missing');
+    expect(entryExists('qemu-aarch64')).toBe(false);
+
+    // --- Dark mode follows the OS
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.getByRole('button', { name: 'Details for linux/arm64' }).click();
+    await screenshot(page, '08-dark');
+    await page.getByRole('button', { name: 'Close details' }).click();
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    // Nothing was refused by the IPC wrapper, and the page logged no errors.
+    expect(harness.refused).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('the wrapper refuses a frame that is not the app, and invalid payloads, with code + message', async () => {
+    const bad = await harness.dispatch({ url: 'https://evil.example/', isMainFrame: true }, 'archway:status', undefined);
+    expect(bad).toMatchObject({ ok: false, error: { code: 'untrusted-sender' } });
+    const r = await harness.page.evaluate(() => window.archway!.plan({ action: 'explode', archs: [] } as never).then(() => 'resolved', (e: { code: string }) => e.code));
+    expect(r).toBe('invalid-request');
+  });
+});
