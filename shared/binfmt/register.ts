@@ -99,18 +99,24 @@ export function escapeBytes(hex: string): string {
   return hex.replace(/(..)/g, '\\x$1');
 }
 
-/** The kernel's unescape (UNESCAPE_HEX): `\xHH` becomes a byte, anything else stays literal. */
-export function unescapeBytes(s: string): string {
+/**
+ * Decode a magic or mask field. Only the form Archway and the kernel agree on byte for byte is
+ * accepted: printable ASCII, where a backslash always starts `\xHH` (two hex digits, as the kernel's
+ * scanarg() demands). A lone backslash, which the kernel's unescape reads differently, is refused.
+ */
+export function unescapeBytes(s: string, field = 'magic'): string {
   const out: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const ch = s.charCodeAt(i);
-    if (ch === 0x5c && s[i + 1] === 'x' && /^[0-9a-fA-F]/.test(s[i + 2] ?? '')) {
-      const two = /^[0-9a-fA-F]{2}/.test(s.slice(i + 2, i + 4));
-      const len = two ? 2 : 1;
-      out.push(parseInt(s.slice(i + 2, i + 2 + len), 16));
-      i += 1 + len;
+    if (ch === 0x5c) {
+      if (s[i + 1] !== 'x' || !/^[0-9a-fA-F]{2}$/.test(s.slice(i + 2, i + 4))) {
+        throw new RuleError(field, 'a backslash must start a \\xHH escape with two hex digits');
+      }
+      out.push(parseInt(s.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else if (ch < 0x20 || ch > 0x7e) {
+      throw new RuleError(field, 'must be printable ASCII (write other bytes as \\xHH)');
     } else {
-      if (ch > 0xff) throw new RuleError('magic', 'contains a non-byte character');
       out.push(ch);
     }
   }
@@ -137,6 +143,11 @@ export function buildRegister(rule: Rule): string {
  */
 export function parseRegister(input: string): Rule {
   const line = input.endsWith('\n') ? input.slice(0, -1) : input;
+  // The kernel parses bytes as C strings: refuse what it would read differently (non-ASCII, where
+  // lengths and the delimiter are bytes; NUL and other control characters, which end or split fields).
+  if (/[^\x20-\x7e]/.test(line)) {
+    throw new RuleError('register', 'must be printable ASCII on one line (write other bytes in magic and mask as \\xHH)');
+  }
   if (line.length < MIN_REGISTER_LENGTH || line.length > MAX_REGISTER_LENGTH) {
     throw new RuleError('register', `string is ${line.length} bytes; the kernel accepts ${MIN_REGISTER_LENGTH}–${MAX_REGISTER_LENGTH}`);
   }
@@ -153,8 +164,8 @@ export function parseRegister(input: string): Rule {
       name,
       type: 'M',
       offset: offset === '' ? 0 : Number(offset),
-      magic: unescapeBytes(magic),
-      mask: mask === '' ? '' : unescapeBytes(mask),
+      magic: unescapeBytes(magic, 'magic'),
+      mask: mask === '' ? '' : unescapeBytes(mask, 'mask'),
       interpreter,
       flags: flags as FlagString,
     };
