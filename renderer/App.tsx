@@ -204,11 +204,24 @@ export function App() {
             <strong>Cannot read binfmt_misc:</strong> {statusError.message} {statusError.hint}
           </div>
         ) : null}
-        {status?.warnings.map((w) => (
-          <div className="banner warn" role="status" key={w}>
-            {w}
+        {status && status.vanished.length > 0 ? (
+          <div className="banner warn" role="status">
+            <strong>
+              {status.vanished.map((v) => v.name).join(', ')} {status.vanished.length > 1 ? 'are' : 'is'} gone from the kernel.
+            </strong>{' '}
+            Archway installed {status.vanished.length > 1 ? 'them' : 'it'}; a reboot or systemd-binfmt restarting removed {status.vanished.length > 1 ? 'them' : 'it'}.{' '}
+            <button type="button" className="primary small-btn" onClick={() => void plan({ action: 'install', archs: status.vanished.map((v) => v.cpu) })}>
+              Put back
+            </button>
           </div>
-        ))}
+        ) : null}
+        {status?.warnings
+          .filter((w) => !(status.vanished.length > 0 && w.includes('gone from the kernel')))
+          .map((w) => (
+            <div className="banner warn" role="status" key={w}>
+              {w}
+            </div>
+          ))}
         {view === 'architectures' || view === null ? <Architectures status={status} onAction={plan} busy={!!planState} /> : null}
         {view === 'test-run' || runVisited ? (
           <TestRun

@@ -181,3 +181,16 @@ describe('emulator source', () => {
     expect(emulatorSource('/opt/qemu/bin/qemu-aarch64', v)).toEqual({ source: 'other' });
   });
 });
+
+describe('vanished handlers', () => {
+  it('lists what Archway installed that the kernel no longer has, with the way back', () => {
+    const a = catalogRule('aarch64', '/usr/bin/qemu-aarch64-static', 'OCF');
+    const record = emptyRecord();
+    record.handlers['qemu-aarch64'] = { cpu: 'aarch64', register: buildRegister(a), source: 'distro', installedAt: 'now', installedBy: 0, persist: true };
+    record.handlers['qemu-s390x'] = { cpu: 's390x', register: buildRegister(catalogRule('s390x', '/usr/bin/qemu-s390x-static', 'F')), source: 'distro', installedAt: 'now', installedBy: 0, persist: false };
+    const s = buildStatus(raw({ entries: [{ name: 'qemu-aarch64', text: entryText(a), inode: 1 }], record }), HOST_ELF);
+    expect(s.vanished).toEqual([{ name: 'qemu-s390x', cpu: 's390x', register: expect.stringContaining(':qemu-s390x:M::'), persist: false }]);
+    expect(s.warnings.join('\n')).toMatch(/qemu-s390x was installed by Archway but is gone from the kernel.*archway install s390x/);
+    expect(buildStatus(raw({ entries: [{ name: 'qemu-aarch64', text: entryText(a), inode: 1 }] }), HOST_ELF).vanished).toEqual([]);
+  });
+});

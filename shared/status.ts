@@ -127,6 +127,11 @@ export interface Status {
   supported: string[];
   /** tonistiigi/binfmt compatible: names of enabled entries. */
   emulators: string[];
+  /**
+   * Handlers Archway installed that are no longer in the kernel: a reboot without persistence, or
+   * systemd-binfmt restarting (it flushes every entry). `archway install <cpu>` puts each back as it was.
+   */
+  vanished: { name: string; cpu: string; register: string; persist: boolean }[];
   warnings: string[];
 }
 
@@ -412,6 +417,15 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
     return !!a && (a.native === 'yes' || a.state === 'ready' || a.state === 'conflict');
   };
   const supported = DOCKER_PLATFORMS.filter((p) => runs(p.cpu)).map((p) => p.platform);
+  const present = new Set(raw.entries.map((e) => e.name));
+  const vanished = Object.entries(raw.record.handlers)
+    .filter(([name]) => !present.has(name))
+    .map(([name, h]) => ({ name, cpu: h.cpu, register: h.register, persist: h.persist }));
+  if (vanished.length) {
+    warnings.push(
+      `${vanished.map((v) => v.name).join(', ')} ${vanished.length > 1 ? 'were' : 'was'} installed by Archway but ${vanished.length > 1 ? 'are' : 'is'} gone from the kernel (a reboot, or systemd-binfmt flushing every entry). Put back: archway install ${vanished.map((v) => v.cpu).join(' ')}`,
+    );
+  }
   if (!raw.mount.mounted) warnings.push(`binfmt_misc is not mounted at ${raw.mount.path}: no foreign programs can run. Archway mounts it when you install a handler.`);
   if (raw.globalEnabled === false) warnings.push('binfmt_misc is globally disabled (status = disabled): no handler is used.');
   return {
@@ -423,6 +437,7 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
     archs,
     supported,
     emulators: handlers.filter((h) => h.enabled).map((h) => h.name),
+    vanished,
     warnings,
   };
 }

@@ -69,6 +69,7 @@ export function statusJson(s: Status) {
     native: s.native,
     handlers: s.handlers.map(({ raw: _raw, ...h }) => h),
     archs: s.archs,
+    vanished: s.vanished,
     warnings: s.warnings,
   };
 }
