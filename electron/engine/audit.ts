@@ -1,5 +1,5 @@
 /** Append-only audit log of privileged changes: one JSON object a line, fsync'ed. */
-import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, constants } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
 import * as z from 'zod/mini';
 
@@ -17,11 +17,22 @@ export const AuditEntrySchema = z.object({
 });
 export type AuditEntry = z.infer<typeof AuditEntrySchema>;
 
+/**
+ * Append one entry as one write() of one line, then fsync. If a crash tore the previous line (no
+ * final newline), start on a fresh line so the torn one cannot swallow this entry.
+ */
 export function appendAudit(file: string, entry: AuditEntry): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
-  const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  const fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   try {
-    appendFileSync(fd, `${JSON.stringify(entry)}\n`);
+    const size = fstatSync(fd).size;
+    let lead = '';
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      readSync(fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) lead = '\n';
+    }
+    appendFileSync(fd, `${lead}${JSON.stringify(entry)}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

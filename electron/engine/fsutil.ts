@@ -1,5 +1,5 @@
 /** Small, careful file primitives for the engine and the helper. */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ArchwayError } from '../../shared/helper-protocol';
@@ -89,4 +89,76 @@ export function ioError(err: unknown, what: string): ArchwayError {
         ? 'This needs root: Archway asks for it through pkexec, or run with sudo.'
         : undefined;
   return new ArchwayError('io-error', `could not ${what}: ${words}${code ? ` (${code})` : ''}`, hint);
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks), or undefined when the process is gone. */
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Take an exclusive lock (a file created with O_EXCL holding "pid starttime"), waiting up to
+ * `timeoutMs` for another holder. A lock whose process is gone (a helper killed mid-run) is taken
+ * over. Returns the release function. Only root can create files where the helper keeps it, so no
+ * other user can squat it.
+ */
+export function acquireLock(path: string, timeoutMs = 30_000): () => void {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  } catch (err) {
+    throw ioError(err, `create ${dirname(path)}`);
+  }
+  const me = `${process.pid} ${processStart(process.pid) ?? '?'}\n`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+      writeSync(fd, me);
+      fsyncSync(fd);
+      closeSync(fd);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          if (readFileSync(path, 'utf8') === me) unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (err) {
+      if (fd !== undefined) closeSync(fd);
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(err, `lock ${path}`);
+    }
+    let holder = '';
+    try {
+      holder = readFileSync(path, 'utf8');
+    } catch {
+      continue; // released between our open and read: try again
+    }
+    const [pid, start] = holder.trim().split(' ');
+    const alive = pid !== undefined && /^\d+$/.test(pid) && processStart(Number(pid)) === start;
+    if (!alive) {
+      try {
+        if (readFileSync(path, 'utf8') === holder) unlinkSync(path);
+      } catch {
+        /* someone else took it over */
+      }
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new ArchwayError('helper-failed', `another Archway helper (pid ${pid}) is still changing binfmt_misc; nothing was changed`, 'Wait for it to finish, then try again.');
+    }
+    sleepSync(50);
+  }
 }

@@ -9,6 +9,8 @@
 import { ArchwayError, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type HelperResponse } from '../../shared/helper-protocol';
 import { hostFacts } from '../engine/host';
 import { pathsFromEnv } from '../engine/paths';
+import { acquireLock } from '../engine/fsutil';
+import { join } from 'node:path';
 import { Helper, parseRequest } from './ops';
 
 async function readStdin(limit: number): Promise<string> {
@@ -41,8 +43,10 @@ async function main(): Promise<void> {
       new ArchwayError('not-root', 'archway-helper must run as root; it changes the kernel\'s binfmt_misc table', 'Archway starts it through pkexec; from a shell use sudo.'),
     );
   }
-  const callerUid = underPkexec ? Number(process.env.PKEXEC_UID) : (process.getuid?.() ?? 0);
-  if (!Number.isInteger(callerUid) || callerUid < 0) refuse(new ArchwayError('bad-request', 'PKEXEC_UID is not a uid'));
+  // PKEXEC_UID must be a plain decimal uid: Number() would read '' as 0 (root), ' 7' as 7, '0x10' as 16.
+  const rawUid = process.env.PKEXEC_UID ?? '';
+  if (underPkexec && (!/^\d{1,10}$/.test(rawUid) || Number(rawUid) > 0xfffffffe)) refuse(new ArchwayError('bad-request', `PKEXEC_UID ${JSON.stringify(rawUid.slice(0, 20))} is not a uid`));
+  const callerUid = underPkexec ? Number(rawUid) : (process.getuid?.() ?? 0);
   let input: string;
   try {
     input = await readStdin(MAX_REQUEST_BYTES);
@@ -56,8 +60,20 @@ async function main(): Promise<void> {
     refuse(err);
   }
   const trustEnv = !underPkexec;
+  const paths = pathsFromEnv(process.env, trustEnv);
+  if (!req.dryRun) {
+    // One helper at a time changes the record, the persist files and the kernel table: two runs at
+    // once (two windows, a CLI in another terminal) would otherwise lose each other's record
+    // updates. Taken before the record is read; a lock left by a killed helper is taken over.
+    try {
+      const release = acquireLock(join(paths.stateDir, 'lock'));
+      process.on('exit', release);
+    } catch (err) {
+      refuse(err);
+    }
+  }
   const helper = new Helper({
-    paths: pathsFromEnv(process.env, trustEnv),
+    paths,
     host: hostFacts(),
     callerUid,
     ...(trustEnv && process.env.ARCHWAY_TEST_KILL_AT ? { killAt: process.env.ARCHWAY_TEST_KILL_AT } : {}),

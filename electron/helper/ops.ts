@@ -3,12 +3,12 @@
  * is refused), then carry out each operation with a journal so a crash at any point leaves either
  * the old or the new state. The same code runs unprivileged with dryRun to show a plan.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { catalogEntry, nativeCpus, type Cpu } from '../../shared/arch/catalog';
 import { normaliseFlags, FlagError } from '../../shared/binfmt/flags';
-import { buildRegister, parseRegister, sameRule, RuleError } from '../../shared/binfmt/register';
+import { buildRegister, parseRegister, sameRule, RuleError, type Rule } from '../../shared/binfmt/register';
 import { catalogRule, ruleMatchesHeader } from '../../shared/status';
 import { describeElf, parseElf } from '../../shared/elf';
 import {
@@ -40,6 +40,17 @@ export interface HelperContext {
 }
 
 const MAX_STORE_FILE = 128 * 1024 * 1024;
+
+/** Temp files of fsutil's atomicWrite: `.<name>.<12 hex>.tmp`. */
+const ATOMIC_TEMP = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+/** A disagreement between Archway's record, its persist files and the kernel. */
+export interface Drift {
+  name: string;
+  kind: 'pending' | 'not-in-kernel' | 'kernel-differs' | 'persist-file';
+  message: string;
+  fix: string;
+}
 
 /** A validated operation, ready to run. */
 interface Planned {
@@ -92,8 +103,10 @@ export class Helper {
     this.recordProblem = problem;
   }
 
-  private step(name: string): void {
-    if (this.ctx.killAt === name) process.kill(process.pid, 'SIGKILL');
+  /** A named point of an operation; `killAt` may name it alone ('install:registered') or for one arch ('install:registered@s390x'). */
+  private step(name: string, cpu?: string): void {
+    const k = this.ctx.killAt;
+    if (k !== undefined && (k === name || (cpu !== undefined && k === `${name}@${cpu}`))) process.kill(process.pid, 'SIGKILL');
   }
 
   private ownerWords(name: string): string {
@@ -266,28 +279,38 @@ export class Helper {
     };
     return {
       result: base,
+      // One commit point: the kernel write. Before it, the journal and the persist file; after it,
+      // the audit line and the record. A crash or an error at any point is settled by settle()
+      // from what the kernel shows: the new rule → finish (record it); anything else → undo.
       apply: async () => {
-        if (!isMounted(this.ctx.paths.binfmt)) await mountBinfmt(this.ctx.paths.binfmt);
+        const binfmt = this.ctx.paths.binfmt;
+        if (!isMounted(binfmt)) await mountBinfmt(binfmt);
         const before = this.currentRegister(name);
-        const stillThere = readEntry(this.ctx.paths.binfmt, name);
-        this.setPending({ name, op: 'install', register: reg, startedAt: new Date().toISOString(), handler });
-        this.step('install:journaled');
-        if (stillThere && (replace || !sameRule(stillThere.rule, rule))) {
-          if (!owned && !op.takeOver) throw new ArchwayError('not-owned', `${name} appeared while Archway was working; left alone`);
-          control(this.ctx.paths.binfmt, name, '-1');
-          this.step('install:removed-old');
+        const stillThere = readEntry(binfmt, name);
+        const removeOld = !!stillThere && (replace || !sameRule(stillThere.rule, rule));
+        if (removeOld && !owned && !op.takeOver) throw new ArchwayError('not-owned', `${name} appeared while Archway was working; left alone`);
+        const pending: PendingStep = { name, op: 'install', register: reg, startedAt: new Date().toISOString(), handler };
+        this.setPending(pending);
+        this.step('install:journaled', cpu);
+        try {
+          this.syncPersistFile(name, handler);
+          this.step('install:persisted', cpu);
+          if (removeOld) {
+            control(binfmt, name, '-1');
+            this.step('install:removed-old', cpu);
+          }
+          if (!readEntry(binfmt, name)) register(binfmt, reg);
+          this.step('install:registered', cpu);
+          const now = readEntry(binfmt, name);
+          if (!now || !sameRule(now.rule, rule)) throw new ArchwayError('kernel-refused', `the kernel does not show ${name} as written`);
+          if (!now.enabled) control(binfmt, name, '1');
+        } catch (err) {
+          throw this.failAndSettle(err, pending);
         }
-        if (!readEntry(this.ctx.paths.binfmt, name)) register(this.ctx.paths.binfmt, reg);
-        this.step('install:registered');
-        const now = readEntry(this.ctx.paths.binfmt, name);
-        if (!now || !sameRule(now.rule, rule)) throw new ArchwayError('kernel-refused', `the kernel does not show ${name} as written`);
-        if (!now.enabled) control(this.ctx.paths.binfmt, name, '1');
+        this.audit(base, before.register, reg);
         this.record.handlers[name] = handler;
         this.clearPending(name);
-        this.step('install:recorded');
-        this.syncPersistFile(name);
-        this.step('install:persisted');
-        this.audit(base, before.register, reg);
+        this.step('install:recorded', cpu);
         return base;
       },
     };
@@ -314,10 +337,14 @@ export class Helper {
     );
   }
 
-  /** Make the persist file match the record: present with our rule when persist is on, absent when off. */
-  private syncPersistFile(name: string): string[] {
+  /**
+   * Make the persist file match the record (or `want`: a handler record to match, null = none):
+   * present with our rule when persist is on, absent when off. Written atomically; a full or
+   * read-only /etc throws a clear io-error and leaves the old file as it was.
+   */
+  private syncPersistFile(name: string, want?: HandlerRecord | null): string[] {
     const path = persistFile(this.ctx.paths, name);
-    const h = this.record.handlers[name];
+    const h = want === undefined ? this.record.handlers[name] : (want ?? undefined);
     if (h?.persist) {
       const want = this.persistText(name, h);
       let have = '';
@@ -337,6 +364,102 @@ export class Helper {
       return [path];
     }
     return [];
+  }
+
+  /**
+   * Settle one journal entry from what the kernel shows — the kernel write is each operation's
+   * commit point:
+   *  - install: the kernel shows the new rule → finish (record it); anything else → undo (the
+   *    record keeps the old handler; a removed old entry, Archway's or a taken-over one, is
+   *    registered again);
+   *  - uninstall: the kernel still shows Archway's rule → undo (keep it); else → finish (forget
+   *    it, restore a taken-over handler).
+   * Then the persist file is made to follow the record, the journal entry is dropped, and every
+   * repair is written to the audit log. Returns what it did, in words.
+   */
+  private settle(p: PendingStep): string[] {
+    const binfmt = this.ctx.paths.binfmt;
+    const mounted = isMounted(binfmt);
+    const now = mounted ? readEntry(binfmt, p.name) : undefined;
+    const beforeReg = now ? this.currentRegister(p.name).register : null;
+    const parse = (s: string) => {
+      try {
+        return parseRegister(s);
+      } catch {
+        return undefined;
+      }
+    };
+    const words: string[] = [];
+    const started = `started ${p.startedAt}${p.handler ? ` by uid ${p.handler.installedBy}` : ''}`;
+    if (p.op === 'install') {
+      const wanted = parse(p.register);
+      if (now && wanted && p.handler && sameRule(now.rule, wanted)) {
+        if (!now.enabled) control(binfmt, p.name, '1');
+        this.record.handlers[p.name] = p.handler;
+        words.push(`finished an interrupted install of ${p.name} (${started}): the kernel already had the new rule`);
+      } else if (!now && mounted) {
+        const old = this.record.handlers[p.name]?.register ?? p.handler?.previous?.register;
+        if (old) {
+          try {
+            register(binfmt, old);
+            words.push(`undid an interrupted install of ${p.name} (${started}): registered the previous rule again`);
+          } catch (err) {
+            if (this.record.handlers[p.name]) delete this.record.handlers[p.name];
+            words.push(`undid an interrupted install of ${p.name} (${started}), but could not register the previous rule again (${(err as Error).message}); it was: ${old}`);
+          }
+        } else {
+          words.push(`undid an interrupted install of ${p.name} (${started}): it had not reached the kernel`);
+        }
+      } else {
+        words.push(`undid an interrupted install of ${p.name} (${started}): the kernel still has the previous rule`);
+      }
+    } else if (p.op === 'uninstall') {
+      const ours = p.handler ? parse(p.handler.register) : undefined;
+      if (now && ours && sameRule(now.rule, ours) && p.handler) {
+        this.record.handlers[p.name] = this.record.handlers[p.name] ?? p.handler;
+        words.push(`undid an interrupted uninstall of ${p.name} (${started}): it is still registered and still Archway's`);
+      } else {
+        if (p.register && mounted && !now) {
+          try {
+            register(binfmt, p.register);
+            words.push(`restored the handler ${p.name} that Archway had taken over`);
+          } catch (err) {
+            words.push(`could not restore the handler ${p.name} that Archway had taken over (${(err as Error).message}); its rule was: ${p.register}`);
+          }
+        }
+        delete this.record.handlers[p.name];
+        words.push(`finished an interrupted uninstall of ${p.name} (${started})`);
+      }
+    }
+    const rest = (this.record.pending ?? []).filter((x) => x.name !== p.name);
+    if (rest.length) this.record.pending = rest;
+    else delete this.record.pending;
+    this.saveRecord();
+    try {
+      const files = this.syncPersistFile(p.name);
+      if (files.length) words.push(`made ${files.join(', ')} follow the record`);
+    } catch (err) {
+      words.push(`could not repair the persist file of ${p.name}: ${(err as Error).message}`);
+    }
+    const afterReg = mounted ? this.currentRegister(p.name).register : null;
+    for (const w of words) this.auditRepair(p.name, w, beforeReg, afterReg);
+    return words;
+  }
+
+  /** An operation failed after its journal entry was written: settle it now, and say so in the error. */
+  private failAndSettle(err: unknown, p: PendingStep): unknown {
+    let undo: string[] = [];
+    try {
+      undo = this.settle(p);
+    } catch (e) {
+      undo = [`and settling it failed too (${(e as Error).message}); the next run of the helper repairs it`];
+    }
+    if (err instanceof ArchwayError) return new ArchwayError(err.code, `${err.message}; ${undo.join('; ')}`, err.hint);
+    return err;
+  }
+
+  private auditRepair(name: string, message: string, before: string | null, after: string | null): void {
+    this.audit({ op: 'repair', name, ok: true, changed: true, message }, before, after);
   }
 
   private setPending(p: PendingStep): void {
@@ -391,28 +514,44 @@ export class Helper {
     };
     return {
       result: base,
+      // Commit point: the kernel entry's removal. Before it, the journal and the persist file's
+      // removal (so a full or read-only /etc stops the uninstall before anything changed); after
+      // it, the taken-over handler's restoration, the audit line and the record.
       apply: async () => {
+        const binfmt = this.ctx.paths.binfmt;
         const before = this.currentRegister(name);
-        if (owned) this.setPending({ name, op: 'uninstall', register: restore?.register ?? '', startedAt: new Date().toISOString(), handler: owned });
-        this.step('uninstall:journaled');
-        if (readEntry(this.ctx.paths.binfmt, name)) control(this.ctx.paths.binfmt, name, '-1');
-        this.step('uninstall:removed');
+        const pending: PendingStep | undefined = owned
+          ? { name, op: 'uninstall', register: restore?.register ?? '', startedAt: new Date().toISOString(), handler: owned }
+          : undefined;
+        if (pending) {
+          this.setPending(pending);
+          this.step('uninstall:journaled', cpu);
+        }
+        try {
+          if (pending) {
+            this.syncPersistFile(name, null);
+            this.step('uninstall:unpersisted', cpu);
+          }
+          if (readEntry(binfmt, name)) control(binfmt, name, '-1');
+          this.step('uninstall:removed', cpu);
+        } catch (err) {
+          throw pending ? this.failAndSettle(err, pending) : err;
+        }
         const warnings: string[] = [];
-        if (restore) {
+        if (restore && !readEntry(binfmt, name)) {
           try {
-            register(this.ctx.paths.binfmt, restore.register);
+            register(binfmt, restore.register);
           } catch (err) {
             warnings.push(`could not restore the previous ${name} (${(err as Error).message}); its rule was: ${restore.register}`);
           }
         }
-        if (owned) {
-          delete this.record.handlers[name];
-          this.clearPending(name);
-          this.step('uninstall:recorded');
-          this.syncPersistFile(name);
-        }
         const r = { ...base, ...(warnings.length ? { warnings } : {}) };
         this.audit(r, before.register, this.currentRegister(name).register);
+        if (pending) {
+          delete this.record.handlers[name];
+          this.clearPending(name);
+          this.step('uninstall:recorded', cpu);
+        }
         return r;
       },
     };
@@ -473,13 +612,28 @@ export class Helper {
     if (!base.changed) return { result: { ...base, message: `${name} is already ${op.on ? '' : 'not '}kept after reboot` } };
     return {
       result: base,
+      // Commit point: the record. The file is written (or removed) first; a crash before the record
+      // is saved leaves a file the next run makes follow the record again (undo), and a full or
+      // read-only /etc fails here with the old file and the record as they were.
       apply: async () => {
         const before = existsSync(path) ? 'persist file present' : 'no persist file';
-        this.record.handlers[name] = { ...owned, persist: op.on };
-        this.saveRecord();
-        this.step('persist:recorded');
-        this.syncPersistFile(name);
+        const next: HandlerRecord = { ...owned, persist: op.on };
+        this.syncPersistFile(name, next);
+        this.step('persist:written', cpu);
         this.audit(base, before, op.on ? 'persist file present' : 'no persist file');
+        this.record.handlers[name] = next;
+        try {
+          this.saveRecord();
+        } catch (err) {
+          this.record.handlers[name] = owned;
+          try {
+            this.syncPersistFile(name);
+          } catch {
+            /* the next run of the helper makes the file follow the record */
+          }
+          throw err;
+        }
+        this.step('persist:recorded', cpu);
         return base;
       },
     };
@@ -584,73 +738,134 @@ export class Helper {
    */
   reconcile(): string[] {
     const done: string[] = [];
-    const binfmt = this.ctx.paths.binfmt;
-    const mounted = isMounted(binfmt);
-    for (const p of this.record.pending ?? []) {
-      const now = mounted ? readEntry(binfmt, p.name) : undefined;
-      if (p.op === 'install' && p.handler) {
-        let wanted;
+    // 1. Temp files of atomic writes a crash interrupted (the helper holds the state lock: no
+    //    other helper is writing). The files they were replacing are intact.
+    for (const dir of [this.ctx.paths.stateDir, this.ctx.paths.persistDir, this.ctx.paths.storeDir]) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const n of names) {
+        if (!ATOMIC_TEMP.test(n)) continue;
         try {
-          wanted = parseRegister(p.register);
-        } catch {
-          wanted = undefined;
+          removeFile(join(dir, n));
+          done.push(`removed ${join(dir, n)}, left by an interrupted write`);
+        } catch (err) {
+          done.push(`could not remove ${join(dir, n)}: ${(err as Error).message}`);
         }
-        if (now && wanted && sameRule(now.rule, wanted)) {
-          this.record.handlers[p.name] = p.handler;
-          done.push(`adopted ${p.name}: it was registered just before an interruption`);
-        } else if (!now && p.handler.previous && mounted) {
-          try {
-            register(binfmt, p.handler.previous.register);
-            done.push(`restored the previous ${p.name} of ${p.handler.previous.owner} after an interrupted take-over`);
-          } catch (err) {
-            done.push(`could not restore the previous ${p.name}: ${(err as Error).message}`);
-          }
-        } else {
-          done.push(`dropped an interrupted install of ${p.name}`);
-        }
-      } else if (p.op === 'uninstall') {
-        if (now && p.handler && sameRule(now.rule, parseRegister(p.handler.register))) control(binfmt, p.name, '-1');
-        if (p.register && mounted && !readEntry(binfmt, p.name)) {
-          try {
-            register(binfmt, p.register);
-          } catch {
-            /* reported below */
-          }
-        }
-        delete this.record.handlers[p.name];
-        done.push(`finished an interrupted uninstall of ${p.name}`);
       }
     }
-    if (this.record.pending) {
-      delete this.record.pending;
-      this.saveRecord();
+    // 2. The journal: finish or undo what a crashed run left, from what the kernel shows.
+    for (const p of [...(this.record.pending ?? [])]) {
+      try {
+        done.push(...this.settle(p));
+      } catch (err) {
+        done.push(`could not settle the interrupted ${p.op} of ${p.name}: ${(err as Error).message}`);
+      }
     }
-    // Persist files follow the record.
+    // 3. Persist files follow the record.
     for (const name of Object.keys(this.record.handlers)) {
       try {
         const files = this.syncPersistFile(name);
-        if (files.length) done.push(`repaired ${files.join(', ')}`);
+        if (files.length) {
+          const w = `made ${files.join(', ')} follow Archway's record of ${name}`;
+          done.push(w);
+          this.auditRepair(name, w, null, null);
+        }
       } catch (err) {
         done.push(`could not repair the persist file of ${name}: ${(err as Error).message}`);
       }
     }
     for (const r of readBinfmtd([this.ctx.paths.persistDir]).rules) {
       if (r.archway && !this.record.handlers[r.rule.name]) {
-        removeFile(r.file);
-        done.push(`removed ${r.file}: Archway no longer manages ${r.rule.name}`);
+        try {
+          removeFile(r.file);
+          const w = `removed ${r.file}: Archway no longer manages ${r.rule.name}`;
+          done.push(w);
+          this.auditRepair(r.rule.name, w, null, null);
+        } catch (err) {
+          done.push(`could not remove ${r.file}: ${(err as Error).message}`);
+        }
       }
     }
+    // 4. Drift that is not Archway's to repair (someone else changed the kernel): report it.
+    for (const d of this.drift()) done.push(`drift: ${d.message} (${d.fix})`);
     return done;
+  }
+
+  /**
+   * Where Archway's record, its persist files and the kernel disagree, read-only. The helper's
+   * start-up repair fixes the journal and the persist files and reports the rest; status (the
+   * Engine) can show this list as it is.
+   */
+  drift(): Drift[] {
+    const out: Drift[] = [];
+    const binfmt = this.ctx.paths.binfmt;
+    const mounted = isMounted(binfmt);
+    for (const p of this.record.pending ?? []) {
+      out.push({ name: p.name, kind: 'pending', message: `an ${p.op} of ${p.name} was interrupted (${p.startedAt})`, fix: 'the next change through Archway settles it' });
+    }
+    for (const [name, h] of Object.entries(this.record.handlers)) {
+      let want: Rule | undefined;
+      try {
+        want = parseRegister(h.register);
+      } catch {
+        want = undefined;
+      }
+      const now = mounted ? readEntry(binfmt, name) : undefined;
+      if (!now) {
+        out.push({
+          name,
+          kind: 'not-in-kernel',
+          message: `${name} is in Archway's record but not registered${mounted ? '' : ` (binfmt_misc is not mounted at ${binfmt})`}`,
+          fix: `archway install ${h.cpu} registers it again; archway uninstall ${h.cpu} forgets it`,
+        });
+      } else if (!want || !sameRule(now.rule, want)) {
+        out.push({ name, kind: 'kernel-differs', message: `${name} was changed outside Archway since Archway installed it`, fix: `archway install ${h.cpu} puts Archway's rule back; archway uninstall ${h.cpu} removes it` });
+      }
+      const path = persistFile(this.ctx.paths, name);
+      let text: string | undefined;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        text = undefined;
+      }
+      if (h.persist && (text === undefined || !text.startsWith(PERSIST_HEADER) || !text.split('\n').includes(h.register))) {
+        out.push({ name, kind: 'persist-file', message: `${path} does not hold Archway's rule for ${name}`, fix: 'the next change through Archway rewrites it' });
+      } else if (!h.persist && text !== undefined && text.startsWith(PERSIST_HEADER)) {
+        out.push({ name, kind: 'persist-file', message: `${path} keeps ${name} after reboot although Archway's record says it should not`, fix: 'the next change through Archway removes it' });
+      }
+    }
+    for (const r of readBinfmtd([this.ctx.paths.persistDir]).rules) {
+      if (r.archway && !this.record.handlers[r.rule.name]) {
+        out.push({ name: r.rule.name, kind: 'persist-file', message: `${r.file} was written by Archway for ${r.rule.name}, which Archway no longer manages`, fix: 'the next change through Archway removes it' });
+      }
+    }
+    return out;
   }
 
   async run(request: HelperRequestInput, opts: { dryRun?: boolean } = {}): Promise<HelperResponse> {
     const req = parseRequest(request);
     const dryRun = opts.dryRun === true || req.dryRun === true;
-    const seen = new Set<string>();
+    // Every operation is planned against the state before the request, so two operations on one
+    // architecture (install + uninstall, install + disable…) would be planned blind to each other
+    // and report results the kernel does not show. One operation per architecture per request.
+    const seen = new Map<string, string>();
     for (const op of req.ops) {
-      const key = `${op.op}:${'arch' in op ? op.arch : ''}`;
-      if (seen.has(key)) throw new ArchwayError('bad-request', `operation ${op.op} ${'arch' in op ? op.arch : ''} appears twice in one request`);
-      seen.add(key);
+      const key = 'arch' in op ? `arch:${op.arch}` : `op:${op.op}`;
+      const first = seen.get(key);
+      if (first !== undefined) {
+        throw new ArchwayError(
+          'bad-request',
+          'arch' in op
+            ? `${op.arch} appears twice in one request (${first}, then ${op.op}); nothing was changed`
+            : `operation ${op.op} appears twice in one request; nothing was changed`,
+          'Send one operation per architecture; run the next change after this one.',
+        );
+      }
+      seen.set(key, op.op);
     }
     // Mount first when asked, so later operations see the mounted instance.
     const ops = [...req.ops].sort((a, b) => (a.op === 'mount' ? -1 : 0) - (b.op === 'mount' ? -1 : 0));

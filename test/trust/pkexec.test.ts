@@ -1,0 +1,483 @@
+/**
+ * The real elevation path, tested for real: system bus + polkitd, the project's .policy, the built
+ * helper installed at the policy's exec.path (by scripts/install-helper.mjs, with an absolute node
+ * in its shebang), a throw-away unprivileged user, and the app's own elevation code (runHelper in
+ * electron/engine/elevate.ts, through the built CLI and through a small driver that imports it).
+ *
+ * pkexec is setuid root in the HOST user namespace, so the helper it starts changes the HOST's
+ * binfmt_misc: this suite snapshots it first (mounting it if absent), uses harmless arches (s390x,
+ * mips64el: nothing on an x86-64 host runs them natively), and restores exactly what was there —
+ * entries, mount, /var/lib/archway, /var/log/archway, /etc/binfmt.d — along with the user, the
+ * rules, the policy, the helper and any daemons it started.
+ *
+ * What polkit caches (no logind session here, see test/polkit/polkit.ts): with a rule returning
+ * YES there is no authentication and nothing is cached; with AUTH_ADMIN_KEEP, one successful
+ * authentication gives a TEMPORARY authorization to the subject pkexec asked about — pkexec's
+ * parent process (pid + start time). The app's main process is that parent for every runHelper()
+ * call, so a second request from it inside the window is not a second prompt; another process is
+ * asked again. (In a desktop session polkit keys the temporary authorization on the session.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from 'esbuild';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { parseProcEntry } from '../../shared/binfmt/entry';
+import { buildRegister } from '../../shared/binfmt/register';
+import { isMounted } from '../../electron/engine/binfmtfs';
+import { AuditEntrySchema } from '../../electron/engine/audit';
+import { ArchwayRecordSchema } from '../../shared/record';
+import { CATALOG } from '../../shared/arch/catalog';
+import { REPO_ROOT, foreignBusybox } from '../fixtures/foreign';
+import { requireBuilt } from '../kernel/namespace';
+import {
+  DEFAULT_HELPER_INSTALL_PATH,
+  POLKIT_RULES_DIR,
+  addRule,
+  createTestUser,
+  grantRule,
+  installPolicy,
+  runAsUser,
+  startPolkit,
+  type InstalledPolicy,
+  type PolkitHandle,
+  type TestUser,
+} from '../polkit/polkit';
+import type { Outcome } from './elevate-driver';
+
+const ACTION = 'dev.archway.helper.run';
+const POLICY = join(REPO_ROOT, 'build/polkit/dev.archway.helper.policy');
+const CLI = join(REPO_ROOT, 'dist/cli/archway.mjs');
+const HELPER = DEFAULT_HELPER_INSTALL_PATH;
+const BINFMT = '/proc/sys/fs/binfmt_misc';
+/**
+ * Harmless arches (nothing on an x86-64 host runs them natively); the first two the host does not
+ * already have a handler for are used. The host's table is shared with anything else running on
+ * this machine (Docker tests register qemu-* handlers too), so this suite only ever touches the
+ * handlers it chose.
+ */
+const CANDIDATES = ['s390x', 'mips64el', 'alpha', 'sparc64', 'm68k', 'sh4', 'hppa', 'xtensa'];
+let ARCHES: string[] = [];
+let NAMES: string[] = [];
+let SYSTEM_PATHS: string[] = [];
+const NODE = fs.realpathSync(process.execPath);
+
+// ------------------------------------------------------------------ host state: snapshot + restore
+
+interface HostBinfmt {
+  mounted: boolean;
+  entries: Record<string, string>;
+}
+/** The host's binfmt_misc: mounted?, and the entries this suite may touch (NAMES) — or all of them. */
+function hostBinfmt(all = false): HostBinfmt {
+  const mounted = isMounted(BINFMT);
+  const entries: Record<string, string> = {};
+  if (mounted) {
+    for (const n of fs.readdirSync(BINFMT).sort()) {
+      if (n === 'register' || n === 'status' || (!all && !NAMES.includes(n))) continue;
+      try {
+        entries[n] = fs.readFileSync(join(BINFMT, n), 'utf8');
+      } catch {
+        /* removed meanwhile by someone else */
+      }
+    }
+  }
+  return { mounted, entries };
+}
+/** Ours only: the entries named NAMES. */
+const ours = () => hostBinfmt().entries;
+
+type Tree = { exists: false } | { exists: true; dir: boolean; files: Record<string, { data: Buffer; mode: number }> };
+function snapshotPath(p: string): Tree {
+  const st = fs.lstatSync(p, { throwIfNoEntry: false });
+  if (!st) return { exists: false };
+  const files: Record<string, { data: Buffer; mode: number }> = {};
+  const walk = (d: string, rel: string) => {
+    for (const n of fs.readdirSync(d)) {
+      const q = join(d, n);
+      const s = fs.lstatSync(q);
+      if (s.isDirectory()) walk(q, `${rel}${n}/`);
+      else files[`${rel}${n}`] = { data: fs.readFileSync(q), mode: s.mode & 0o7777 };
+    }
+  };
+  if (st.isDirectory()) walk(p, '');
+  else files[''] = { data: fs.readFileSync(p), mode: st.mode & 0o7777 };
+  return { exists: true, dir: st.isDirectory(), files };
+}
+function restorePath(p: string, t: Tree): void {
+  fs.rmSync(p, { recursive: true, force: true });
+  if (!t.exists) return;
+  if (t.dir) fs.mkdirSync(p, { recursive: true, mode: 0o755 });
+  for (const [rel, f] of Object.entries(t.files)) {
+    const q = rel ? join(p, rel) : p;
+    fs.mkdirSync(join(q, '..'), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(q, f.data, { mode: f.mode });
+  }
+}
+/** Comparable view of the system paths (contents, not Buffers). */
+function systemFiles(): Record<string, unknown> {
+  return Object.fromEntries(SYSTEM_PATHS.map((p) => [p, JSON.parse(JSON.stringify(snapshotPath(p))) as unknown]));
+}
+
+/**
+ * Put the suite's handlers back as they were, and unmount binfmt_misc if it was not mounted before
+ * — unless something else registered handlers there meanwhile (then it stays, with theirs).
+ */
+function restoreHostBinfmt(before: HostBinfmt): void {
+  if (!isMounted(BINFMT)) {
+    if (!before.mounted) return;
+    spawnSync('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT]);
+  }
+  for (const [n, text] of Object.entries(ours())) if (before.entries[n] !== text) fs.writeFileSync(join(BINFMT, n), '-1');
+  for (const [n, text] of Object.entries(before.entries)) {
+    if (ours()[n] === text) continue;
+    const e = parseProcEntry(n, text);
+    fs.writeFileSync(join(BINFMT, 'register'), buildRegister(e.rule));
+    if (!e.enabled) fs.writeFileSync(join(BINFMT, n), '0');
+  }
+  if (!before.mounted && Object.keys(hostBinfmt(true).entries).length === 0) {
+    const r = spawnSync('umount', [BINFMT], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`could not unmount the binfmt_misc this suite mounted: ${r.stderr}`);
+  }
+}
+
+/** A header-only ELF executable of a catalog CPU: with no handler exec fails with ENOEXEC; with one, QEMU starts (and gives up on it). */
+function foreignElf(cpu: string, dir: string): string {
+  const c = CATALOG.find((x) => x.cpu === cpu)!;
+  const h = Buffer.alloc(c.elfClass === 64 ? 64 : 52);
+  h.set(c.magicBytes.subarray(0, 20));
+  const le = c.endian === 'little';
+  if (le) h.writeUInt32LE(1, 20);
+  else h.writeUInt32BE(1, 20);
+  const file = join(dir, `foreign-${cpu}`);
+  fs.writeFileSync(file, h, { mode: 0o755 });
+  fs.chmodSync(file, 0o755);
+  return file;
+}
+
+// ------------------------------------------------------------------ suite
+
+let polkit: PolkitHandle | undefined;
+let policy: InstalledPolicy | undefined;
+let user: TestUser | undefined;
+let work: string;
+let driver: string;
+let hostBefore: HostBinfmt;
+const filesBefore = new Map<string, Tree>();
+const cleanups: (() => Promise<void> | void)[] = [];
+
+beforeAll(async () => {
+  requireBuilt(REPO_ROOT);
+  const taken = hostBinfmt(true).entries;
+  ARCHES = CANDIDATES.filter((a) => !taken[`qemu-${a}`]).slice(0, 2);
+  if (ARCHES.length < 2) throw new Error(`the host already has handlers for ${CANDIDATES.join(', ')}; this suite will not touch someone else's`);
+  NAMES = ARCHES.map((a) => `qemu-${a}`);
+  SYSTEM_PATHS = ['/var/lib/archway', '/var/log/archway', ...NAMES.map((n) => `/etc/binfmt.d/${n}.conf`)];
+  hostBefore = hostBinfmt();
+  for (const p of SYSTEM_PATHS) filesBefore.set(p, snapshotPath(p));
+  cleanups.push(() => restoreHostBinfmt(hostBefore));
+  cleanups.push(() => {
+    for (const [p, t] of filesBefore) restorePath(p, t);
+  });
+
+  work = fs.mkdtempSync(join(tmpdir(), 'archway-pkexec-'));
+  fs.chmodSync(work, 0o755);
+  cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
+  // The helper as a source checkout installs it: scripts/install-helper.mjs (absolute node in the shebang).
+  const staged = join(work, 'archway-helper');
+  const inst = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/install-helper.mjs'), '--dest', staged], { encoding: 'utf8' });
+  if (inst.status !== 0) throw new Error(`install-helper failed: ${inst.stderr}`);
+  driver = join(work, 'elevate-driver.mjs');
+  await build({
+    entryPoints: [join(REPO_ROOT, 'test/trust/elevate-driver.ts')],
+    outfile: driver,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
+  });
+  fs.chmodSync(driver, 0o644);
+
+  polkit = await startPolkit();
+  cleanups.push(() => polkit!.stop());
+  policy = await installPolicy({ policyFile: POLICY, helperSource: staged, helperInstallPath: HELPER });
+  cleanups.push(() => policy!.uninstall());
+  user = await createTestUser();
+  cleanups.push(() => user!.remove());
+});
+
+afterAll(async () => {
+  const errors: unknown[] = [];
+  for (const c of cleanups.reverse()) {
+    try {
+      await c();
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  if (errors.length) throw new AggregateError(errors, 'pkexec suite cleanup failed');
+  // Everything is back: the host's binfmt_misc (our entries; the mount unless others use it) and Archway's system files.
+  expect(ours()).toEqual(hostBefore.entries);
+  for (const [p, t] of filesBefore) expect(JSON.parse(JSON.stringify(snapshotPath(p)))).toEqual(JSON.parse(JSON.stringify(t)));
+  expect(fs.readdirSync(POLKIT_RULES_DIR).filter((f) => f.includes('archway'))).toEqual([]);
+});
+
+const u = () => user!;
+const cli = (args: string[], env: Record<string, string> = {}) => runAsUser(u(), [NODE, CLI, ...args], { env, timeoutMs: 60_000 });
+const runDriver = async (requests: unknown[]) => {
+  const r = await runAsUser(u(), [NODE, driver, 'run', JSON.stringify(requests)], { timeoutMs: 60_000 });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim()) as Outcome[];
+};
+/**
+ * execv() a program as the user — no PATH search and no shell fallback (execvp, and so Node's
+ * child_process, hand an ENOEXEC file to /bin/sh): 'ENOEXEC', or 'exit N: stderr'.
+ */
+const execAsUser = async (program: string) => {
+  const py = 'import os, sys\ntry:\n    os.execv(sys.argv[1], [sys.argv[1]])\nexcept OSError as e:\n    print("ENOEXEC" if e.errno == 8 else "errno %d" % e.errno)\n';
+  const r = await runAsUser(u(), ['/usr/bin/python3', '-c', py, program]);
+  return r.stdout.trim() || `exit ${r.code}: ${r.stderr.trim()}`;
+};
+const audit = () => {
+  try {
+    return fs
+      .readFileSync('/var/log/archway/audit.log', 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => AuditEntrySchema.parse(JSON.parse(l)));
+  } catch {
+    return [];
+  }
+};
+const record = () => ArchwayRecordSchema.parse(JSON.parse(fs.readFileSync('/var/lib/archway/state.json', 'utf8')));
+const unchanged = () => {
+  expect(ours()).toEqual(hostBefore.entries);
+  expect(systemFiles()).toEqual(Object.fromEntries([...filesBefore].map(([p, t]) => [p, JSON.parse(JSON.stringify(t)) as unknown])));
+};
+
+describe('pkexec + polkit + the installed helper, as an unprivileged user', () => {
+  it('without a rule the request fails with a clear "not authorized" and nothing changes', async () => {
+    const r = await cli(['install', ...ARCHES]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Asking for administrator rights \(pkexec\)/);
+    expect(r.stderr).toMatch(/archway: not authorized to run the Archway helper; nothing was changed \(Error executing command as another user: No authentication agent found\.\)/);
+    expect(r.stderr).toMatch(/polkit rule must grant dev\.archway\.helper\.run/);
+    unchanged();
+    // The same through runHelper() directly: a typed not-authorized error, no response.
+    const [o] = await runDriver([{ version: 1, ops: [{ op: 'install', arch: ARCHES[0] }] }]);
+    expect(o).toMatchObject({ ok: false, error: { code: 'not-authorized' } });
+    unchanged();
+  });
+
+  it('with a rule that says NO: "Not authorized" from polkit, nothing changes', async () => {
+    const deny = await addRule({ user: u().name, actionId: ACTION, result: 'NO' });
+    try {
+      const r = await cli(['install', ARCHES[0]!]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/not authorized to run the Archway helper; nothing was changed \(Error executing command as another user: Not authorized\)/);
+      unchanged();
+    } finally {
+      await deny.revoke();
+    }
+  });
+
+  it('the helper run directly by the user refuses to act, whatever the environment says', async () => {
+    const evil = join(work, 'evil-root');
+    fs.mkdirSync(evil, { mode: 0o777 });
+    fs.chmodSync(evil, 0o777);
+    const request = JSON.stringify({ version: 1, ops: [{ op: 'install', arch: ARCHES[0], persist: true }] });
+    for (const helper of [HELPER, join(REPO_ROOT, 'dist/helper/archway-helper.mjs')]) {
+      const r = await runAsUser(u(), [NODE, helper], { input: request, env: { PKEXEC_UID: '0', ARCHWAY_ROOT: evil, ARCHWAY_BINFMT: evil, ARCHWAY_TEST_KILL_AT: 'install:journaled' } });
+      expect(r.code, r.stderr).toBe(2);
+      const res = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string } };
+      expect(res.ok).toBe(false);
+      expect(res.error.code).toBe('not-root');
+      expect(res.error.message).toMatch(/must run as root/);
+    }
+    expect(fs.readdirSync(evil)).toEqual([]);
+    unchanged();
+  });
+
+  it('with a rule granting the action: a batch runs through pkexec, the helper sees PKEXEC_UID, the kernel changes as asked', async () => {
+    const rule = await grantRule(u().name, ACTION);
+    try {
+      const program = foreignElf(ARCHES[0]!, work);
+      expect(await execAsUser(program)).toBe('ENOEXEC');
+      const r = await cli(['install', ...ARCHES]);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/Asking for administrator rights \(pkexec\) to:\n/);
+      for (const n of NAMES) expect(r.stderr).toContain(`  - register ${n} → `);
+      // The host kernel now runs these programs through QEMU (pkexec's helper acts on the host's binfmt_misc).
+      const now = hostBinfmt();
+      expect(now.mounted).toBe(true);
+      for (const n of NAMES) {
+        const e = parseProcEntry(n, now.entries[n]!);
+        expect(e.enabled).toBe(true);
+        expect(e.rule.flags).toBe('POCF');
+        expect(e.rule.interpreter).toMatch(/^\/usr\/libexec\/qemu-binfmt\/.*-binfmt-P$/);
+      }
+      // QEMU (Debian's <cpu>-binfmt-P) now starts for it, and gives up on a header-only program.
+      expect(await execAsUser(program)).toMatch(new RegExp(`^exit \\d+: ${ARCHES[0]}-binfmt-P: .*foreign-${ARCHES[0]}: `));
+      if (ARCHES.includes('s390x')) {
+        const s390x = await foreignBusybox('s390x');
+        expect((await runAsUser(u(), [s390x, 'uname', '-m'])).stdout.trim()).toBe('s390x');
+      }
+      // The caller's uid — from PKEXEC_UID — is in the record and in every audit line.
+      const rec = record();
+      for (const n of NAMES) expect(rec.handlers[n]?.installedBy).toBe(u().uid);
+      const installs = audit().filter((e) => e.op === 'install');
+      expect(installs.map((e) => e.name).sort()).toEqual([...NAMES].sort());
+      for (const e of installs) {
+        expect(e.uid).toBe(u().uid);
+        expect(e.before).toBeNull();
+        expect(e.after).toMatch(/^:qemu-/);
+      }
+      // Status, read by the same unprivileged user, agrees.
+      const st = await cli(['status', '--json']);
+      const status = JSON.parse(st.stdout) as { handlers: { name: string; owner: { kind: string } }[] };
+      for (const n of NAMES) expect(status.handlers.find((h) => h.name === n)?.owner.kind).toBe('archway');
+
+      // A second request: no prompt, no cache involved (YES means no authentication at all).
+      const un = await cli(['uninstall', ...ARCHES]);
+      expect(un.code, un.stdout + un.stderr).toBe(0);
+      for (const n of NAMES) expect(ours()[n]).toBeUndefined();
+      const uninstalls = audit().filter((e) => e.op === 'uninstall');
+      expect(uninstalls).toHaveLength(2);
+      for (const e of uninstalls) {
+        expect(e.uid).toBe(u().uid);
+        expect(e.before).toMatch(/^:qemu-/);
+        expect(e.after).toBeNull();
+      }
+    } finally {
+      await rule.revoke();
+    }
+    // Revoked: nothing was cached, the next request is refused at once.
+    const [o] = await runDriver([{ version: 1, ops: [{ op: 'install', arch: ARCHES[0] }] }]);
+    expect(o?.error?.code).toBe('not-authorized');
+    expect(ours()[NAMES[0]!]).toBeUndefined();
+  });
+
+  it('the environment the caller sets does not reach the root helper (pkexec drops it, and the helper ignores it under pkexec)', async () => {
+    const rule = await grantRule(u().name, ACTION);
+    const evil = join(work, 'evil-env');
+    fs.mkdirSync(evil, { mode: 0o777 });
+    fs.chmodSync(evil, 0o777);
+    try {
+      const r = await runAsUser(u(), ['/usr/bin/pkexec', '--disable-internal-agent', HELPER], {
+        input: JSON.stringify({ version: 1, ops: [{ op: 'install', arch: ARCHES[0], persist: true }] }),
+        env: { ARCHWAY_ROOT: evil, ARCHWAY_BINFMT: evil, ARCHWAY_TEST_KILL_AT: 'install:journaled', PKEXEC_UID: '0' },
+      });
+      // Not killed at the test hook, not redirected: the real files, the real kernel, the real caller.
+      expect(r.code, r.stderr).toBe(0);
+      expect(fs.readdirSync(evil)).toEqual([]);
+      expect(record().handlers[NAMES[0]!]?.installedBy).toBe(u().uid);
+      expect(fs.readFileSync(`/etc/binfmt.d/${NAMES[0]}.conf`, 'utf8')).toMatch(/^# Managed by Archway/);
+      expect(ours()[NAMES[0]!]).toBeDefined();
+      const un = await runDriver([{ version: 1, ops: [{ op: 'uninstall', arch: ARCHES[0] }] }]);
+      expect(un[0]?.ok).toBe(true);
+      expect(fs.existsSync(`/etc/binfmt.d/${NAMES[0]}.conf`)).toBe(false);
+    } finally {
+      await rule.revoke();
+    }
+  });
+
+  it('auth_admin_keep: after one real authentication, a second request from the same process is not a second prompt; another process is asked again', async () => {
+    // A password for the user, the user as polkit's admin identity for this action, and a rule
+    // returning AUTH_ADMIN_KEEP. The driver registers pkttyagent for its own process.
+    const password = `pw-${randomBytes(9).toString('base64url')}`;
+    const pw = spawnSync('chpasswd', { input: `${u().name}:${password}\n`, encoding: 'utf8' });
+    expect(pw.status, pw.stderr).toBe(0);
+    const adminRule = join(POLKIT_RULES_DIR, `09-archway-trust-admin-${u().name}.rules`);
+    const tmp = `${adminRule}.tmp`;
+    fs.writeFileSync(tmp, `polkit.addAdminRule(function (action, subject) {\n  if (action.id === ${JSON.stringify(ACTION)} && subject.user === ${JSON.stringify(u().name)}) return [${JSON.stringify(`unix-user:${u().name}`)}];\n  return null;\n});\n`, { mode: 0o644 });
+    fs.renameSync(tmp, adminRule);
+    const keep = await addRule({ user: u().name, actionId: ACTION, result: 'AUTH_ADMIN_KEEP' });
+    try {
+      const install = { version: 1, ops: [{ op: 'install', arch: ARCHES[0] }] };
+      const uninstall = { version: 1, ops: [{ op: 'uninstall', arch: ARCHES[0] }] };
+      const dry = { version: 1, ops: [{ op: 'install', arch: ARCHES[1] }], dryRun: true };
+      const session = await withPasswordPrompts(u(), [NODE, driver, 'agent', JSON.stringify([install, uninstall]), JSON.stringify([dry])], password);
+      const result = JSON.parse(session.output.slice(session.output.indexOf('RESULT ') + 7).split('\n')[0]!) as { mine: Outcome[]; other: Outcome[] };
+      // One prompt, answered once, for two privileged requests from the same process.
+      expect(session.prompts, session.output).toBe(1);
+      expect(result.mine.map((o) => o.ok), session.output).toEqual([true, true]);
+      // Another process (no agent registered for it, no temporary authorization) is refused.
+      expect(result.other[0]).toMatchObject({ ok: false, error: { code: 'not-authorized' } });
+      // The two requests really ran as root for this user.
+      const lines = audit().filter((e) => e.name === NAMES[0]).slice(-2);
+      expect(lines.map((e) => [e.op, e.uid])).toEqual([
+        ['install', u().uid],
+        ['uninstall', u().uid],
+      ]);
+      if (polkit?.polkitdLog) {
+        const log = fs.readFileSync(polkit.polkitdLog, 'utf8');
+        expect(log).toMatch(/TEMPORARY authorization/);
+      }
+    } finally {
+      await keep.revoke();
+      fs.rmSync(adminRule, { force: true });
+      spawnSync('passwd', ['-d', u().name]);
+    }
+    expect(ours()[NAMES[0]!]).toBeUndefined();
+  });
+});
+
+/**
+ * Run argv as `user` under script(1) (a pty, so polkit's text agent can prompt), type `password`
+ * at each "Password:" prompt, and return everything printed plus the number of prompts.
+ */
+function withPasswordPrompts(user: TestUser, argv: string[], password: string): Promise<{ output: string; prompts: number; code: number | null }> {
+  const command = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--init-groups', '--', '/usr/bin/script', '-qfec', command, '/dev/null'], {
+      env: { PATH: '/usr/bin:/bin', HOME: '/', USER: user.name, LOGNAME: user.name, LANG: 'C.UTF-8', SHELL: '/bin/sh', TERM: 'dumb' },
+      cwd: '/',
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let prompts = 0;
+    let seen = 0;
+    // The agent turns echo off with TCSAFLUSH after printing the prompt, which drops anything typed
+    // before that: answer a moment later, as a person would, and type again (up to 3 times) if the
+    // agent has printed nothing since — the first answer was flushed.
+    const answer = (tries: number) => {
+      const before = output.length;
+      child.stdin.write(`${password}\n`);
+      if (tries > 1) {
+        setTimeout(() => {
+          if (output.length === before && output.trimEnd().endsWith('Password:')) answer(tries - 1);
+        }, 2_500).unref();
+      }
+    };
+    const onData = (d: Buffer) => {
+      output += d.toString('utf8');
+      const count = (output.match(/Password:/g) ?? []).length;
+      while (seen < count) {
+        seen++;
+        prompts++;
+        setTimeout(() => answer(3), 300);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      reject(new Error(`timed out; output so far:\n${output}`));
+    }, 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      child.stdin.end();
+      resolve({ output, prompts, code });
+    });
+  });
+}
