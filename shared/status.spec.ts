@@ -194,3 +194,35 @@ describe('vanished handlers', () => {
     expect(buildStatus(raw({ entries: [{ name: 'qemu-aarch64', text: entryText(a), inode: 1 }] }), HOST_ELF).vanished).toEqual([]);
   });
 });
+
+describe('drift between the record, boot-time files and the journal', () => {
+  it('reports a missing persist file, a stray one, one for an unmanaged handler, and an interrupted step', () => {
+    const a = catalogRule('aarch64', '/usr/bin/qemu-aarch64-static', 'OCF');
+    const b = catalogRule('s390x', '/usr/bin/qemu-s390x-static', 'OCF');
+    const record = emptyRecord();
+    record.handlers['qemu-aarch64'] = { cpu: 'aarch64', register: buildRegister(a), source: 'distro', installedAt: 'now', installedBy: 0, persist: true };
+    record.handlers['qemu-s390x'] = { cpu: 's390x', register: buildRegister(b), source: 'distro', installedAt: 'now', installedBy: 0, persist: false };
+    record.pending = [{ name: 'qemu-ppc64le', op: 'install', register: '', startedAt: 'then' }];
+    const s = buildStatus(
+      raw({
+        entries: [
+          { name: 'qemu-aarch64', text: entryText(a), inode: 1 },
+          { name: 'qemu-s390x', text: entryText(b), inode: 2 },
+        ],
+        record,
+        binfmtd: [
+          { file: '/etc/binfmt.d/qemu-s390x.conf', rule: b, archway: true },
+          { file: '/etc/binfmt.d/qemu-riscv64.conf', rule: catalogRule('riscv64', '/x', 'F'), archway: true },
+        ],
+      }),
+      HOST_ELF,
+    );
+    expect(s.drift.map((d) => [d.name, d.kind])).toEqual([
+      ['qemu-ppc64le', 'pending'],
+      ['qemu-aarch64', 'persist-file'],
+      ['qemu-s390x', 'persist-file'],
+      ['qemu-riscv64', 'persist-file'],
+    ]);
+    expect(s.warnings.some((w) => w.includes('no longer manages'))).toBe(true);
+  });
+});

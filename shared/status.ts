@@ -132,6 +132,8 @@ export interface Status {
    * systemd-binfmt restarting (it flushes every entry). `archway install <cpu>` puts each back as it was.
    */
   vanished: { name: string; cpu: string; register: string; persist: boolean }[];
+  /** Where Archway's record, its boot-time files and the kernel disagree (the helper repairs these on its next run). */
+  drift: { name: string; kind: 'pending' | 'persist-file'; message: string; fix: string }[];
   warnings: string[];
 }
 
@@ -426,6 +428,30 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
       `${vanished.map((v) => v.name).join(', ')} ${vanished.length > 1 ? 'were' : 'was'} installed by Archway but ${vanished.length > 1 ? 'are' : 'is'} gone from the kernel (a reboot, or systemd-binfmt flushing every entry). Put back: archway install ${vanished.map((v) => v.cpu).join(' ')}`,
     );
   }
+  const drift: Status['drift'] = [];
+  for (const p of raw.record.pending ?? []) {
+    drift.push({ name: p.name, kind: 'pending', message: `an ${p.op} of ${p.name} was interrupted (${p.startedAt})`, fix: 'the next change through Archway settles it' });
+  }
+  for (const [name, h] of Object.entries(raw.record.handlers)) {
+    const file = raw.binfmtd.find((b) => b.rule.name === name && b.archway);
+    let want: Rule | undefined;
+    try {
+      want = parseRegister(h.register);
+    } catch {
+      want = undefined;
+    }
+    if (h.persist && (!file || !want || !sameRule(file.rule, want))) {
+      drift.push({ name, kind: 'persist-file', message: `${name} should come back after reboot, but its boot-time file is missing or differs`, fix: 'the next change through Archway rewrites it' });
+    } else if (!h.persist && file) {
+      drift.push({ name, kind: 'persist-file', message: `${file.file} keeps ${name} after reboot although Archway's record says it should not`, fix: 'the next change through Archway removes it' });
+    }
+  }
+  for (const b of raw.binfmtd) {
+    if (b.archway && !raw.record.handlers[b.rule.name]) {
+      drift.push({ name: b.rule.name, kind: 'persist-file', message: `${b.file} was written by Archway for ${b.rule.name}, which Archway no longer manages`, fix: 'the next change through Archway removes it' });
+    }
+  }
+  for (const d of drift) warnings.push(`${d.message} — ${d.fix}`);
   if (!raw.mount.mounted) warnings.push(`binfmt_misc is not mounted at ${raw.mount.path}: no foreign programs can run. Archway mounts it when you install a handler.`);
   if (raw.globalEnabled === false) warnings.push('binfmt_misc is globally disabled (status = disabled): no handler is used.');
   return {
@@ -438,6 +464,7 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
     supported,
     emulators: handlers.filter((h) => h.enabled).map((h) => h.name),
     vanished,
+    drift,
     warnings,
   };
 }

@@ -70,6 +70,7 @@ export function statusJson(s: Status) {
     handlers: s.handlers.map(({ raw: _raw, ...h }) => h),
     archs: s.archs,
     vanished: s.vanished,
+    drift: s.drift,
     warnings: s.warnings,
   };
 }
