@@ -42,7 +42,7 @@ describe('intentToRequest', () => {
   it('uninstall all touches only Archway\'s handlers unless forced', () => {
     const a = catalogRule('aarch64', '/usr/bin/qemu-aarch64-static', 'F');
     const text = `enabled\ninterpreter ${a.interpreter}\nflags: F\noffset 0\nmagic ${a.magic}\nmask ${a.mask}\n`;
-    const st = status({ entries: [{ name: 'qemu-aarch64', text, inode: 1 }] });
+    const st = status({ entries: [{ name: 'qemu-aarch64', text, seq: 1 }] });
     const plain = intentToRequest({ action: 'uninstall', archs: ['all'] }, st);
     expect(plain.request).toBeNull();
     expect(plain.skipped[0]?.why).toMatch(/belongs to/);

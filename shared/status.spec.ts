@@ -71,12 +71,12 @@ describe('buildStatus', () => {
     const s = buildStatus(
       raw({
         entries: [
-          { name: 'qemu-aarch64', text: entryText(a), inode: 10 },
-          { name: 'qemu-s390x', text: entryText(s390), inode: 11 },
-          { name: 'qemu-ppc64le', text: entryText(ppc), inode: 12 },
-          { name: 'qemu-riscv64', text: entryText(riscv), inode: 13 },
-          { name: 'qemu-mips64', text: entryText(mips), inode: 14 },
-          { name: 'WSLInterop', text: 'enabled\ninterpreter /init\nflags: PF\noffset 0\nmagic 4d5a\n', inode: 15 },
+          { name: 'qemu-aarch64', text: entryText(a), seq: 10 },
+          { name: 'qemu-s390x', text: entryText(s390), seq: 11 },
+          { name: 'qemu-ppc64le', text: entryText(ppc), seq: 12 },
+          { name: 'qemu-riscv64', text: entryText(riscv), seq: 13 },
+          { name: 'qemu-mips64', text: entryText(mips), seq: 14 },
+          { name: 'WSLInterop', text: 'enabled\ninterpreter /init\nflags: PF\noffset 0\nmagic 4d5a\n', seq: 15 },
         ],
         binfmtd: [{ file: '/usr/lib/binfmt.d/qemu-ppc64le.conf', rule: ppc, archway: false }],
         binfmtSupport: [{ name: 'qemu-s390x', package: 'qemu-user-static' }],
@@ -102,9 +102,9 @@ describe('buildStatus', () => {
     const s = buildStatus(
       raw({
         entries: [
-          { name: 'qemu-aarch64', text: entryText(gone), inode: 1 },
-          { name: 'qemu-s390x', text: entryText(goneNoF), inode: 2 },
-          { name: 'qemu-riscv64', text: entryText(dyn), inode: 3 },
+          { name: 'qemu-aarch64', text: entryText(gone), seq: 1 },
+          { name: 'qemu-s390x', text: entryText(goneNoF), seq: 2 },
+          { name: 'qemu-riscv64', text: entryText(dyn), seq: 3 },
         ],
         interpreters: {
           '/gone/qemu': { path: '/gone/qemu', exists: false },
@@ -133,8 +133,8 @@ describe('buildStatus', () => {
     const s = buildStatus(
       raw({
         entries: [
-          { name: 'aarch64', text: entryText(two), inode: 50 },
-          { name: 'qemu-aarch64', text: entryText(one), inode: 40 },
+          { name: 'aarch64', text: entryText(two), seq: 50 },
+          { name: 'qemu-aarch64', text: entryText(one), seq: 40 },
         ],
         interpreters: interp,
       }),
@@ -144,13 +144,13 @@ describe('buildStatus', () => {
     expect(a.state).toBe('conflict');
     expect(a.winner).toBe('aarch64');
     expect(a.summary).toMatch(/aarch64 wins.*qemu-aarch64 is shadowed/);
-    const s2 = buildStatus(raw({ entries: [{ name: 'aarch64', text: entryText(two, false), inode: 50 }, { name: 'qemu-aarch64', text: entryText(one), inode: 40 }], interpreters: interp }), HOST_ELF);
+    const s2 = buildStatus(raw({ entries: [{ name: 'aarch64', text: entryText(two, false), seq: 50 }, { name: 'qemu-aarch64', text: entryText(one), seq: 40 }], interpreters: interp }), HOST_ELF);
     expect(s2.archs.find((x) => x.cpu === 'aarch64')!.state).toBe('ready');
   });
 
   it('flags a handler that matches the host\'s own programs', () => {
     const hijack = catalogRule('x86_64', '/usr/bin/qemu-x86_64-static', 'F');
-    const s = buildStatus(raw({ entries: [{ name: 'qemu-x86_64', text: entryText(hijack), inode: 1 }] }), HOST_ELF);
+    const s = buildStatus(raw({ entries: [{ name: 'qemu-x86_64', text: entryText(hijack), seq: 1 }] }), HOST_ELF);
     const h = s.handlers[0]!;
     expect(h.matchesNative).toBe(true);
     expect(h.checks.find((c) => c.id === 'native-hijack')?.level).toBe('error');
@@ -166,7 +166,7 @@ describe('buildStatus', () => {
     const a = catalogRule('aarch64', '/usr/bin/qemu-aarch64-static', 'OCF');
     const record = emptyRecord();
     record.handlers['qemu-aarch64'] = { cpu: 'aarch64', register: buildRegister({ ...a, flags: 'F' }), source: 'distro', installedAt: 'now', installedBy: 0, persist: false };
-    const s = buildStatus(raw({ entries: [{ name: 'qemu-aarch64', text: entryText(a), inode: 1 }], record }), HOST_ELF);
+    const s = buildStatus(raw({ entries: [{ name: 'qemu-aarch64', text: entryText(a), seq: 1 }], record }), HOST_ELF);
     expect(s.handlers[0]!.checks.find((c) => c.id === 'record-drift')?.message).toMatch(/changed outside Archway/);
   });
 });
@@ -188,10 +188,10 @@ describe('vanished handlers', () => {
     const record = emptyRecord();
     record.handlers['qemu-aarch64'] = { cpu: 'aarch64', register: buildRegister(a), source: 'distro', installedAt: 'now', installedBy: 0, persist: true };
     record.handlers['qemu-s390x'] = { cpu: 's390x', register: buildRegister(catalogRule('s390x', '/usr/bin/qemu-s390x-static', 'F')), source: 'distro', installedAt: 'now', installedBy: 0, persist: false };
-    const s = buildStatus(raw({ entries: [{ name: 'qemu-aarch64', text: entryText(a), inode: 1 }], record }), HOST_ELF);
+    const s = buildStatus(raw({ entries: [{ name: 'qemu-aarch64', text: entryText(a), seq: 1 }], record }), HOST_ELF);
     expect(s.vanished).toEqual([{ name: 'qemu-s390x', cpu: 's390x', register: expect.stringContaining(':qemu-s390x:M::'), persist: false }]);
     expect(s.warnings.join('\n')).toMatch(/qemu-s390x was installed by Archway but is gone from the kernel.*archway install s390x/);
-    expect(buildStatus(raw({ entries: [{ name: 'qemu-aarch64', text: entryText(a), inode: 1 }] }), HOST_ELF).vanished).toEqual([]);
+    expect(buildStatus(raw({ entries: [{ name: 'qemu-aarch64', text: entryText(a), seq: 1 }] }), HOST_ELF).vanished).toEqual([]);
   });
 });
 
@@ -206,8 +206,8 @@ describe('drift between the record, boot-time files and the journal', () => {
     const s = buildStatus(
       raw({
         entries: [
-          { name: 'qemu-aarch64', text: entryText(a), inode: 1 },
-          { name: 'qemu-s390x', text: entryText(b), inode: 2 },
+          { name: 'qemu-aarch64', text: entryText(a), seq: 1 },
+          { name: 'qemu-s390x', text: entryText(b), seq: 2 },
         ],
         record,
         binfmtd: [

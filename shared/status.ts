@@ -35,7 +35,8 @@ export interface RawStatus {
   mount: { path: string; mounted: boolean };
   /** The global status file: enabled / disabled; null when not mounted. */
   globalEnabled: boolean | null;
-  entries: { name: string; text: string; inode: number }[];
+  /** `seq`: registration order, higher is newer (see entryNamesOldestFirst). */
+  entries: { name: string; text: string; seq: number }[];
   interpreters: Record<string, InterpreterFacts>;
   /** `uname -m` of the kernel. */
   hostMachine: string;
@@ -93,7 +94,7 @@ export interface HandlerStatus {
   /** Re-registered at boot by systemd-binfmt or binfmt-support with the same rule. */
   persistent: boolean;
   persistFile?: string;
-  /** 0 = registered first. Newest (highest) wins when several match a file. Inferred from inode numbers. */
+  /** 0 = registered first. Newest (highest) wins when several match a file (the kernel's own order). */
   order: number;
   matchesNative: boolean;
   raw: string;
@@ -321,7 +322,7 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
   const warnings: string[] = [];
   const native = nativeCpus(raw.hostMachine);
   const natives = nativeHeaders(raw.hostHeader, hostElf);
-  const sorted = [...raw.entries].sort((a, b) => a.inode - b.inode);
+  const sorted = [...raw.entries].sort((a, b) => a.seq - b.seq);
   const handlers: HandlerStatus[] = [];
   sorted.forEach((e, order) => {
     let parsed;

@@ -1,5 +1,5 @@
 /** The kernel edge: read and write a binfmt_misc instance. */
-import { existsSync, openSync, readFileSync, readdirSync, statSync, writeSync, closeSync, constants } from 'node:fs';
+import { existsSync, openSync, opendirSync, readFileSync, writeSync, closeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -11,7 +11,8 @@ const run = promisify(execFile);
 export interface RawEntry {
   name: string;
   text: string;
-  inode: number;
+  /** Registration order: higher is newer (the kernel tries the newest entry first). */
+  seq: number;
 }
 
 const SPECIAL = new Set(['register', 'status']);
@@ -41,24 +42,37 @@ export function readGlobalStatus(path: string): boolean | null {
   }
 }
 
-export function readEntries(path: string): RawEntry[] {
-  let names: string[];
+/**
+ * Entry names in registration order, oldest first. binfmt_misc lists its directory newest first
+ * (each new entry's dentry goes to the head, and re-registering moves it there), which is the
+ * order the kernel tries them in. Read with opendir: fs.readdirSync sorts names (libuv scandir).
+ * Inode numbers are no substitute: they are handed out in per-CPU batches.
+ */
+export function entryNamesOldestFirst(path: string): string[] {
+  const names: string[] = [];
+  let dir;
   try {
-    names = readdirSync(path);
+    dir = opendirSync(path);
   } catch {
     return [];
   }
+  try {
+    for (let d = dir.readSync(); d !== null; d = dir.readSync()) if (!SPECIAL.has(d.name)) names.push(d.name);
+  } finally {
+    dir.closeSync();
+  }
+  return names.reverse();
+}
+
+export function readEntries(path: string): RawEntry[] {
   const out: RawEntry[] = [];
-  for (const name of names) {
-    if (SPECIAL.has(name)) continue;
+  entryNamesOldestFirst(path).forEach((name, seq) => {
     try {
-      const p = join(path, name);
-      const st = statSync(p);
-      out.push({ name, text: readFileSync(p, 'utf8'), inode: st.ino });
+      out.push({ name, text: readFileSync(join(path, name), 'utf8'), seq });
     } catch {
       // removed between readdir and read: skip
     }
-  }
+  });
   return out;
 }
 

@@ -200,6 +200,29 @@ export class Helper {
     );
   }
 
+  /** The emulator and flags Archway recorded for one of its handlers, if that emulator is still trustworthy. */
+  private recordedChoice(
+    name: string,
+    cpu: Cpu,
+    allowDynamic: boolean,
+  ): { path: string; source: HandlerRecord['source']; preserveArgv0: boolean; flags: string } | undefined {
+    const owned = this.record.handlers[name];
+    if (!owned) return undefined;
+    let rule: Rule;
+    try {
+      rule = parseRegister(owned.register);
+    } catch {
+      return undefined;
+    }
+    const wrapper = distroCandidates(cpu).find((c) => c.path === rule.interpreter && c.preserveArgv0);
+    try {
+      trustInterpreter(rule.interpreter, { hostElf: this.ctx.host.elf, allowDynamic, allowSymlink: !!wrapper });
+    } catch {
+      return undefined; // gone or no longer safe: choose afresh
+    }
+    return { path: rule.interpreter, source: owned.source, preserveArgv0: !!wrapper, flags: rule.flags };
+  }
+
   private planInstall(op: Extract<HelperOp, { op: 'install' }>): Planned {
     const cpu = cpuOf(op.arch);
     const entry = catalogEntry(cpu)!;
@@ -207,8 +230,11 @@ export class Helper {
     if (nat?.native === 'yes') {
       throw new ArchwayError('native-arch', `${cpu} runs natively on this ${this.ctx.host.machine} host (${nat.why}); a handler would send native programs through QEMU`, 'Nothing to install.');
     }
-    const interp = this.pickInterpreter(op, cpu);
-    let flags = op.flags === undefined ? (interp.preserveArgv0 ? 'PFC' : 'FC') : op.flags;
+    // Re-installing a handler Archway owns (e.g. one that vanished at reboot) without naming an
+    // emulator or flags puts back exactly what Archway had registered, when that still checks out.
+    const recorded = op.interpreter === undefined && op.flags === undefined ? this.recordedChoice(entry.handlerName, cpu, op.allowDynamic === true) : undefined;
+    const interp = recorded ?? this.pickInterpreter(op, cpu);
+    let flags = recorded ? recorded.flags : op.flags === undefined ? (interp.preserveArgv0 ? 'PFC' : 'FC') : op.flags;
     flags = normaliseFlags(flags);
     if (flags.includes('P') && !interp.preserveArgv0) {
       throw new ArchwayError(

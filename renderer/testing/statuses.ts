@@ -37,7 +37,7 @@ export function makeStatus(handlers: FixtureHandler[] = []): Status {
   const interpreters: RawStatus['interpreters'] = {};
   handlers.forEach((h, i) => {
     const rule = { ...catalogRule(h.cpu, h.interpreter, h.flags), ...(h.name ? { name: h.name } : {}) };
-    entries.push({ name: rule.name, text: entryText(rule, h.enabled ?? true), inode: 100 + i });
+    entries.push({ name: rule.name, text: entryText(rule, h.enabled ?? true), seq: 100 + i });
     interpreters[h.interpreter] = { path: h.interpreter, ...STATIC_QEMU };
     if (h.archway) {
       record.handlers[rule.name] = { cpu: h.cpu, register: buildRegister(rule), source: 'distro', installedAt: '2025-01-01T00:00:00Z', installedBy: 1000, persist: false };

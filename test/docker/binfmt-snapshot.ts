@@ -10,6 +10,7 @@ import { catalogEntry } from '../../shared/arch/catalog';
 import { parseProcEntry } from '../../shared/binfmt/entry';
 import { buildRegister } from '../../shared/binfmt/register';
 import { catalogRule } from '../../shared/status';
+import { entryNamesOldestFirst } from '../../electron/engine/binfmtfs';
 
 const execFileP = promisify(execFile);
 
@@ -21,7 +22,7 @@ export interface SnapshotEntry {
   name: string;
   enabled: boolean;
   register: string;
-  inode: number;
+  seq: number;
 }
 
 export interface BinfmtSnapshot {
@@ -90,18 +91,18 @@ function unlock(): void {
 
 export function readEntries(dir = BINFMT_DIR): SnapshotEntry[] {
   const out: SnapshotEntry[] = [];
-  for (const name of fs.readdirSync(dir)) {
-    if (name === 'register' || name === 'status') continue;
+  // Oldest first, as the kernel orders them (restore re-registers in this order).
+  entryNamesOldestFirst(dir).forEach((name, seq) => {
     const file = path.join(dir, name);
     try {
       const parsed = parseProcEntry(name, fs.readFileSync(file, 'utf8'));
-      out.push({ name, enabled: parsed.enabled, register: buildRegister(parsed.rule), inode: fs.statSync(file).ino });
+      out.push({ name, enabled: parsed.enabled, register: buildRegister(parsed.rule), seq });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
     }
-  }
-  return out.sort((a, b) => a.inode - b.inode);
+  });
+  return out;
 }
 
 function write(file: string, data: string): void {

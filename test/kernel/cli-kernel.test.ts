@@ -125,6 +125,26 @@ describe('archway against a private binfmt_misc', () => {
     expect(entries.find((e) => e.op === 'uninstall')?.before).toContain(':qemu-');
   });
 
+  it('notices handlers that vanished (a systemd-binfmt style flush) and puts them back exactly as they were', async () => {
+    const first = await archway(['install', 's390x', '--flags', 'F']);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const before = (await ns.snapshot())['qemu-s390x'];
+    expect(before).toContain('interpreter /usr/bin/qemu-s390x-static');
+    // what systemd-binfmt does on (re)start: remove every entry
+    const flush = await ns.run([process.execPath, '-e', "require('fs').writeFileSync('/proc/sys/fs/binfmt_misc/status', '-1')"]);
+    expect(flush.code, flush.stderr).toBe(0);
+    const st = JSON.parse((await archway(['status', '--json'])).stdout) as { vanished: { name: string; cpu: string }[]; warnings: string[] };
+    expect(st.vanished).toEqual([expect.objectContaining({ name: 'qemu-s390x', cpu: 's390x' })]);
+    expect(st.warnings.join('\n')).toContain('archway install s390x');
+    expect((await archway(['status'])).stdout).toContain('gone from the kernel');
+    // no options: Archway's recorded emulator and flags, not the defaults (which would pick the P wrapper)
+    const back = await archway(['install', 's390x']);
+    expect(back.code, back.stdout + back.stderr).toBe(0);
+    expect((await ns.snapshot())['qemu-s390x']).toBe(before);
+    expect((await ns.run([s390x, 'uname', '-m'])).stdout.trim()).toBe('s390x');
+    expect((await archway(['uninstall', 's390x'])).code).toBe(0);
+  });
+
   it('shows a pinned interpreter whose file was deleted, and it still runs (F)', async () => {
     const dir = join(root, 'pinned');
     mkdirSync(dir, { mode: 0o755 });
