@@ -48,8 +48,10 @@ function helperArgv(opts: ElevateOptions): { argv: string[]; env: NodeJS.Process
     if (!existsSync(helper)) {
       throw new ArchwayError('helper-missing', `the privileged helper is missing (${helper})`, 'Build it with `npm run build`, or install the Archway package.');
     }
-    // Run the helper with this same runtime (Electron acts as plain Node with ELECTRON_RUN_AS_NODE).
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+    // A packaged install's helper is a launcher program of its own: run it as it is.
+    if (!/\.(m?js|cjs)$/.test(helper)) return { argv: [helper], env };
+    // A bundle runs with this same runtime (Electron acts as plain Node with ELECTRON_RUN_AS_NODE).
     if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
     return { argv: [process.execPath, helper], env };
   }
