@@ -3,7 +3,7 @@
 // auditable, run by plain Node or by Electron as Node), and the desktop app with electron-vite.
 // `node scripts/build.mjs cli` builds only the helper and the CLI (no Electron toolchain needed).
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -22,6 +22,10 @@ const common = {
   // ESM bundles that pull in CommonJS dependencies need a real require().
   banner: { js: "import { createRequire as __archwayRequire } from 'node:module'; const require = __archwayRequire(import.meta.url);" },
 };
+
+// Stale code-split chunks from earlier builds must not linger next to the new ones.
+rmSync(join(root, 'dist/cli'), { recursive: true, force: true });
+rmSync(join(root, 'dist/helper'), { recursive: true, force: true });
 
 await build({
   ...common,

@@ -4,7 +4,7 @@
  * their schemas (the desktop IPC carries them), platform matching, the expected `uname -m` per
  * platform and host, the classifier, and the bounded output buffer.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { DOCKER_PLATFORMS, nativeCpus, type DockerPlatform, type Nativeness } from './arch/catalog';
 
 // ---------------------------------------------------------------------------------------------
@@ -31,119 +31,109 @@ export const DEFAULT_LIVE_OUTPUT_LIMIT = 16 * 1024;
 export const DEFAULT_PROBE_TIMEOUT_MS = 60_000;
 export const MAX_MATRIX_CONCURRENCY = 8;
 
-export const CapturedOutputSchema = z
-  .object({
-    /** The last bytes, decoded as UTF-8 (invalid sequences become U+FFFD). */
-    text: z.string(),
-    /** Everything the container wrote to this stream. */
-    totalBytes: z.number().int().min(0),
-    /** Bytes that did not fit and were dropped from the front. */
-    droppedBytes: z.number().int().min(0),
-  })
-  .strict();
+const opt = z.optional;
+const count = () => z.number().check(z.int(), z.minimum(0));
+const amount = () => z.number().check(z.minimum(0));
+
+export const CapturedOutputSchema = z.strictObject({
+  /** The last bytes, decoded as UTF-8 (invalid sequences become U+FFFD). */
+  text: z.string(),
+  /** Everything the container wrote to this stream. */
+  totalBytes: count(),
+  /** Bytes that did not fit and were dropped from the front. */
+  droppedBytes: count(),
+});
 export type CapturedOutput = z.infer<typeof CapturedOutputSchema>;
 
-export const ImagePlatformSchema = z
-  .object({ os: z.string(), architecture: z.string(), variant: z.string().optional() })
-  .strict();
+export const ImagePlatformSchema = z.strictObject({ os: z.string(), architecture: z.string(), variant: opt(z.string()) });
 export type ImagePlatform = z.infer<typeof ImagePlatformSchema>;
 
-export const ProbeResultSchema = z
-  .object({
-    platform: z.string(),
-    image: z.string(),
-    /** The image ID the container ran (or would have run). */
-    imageId: z.string().optional(),
-    /** The platform recorded in the image configuration. */
-    imagePlatform: z.string().optional(),
-    command: z.array(z.string()),
-    status: ProbeStatusSchema,
-    /** One sentence a person can read. */
-    message: z.string(),
-    /** What to run to fix it (e.g. `archway install arm64`). */
-    fix: z.string().optional(),
-    /** Something worth knowing that does not change the status. */
-    note: z.string().optional(),
-    /** `uname -m` values that count as ok (empty for custom commands). */
-    expected: z.array(z.string()),
-    /** First line of stdout, for `uname -m`. */
-    observed: z.string().optional(),
-    exitCode: z.number().int().nullable(),
-    stdout: CapturedOutputSchema,
-    stderr: CapturedOutputSchema,
-    durationMs: z.number().min(0),
-    pulled: z.boolean(),
-  })
-  .strict();
+export const ProbeResultSchema = z.strictObject({
+  platform: z.string(),
+  image: z.string(),
+  /** The image ID the container ran (or would have run). */
+  imageId: opt(z.string()),
+  /** The platform recorded in the image configuration. */
+  imagePlatform: opt(z.string()),
+  command: z.array(z.string()),
+  status: ProbeStatusSchema,
+  /** One sentence a person can read. */
+  message: z.string(),
+  /** What to run to fix it (e.g. `archway install arm64`). */
+  fix: opt(z.string()),
+  /** Something worth knowing that does not change the status. */
+  note: opt(z.string()),
+  /** `uname -m` values that count as ok (empty for custom commands). */
+  expected: z.array(z.string()),
+  /** First line of stdout, for `uname -m`. */
+  observed: opt(z.string()),
+  exitCode: z.nullable(z.number().check(z.int())),
+  stdout: CapturedOutputSchema,
+  stderr: CapturedOutputSchema,
+  durationMs: amount(),
+  pulled: z.boolean(),
+});
 export type ProbeResult = z.infer<typeof ProbeResultSchema>;
 
-export const PullProgressSchema = z
-  .object({
-    /** The last status line from the engine ("Downloading", "Pull complete"…). */
-    status: z.string(),
-    layer: z.string().optional(),
-    layersDone: z.number().int().min(0),
-    layersTotal: z.number().int().min(0),
-    bytesDone: z.number().min(0),
-    /** Sum of the sizes the engine announced so far (grows as layers start). */
-    bytesTotal: z.number().min(0),
-    /** 0–100, over all layers. */
-    percent: z.number().min(0).max(100),
-  })
-  .strict();
+export const PullProgressSchema = z.strictObject({
+  /** The last status line from the engine ("Downloading", "Pull complete"…). */
+  status: z.string(),
+  layer: opt(z.string()),
+  layersDone: count(),
+  layersTotal: count(),
+  bytesDone: amount(),
+  /** Sum of the sizes the engine announced so far (grows as layers start). */
+  bytesTotal: amount(),
+  /** 0–100, over all layers. */
+  percent: z.number().check(z.minimum(0), z.maximum(100)),
+});
 export type PullProgress = z.infer<typeof PullProgressSchema>;
 
 export const ProbePhaseSchema = z.enum(['resolving', 'pulling', 'creating', 'running', 'removing']);
 export type ProbePhase = z.infer<typeof ProbePhaseSchema>;
 
 export const ProbeEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('phase'), platform: z.string(), phase: ProbePhaseSchema }).strict(),
-  z.object({ type: z.literal('pull'), platform: z.string(), image: z.string(), progress: PullProgressSchema }).strict(),
-  z
-    .object({
-      type: z.literal('output'),
-      platform: z.string(),
-      stream: z.enum(['stdout', 'stderr']),
-      text: z.string(),
-    })
-    .strict(),
+  z.strictObject({ type: z.literal('phase'), platform: z.string(), phase: ProbePhaseSchema }),
+  z.strictObject({ type: z.literal('pull'), platform: z.string(), image: z.string(), progress: PullProgressSchema }),
+  z.strictObject({
+    type: z.literal('output'),
+    platform: z.string(),
+    stream: z.enum(['stdout', 'stderr']),
+    text: z.string(),
+  }),
   /** Live output stopped being forwarded (it is still counted, and its tail kept). */
-  z.object({ type: z.literal('output-limited'), platform: z.string(), stream: z.enum(['stdout', 'stderr']), limitBytes: z.number() }).strict(),
+  z.strictObject({ type: z.literal('output-limited'), platform: z.string(), stream: z.enum(['stdout', 'stderr']), limitBytes: z.number() }),
   /** The platforms an image offers, before a matrix runs. */
-  z
-    .object({
-      type: z.literal('platforms'),
-      image: z.string(),
-      platforms: z.array(z.string()),
-      source: z.enum(['registry', 'local']),
-    })
-    .strict(),
-  z.object({ type: z.literal('result'), result: ProbeResultSchema }).strict(),
+  z.strictObject({
+    type: z.literal('platforms'),
+    image: z.string(),
+    platforms: z.array(z.string()),
+    source: z.enum(['registry', 'local']),
+  }),
+  z.strictObject({ type: z.literal('result'), result: ProbeResultSchema }),
 ]);
 export type ProbeEvent = z.infer<typeof ProbeEventSchema>;
 
-export const EngineInfoSchema = z
-  .object({
-    /** Where Archway connected, e.g. `unix:///var/run/docker.sock`. */
-    endpoint: z.string(),
-    /** How the endpoint was chosen: DOCKER_HOST, docker context, rootless socket… */
-    source: z.string(),
-    /** `Docker Engine`, `Podman Engine`… */
-    name: z.string(),
-    version: z.string(),
-    apiVersion: z.string(),
-    minApiVersion: z.string().optional(),
-    os: z.string(),
-    /** Docker's architecture name for the engine host (amd64). */
-    arch: z.string(),
-    /** `uname -m` of the engine host (x86_64): what native containers report. */
-    hostMachine: z.string(),
-    kernel: z.string().optional(),
-    /** classic: a tag holds one platform (Docker ≤ 24 without the containerd store). */
-    imageStore: z.enum(['classic', 'containerd']),
-    rootless: z.boolean(),
-  })
-  .strict();
+export const EngineInfoSchema = z.strictObject({
+  /** Where Archway connected, e.g. `unix:///var/run/docker.sock`. */
+  endpoint: z.string(),
+  /** How the endpoint was chosen: DOCKER_HOST, docker context, rootless socket… */
+  source: z.string(),
+  /** `Docker Engine`, `Podman Engine`… */
+  name: z.string(),
+  version: z.string(),
+  apiVersion: z.string(),
+  minApiVersion: opt(z.string()),
+  os: z.string(),
+  /** Docker's architecture name for the engine host (amd64). */
+  arch: z.string(),
+  /** `uname -m` of the engine host (x86_64): what native containers report. */
+  hostMachine: z.string(),
+  kernel: opt(z.string()),
+  /** classic: a tag holds one platform (Docker ≤ 24 without the containerd store). */
+  imageStore: z.enum(['classic', 'containerd']),
+  rootless: z.boolean(),
+});
 export type EngineInfo = z.infer<typeof EngineInfoSchema>;
 
 // ---------------------------------------------------------------------------------------------

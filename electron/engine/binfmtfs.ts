@@ -1,12 +1,8 @@
 /** The kernel edge: read and write a binfmt_misc instance. */
 import { existsSync, openSync, opendirSync, readFileSync, writeSync, closeSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { parseProcEntry, type ProcEntry } from '../../shared/binfmt/entry';
 import { ArchwayError } from '../../shared/helper-protocol';
-
-const run = promisify(execFile);
 
 export interface RawEntry {
   name: string;
@@ -125,8 +121,11 @@ export function control(path: string, name: string, value: '1' | '0' | '-1'): vo
 export async function mountBinfmt(path: string): Promise<void> {
   const mount = ['/usr/bin/mount', '/bin/mount'].find((p) => existsSync(p));
   if (!mount) throw new ArchwayError('mount-failed', 'no mount program found', 'Install util-linux (mount).');
+  // Loaded on demand: `archway status` should not pay for child_process at start-up.
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
   try {
-    await run(mount, ['-t', 'binfmt_misc', 'binfmt_misc', path], { timeout: 10_000 });
+    await promisify(execFile)(mount, ['-t', 'binfmt_misc', 'binfmt_misc', path], { timeout: 10_000 });
   } catch (err) {
     const stderr = String((err as { stderr?: string }).stderr ?? '').trim();
     throw new ArchwayError(

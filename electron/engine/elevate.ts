@@ -12,7 +12,8 @@ import { ArchwayError, HelperResponseSchema, type HelperRequest, type HelperResp
 export const INSTALLED_HELPER = '/usr/lib/archway/archway-helper';
 export const POLKIT_ACTION = 'dev.archway.helper.run';
 
-export type ElevationMode = 'auto' | 'direct' | 'pkexec';
+import { elevationMode, type ElevationMode } from './elevation-mode';
+export type { ElevationMode };
 
 export interface ElevateOptions {
   mode?: ElevationMode;
@@ -30,16 +31,14 @@ export function bundledHelper(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
     join(here, '../helper/archway-helper.mjs'), // dist/cli -> dist/helper
+    join(here, '../../helper/archway-helper.mjs'), // dist/cli/chunks -> dist/helper
     join(here, '../../dist/helper/archway-helper.mjs'), // out/main or electron/engine -> dist/helper
     join(here, '../../../dist/helper/archway-helper.mjs'),
   ];
   return candidates.find((c) => existsSync(c));
 }
 
-export function elevationMode(opts: ElevateOptions = {}): Exclude<ElevationMode, 'auto'> {
-  if (opts.mode && opts.mode !== 'auto') return opts.mode;
-  return process.geteuid?.() === 0 ? 'direct' : 'pkexec';
-}
+export { elevationMode };
 
 function helperArgv(opts: ElevateOptions): { argv: string[]; env: NodeJS.ProcessEnv } {
   const mode = elevationMode(opts);

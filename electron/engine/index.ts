@@ -8,7 +8,8 @@ import { intentToRequest, type Intent } from '../../shared/actions';
 import type { HelperRequest, HelperResponse } from '../../shared/helper-protocol';
 import type { Status } from '../../shared/status';
 import { readAudit, type AuditEntry } from './audit';
-import { runHelper, elevationMode, type ElevateOptions, type HelperRun } from './elevate';
+import type { ElevateOptions, HelperRun } from './elevate';
+import { elevationMode } from './elevation-mode';
 import { hostFacts } from './host';
 import { readStatus } from './inspect';
 import { pathsFromEnv, type ArchwayPaths } from './paths';
@@ -55,6 +56,7 @@ export class Engine {
   }
 
   async apply(request: HelperRequest): Promise<HelperRun> {
+    const { runHelper } = await import('./elevate');
     return runHelper(request, { ...this.opts.elevate, env: { ...this.opts.elevate?.env, ...envForHelper(this.paths) } });
   }
 

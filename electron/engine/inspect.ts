@@ -1,6 +1,6 @@
 /** Read everything status needs — no privileges required — and let shared/status.ts decide. */
-import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { closeSync, lstatSync, openSync, readSync, readlinkSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parseProcEntry } from '../../shared/binfmt/entry';
 import { parseElf } from '../../shared/elf';
 import { buildStatus, type InterpreterFacts, type RawStatus, type Status } from '../../shared/status';
@@ -35,7 +35,17 @@ export function interpreterFacts(path: string): InterpreterFacts {
 /** The distribution's QEMU version, from Debian/Ubuntu's package changelog (no process spawned). */
 export function distroQemuVersion(): string | undefined {
   try {
-    const text = gunzipSync(readFileSync('/usr/share/doc/qemu-user-static/changelog.Debian.gz')).subarray(0, 200).toString('utf8');
+    // Only the first line is needed: inflate the first kilobyte, not the whole changelog.
+    const fd = openSync('/usr/share/doc/qemu-user-static/changelog.Debian.gz', 'r');
+    const head = Buffer.alloc(1024);
+    let n: number;
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    const zlib = createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib'); // only when needed
+    const text = zlib.gunzipSync(head.subarray(0, n), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, 200).toString('utf8');
     const m = /^qemu \((?:\d+:)?([^)]+)\)/.exec(text);
     return m ? m[1] : undefined;
   } catch {
@@ -56,8 +66,9 @@ export function readRawStatus(paths: ArchwayPaths): { raw: RawStatus; problems: 
       /* reported by buildStatus */
     }
   }
-  const { rules, problems } = readBinfmtd(paths.binfmtdDirs);
   const { record, problem } = readRecord(paths);
+  // Only rules that can matter are parsed: those of registered or recorded names (Archway's own files always).
+  const { rules, problems } = readBinfmtd(paths.binfmtdDirs, new Set([...entries.map((e) => e.name), ...Object.keys(record.handlers)]));
   const available: RawStatus['available'] = {};
   for (const [cpu, list] of Object.entries(availableEmulators(paths))) {
     available[cpu as Cpu] = list.map((c) => ({ path: c.path, source: c.source, ...(c.version ? { version: c.version } : {}) }));

@@ -12,7 +12,7 @@ export const PERSIST_HEADER = '# Managed by Archway';
  * systemd-binfmt semantics: files named *.conf; a file in an earlier directory masks a file of the
  * same name in a later one; one rule a line; '#' and ';' start comments.
  */
-export function readBinfmtd(dirs: readonly string[]): { rules: BinfmtdRule[]; problems: string[] } {
+export function readBinfmtd(dirs: readonly string[], only?: ReadonlySet<string>): { rules: BinfmtdRule[]; problems: string[] } {
   const effective = new Map<string, string>();
   for (const dir of dirs) {
     let names: string[] = [];
@@ -36,6 +36,7 @@ export function readBinfmtd(dirs: readonly string[]): { rules: BinfmtdRule[]; pr
     for (const raw of text.split('\n')) {
       const line = raw.trim();
       if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+      if (only && !archway && !only.has(line.slice(1, line.indexOf(line[0]!, 1)))) continue;
       try {
         rules.push({ file, rule: parseRegister(line), archway });
       } catch (err) {
