@@ -31,6 +31,11 @@ Usage:
   archway enable|disable <arch…|all> [--force] [--dry-run]
   archway persist on|off <arch…|all> [--dry-run]
   archway mount                               mount binfmt_misc if it is not mounted
+  archway emulators fetch <arch…|all> [--image REPO:TAG@sha256:…]
+                                              copy static QEMU out of a pinned tonistiigi/binfmt image (through
+                                              Docker) into Archway's store; then: install … --source store
+  --backend engine [--registrar IMAGE]        install/uninstall/enable/disable through a privileged container
+                                              (Docker socket, no sudo); no ownership record, no boot-time file
   archway log [--json]                        the audit log of privileged changes
   archway probe --platform P[,P…] --image IMAGE [--json] [--timeout S] [-- CMD…]
   archway --version | --help
@@ -48,7 +53,7 @@ interface Parsed {
   rest: string[];
 }
 
-const VALUE_FLAGS = new Set(['--flags', '--source', '--platform', '--image', '--timeout', '--limit']);
+const VALUE_FLAGS = new Set(['--flags', '--source', '--platform', '--image', '--timeout', '--limit', '--backend', '--registrar']);
 const BOOL_FLAGS = new Set(['--json', '--all', '--persist', '--allow-dynamic', '--take-over', '--force', '--dry-run', '--help', '-h', '--version']);
 
 export function parseArgs(argv: string[]): Parsed {
@@ -86,10 +91,10 @@ function intentFrom(p: Parsed): Intent {
     return list.flatMap((a) => a.split(',')).filter(Boolean);
   };
   const allowed: Record<string, string[]> = {
-    install: ['--flags', '--persist', '--source', '--allow-dynamic', '--take-over', '--dry-run', '--json'],
-    uninstall: ['--force', '--dry-run', '--json'],
-    enable: ['--force', '--dry-run', '--json'],
-    disable: ['--force', '--dry-run', '--json'],
+    install: ['--flags', '--persist', '--source', '--allow-dynamic', '--take-over', '--dry-run', '--json', '--backend', '--registrar'],
+    uninstall: ['--force', '--dry-run', '--json', '--backend', '--registrar'],
+    enable: ['--force', '--dry-run', '--json', '--backend', '--registrar'],
+    disable: ['--force', '--dry-run', '--json', '--backend', '--registrar'],
     persist: ['--dry-run', '--json'],
     mount: ['--dry-run', '--json'],
   };
@@ -148,6 +153,14 @@ async function change(engine: Engine, p: Parsed, io: Io): Promise<number> {
   const intent = intentFrom(p);
   const json = p.flags.has('--json');
   const dryRun = p.flags.has('--dry-run');
+  const backend = p.flags.get('--backend') ?? 'helper';
+  if (backend !== 'helper' && backend !== 'engine') throw new UsageError('--backend is helper (default) or engine');
+  if (p.flags.has('--registrar') && backend !== 'engine') throw new UsageError('--registrar goes with --backend engine');
+  if (backend === 'engine' && !dryRun) {
+    const { applyThroughEngine } = await import('./docker-commands');
+    const registrar = p.flags.get('--registrar');
+    return applyThroughEngine(intent, { json, ...(typeof registrar === 'string' ? { registrar } : {}) }, io, engine);
+  }
   const plan = await engine.plan(intent);
   for (const s of plan.skipped) if (!json) io.stdout(`· skip ${s.arch}: ${s.why}\n`);
   if (!plan.request || !plan.preview) {
@@ -176,6 +189,11 @@ async function change(engine: Engine, p: Parsed, io: Io): Promise<number> {
 }
 
 export async function main(argv: string[], io: Io, engine = new Engine()): Promise<number> {
+  if (argv[0] === 'probe') {
+    // `probe` has options of its own (--pull, --concurrency…): its parser takes the whole line.
+    const { runProbeCommand } = await import('../engine/docker/cli-probe');
+    return runProbeCommand(argv.slice(1), io);
+  }
   let p: Parsed;
   try {
     p = parseArgs(argv);
@@ -214,9 +232,14 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
         else for (const e of entries) io.stdout(`${e.time}  uid ${e.uid}  ${e.ok ? '✓' : '✗'} ${e.op}${e.arch ? ` ${e.arch}` : ''}: ${e.message}\n`);
         return 0;
       }
-      case 'probe': {
-        const { runProbeCommand } = await import('../engine/docker/cli-probe');
-        return await runProbeCommand(argv.slice(argv.indexOf('probe') + 1), io);
+      case 'emulators': {
+        const [sub, ...archs] = p.positional;
+        if (sub !== 'fetch') throw new UsageError('emulators: the subcommand is fetch, e.g. archway emulators fetch arm64 s390x');
+        if (archs.length === 0) throw new UsageError('emulators fetch: name at least one architecture (or all)');
+        for (const k of p.flags.keys()) if (k !== '--image' && k !== '--json') throw new UsageError(`emulators fetch does not take ${k}`);
+        const { fetchEmulators } = await import('./docker-commands');
+        const image = p.flags.get('--image');
+        return await fetchEmulators(archs, { json: p.flags.has('--json'), ...(typeof image === 'string' ? { image } : {}) }, io, engine);
       }
       default:
         throw new UsageError(`unknown command "${p.command}"`);
@@ -224,6 +247,11 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`archway: ${err.message}\nRun \`archway --help\` for usage.\n`);
+      return 2;
+    }
+    if (err instanceof Error && err.name === 'EngineError') {
+      const e = err as Error & { hint?: string };
+      io.stderr(`archway: ${e.message}${e.hint ? `\n  → ${e.hint}` : ''}\n`);
       return 2;
     }
     if (err instanceof UnknownArchError || err instanceof ArchwayError) {

@@ -195,7 +195,7 @@ export class Helper {
         ? `Archway's emulator store has no ${emu}`
         : `no ${emu} emulator found (looked in ${candidates.map((c) => c.path).join(', ')})`,
       src.source === 'store'
-        ? 'Fetch one first (Archway desktop: Emulators, or `archway emulators fetch`).'
+        ? `Fetch one first: archway emulators fetch ${cpu}`
         : 'Install static emulators: apt-get install qemu-user-static (Debian/Ubuntu) or dnf install qemu-user-static (Fedora).',
     );
   }
