@@ -11,6 +11,7 @@ import { parseProcEntry } from '../../shared/binfmt/entry';
 import { buildRegister } from '../../shared/binfmt/register';
 import { catalogRule } from '../../shared/status';
 import { entryNamesOldestFirst } from '../../electron/engine/binfmtfs';
+import { pidAlive } from '../support/node';
 
 const execFileP = promisify(execFile);
 
@@ -51,14 +52,6 @@ export async function unmountBinfmt(dir = BINFMT_DIR): Promise<void> {
   await execFileP('umount', [dir]);
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function lock(timeoutMs = 10 * 60_000): Promise<void> {
   fs.mkdirSync(path.dirname(BINFMT_LOCK), { recursive: true });

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCleanups } from '../support/node';
 import {
   DEFAULT_HELPER_INSTALL_PATH,
   PKEXEC_NO_AGENT_MESSAGE,
@@ -108,15 +109,7 @@ describe('polkit harness (real dbus-daemon + polkitd + pkexec)', () => {
   });
 
   afterAll(async () => {
-    const errors: unknown[] = [];
-    for (const c of cleanups.reverse()) {
-      try {
-        await c();
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length > 0) throw new AggregateError(errors, 'polkit harness cleanup failed');
+    await runCleanups(cleanups, 'polkit harness');
     // Proves cleanup: nothing this suite did is left on the machine.
     expect(await machineState()).toEqual(before);
     if (polkit?.startedBus) {

@@ -12,7 +12,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { build } from 'esbuild';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -20,6 +19,7 @@ import { buildRegister } from '../../shared/binfmt/register';
 import { catalogRule } from '../../shared/status';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { privateBinfmt, type PrivateBinfmt } from '../kernel/namespace';
+import { bundleForNode } from '../support/node';
 import { arbitraries, makeFuzzFiles, type FuzzFiles } from './requests';
 
 const CASES = Number(process.env.ARCHWAY_FUZZ_NS_CASES ?? 600);
@@ -36,16 +36,7 @@ beforeAll(async () => {
   chmodSync(dir, 0o755);
   files = makeFuzzFiles(join(dir, 'bin'));
   driver = join(dir, 'driver.mjs');
-  await build({
-    entryPoints: [join(REPO_ROOT, 'test/trust/fuzz-driver.ts')],
-    outfile: driver,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
-  });
+  await bundleForNode(join(REPO_ROOT, 'test/trust/fuzz-driver.ts'), driver);
 });
 
 afterAll(async () => {

@@ -18,7 +18,6 @@
  * asked again. (In a desktop session polkit keys the temporary authorization on the session.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build } from 'esbuild';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -32,6 +31,7 @@ import { ArchwayRecordSchema } from '../../shared/record';
 import { CATALOG } from '../../shared/arch/catalog';
 import { REPO_ROOT, foreignBusybox } from '../fixtures/foreign';
 import { requireBuilt } from '../kernel/namespace';
+import { bundleForNode, runCleanups } from '../support/node';
 import {
   DEFAULT_HELPER_INSTALL_PATH,
   POLKIT_RULES_DIR,
@@ -190,16 +190,7 @@ beforeAll(async () => {
   const inst = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/install-helper.mjs'), '--dest', staged], { encoding: 'utf8' });
   if (inst.status !== 0) throw new Error(`install-helper failed: ${inst.stderr}`);
   driver = join(work, 'elevate-driver.mjs');
-  await build({
-    entryPoints: [join(REPO_ROOT, 'test/trust/elevate-driver.ts')],
-    outfile: driver,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);" },
-  });
+  await bundleForNode(join(REPO_ROOT, 'test/trust/elevate-driver.ts'), driver);
   fs.chmodSync(driver, 0o644);
 
   polkit = await startPolkit();
@@ -211,15 +202,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const errors: unknown[] = [];
-  for (const c of cleanups.reverse()) {
-    try {
-      await c();
-    } catch (err) {
-      errors.push(err);
-    }
-  }
-  if (errors.length) throw new AggregateError(errors, 'pkexec suite cleanup failed');
+  await runCleanups(cleanups, 'pkexec suite');
   // Everything is back: the host's binfmt_misc (our entries; the mount unless others use it) and Archway's system files.
   expect(ours()).toEqual(hostBefore.entries);
   for (const [p, t] of filesBefore) expect(JSON.parse(JSON.stringify(snapshotPath(p)))).toEqual(JSON.parse(JSON.stringify(t)));
