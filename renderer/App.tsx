@@ -124,6 +124,26 @@ export function App() {
     [api],
   );
 
+  const planFetch = useCallback(
+    async (archs: string[]) => {
+      setPlanState({ plan: null, loading: true, applying: false });
+      try {
+        const p = await api.planEmulatorFetch({ archs });
+        setPlanState({ plan: p, loading: false, applying: false });
+      } catch (e) {
+        setPlanState({ plan: null, loading: false, applying: false, error: toIpcError(e) });
+      }
+    },
+    [api],
+  );
+
+  const cancelPlan = useCallback(() => {
+    const p = planState?.plan;
+    setPlanState(null);
+    // Main frees what it holds for the plan (a fetch's temporary emulators).
+    if (p) api.cancelPlan({ planId: p.planId }).catch(() => undefined);
+  }, [api, planState]);
+
   const apply = useCallback(async () => {
     const p = planState?.plan;
     if (!p) return;
@@ -134,7 +154,14 @@ export function App() {
       const failed = r.results.filter((x) => !x.ok);
       if (r.ok && failed.length === 0) {
         const changed = r.results.filter((x) => x.changed).map((x) => x.message);
-        toast({ tone: 'ok', title: 'Done', body: changed.length ? changed.join('\n') : 'Nothing needed changing.' });
+        if (p.fetch) {
+          const cpus = p.fetch.emulators.map((e) => e.cpu);
+          toast({
+            tone: 'ok',
+            title: `Emulators fetched: ${cpus.join(', ')}`,
+            body: [...changed, 'They are in Archway\'s store: install a handler with the store as its source.'].join('\n'),
+          });
+        } else toast({ tone: 'ok', title: 'Done', body: changed.length ? changed.join('\n') : 'Nothing needed changing.' });
       } else {
         const err = r.error ?? failed[0]?.error;
         toast({ tone: 'bad', title: 'Not applied', body: [err?.message ?? failed[0]?.message ?? 'the helper refused', err?.hint].filter(Boolean).join('\n') });
@@ -236,15 +263,15 @@ export function App() {
             onFix={(intent) => void plan(intent)}
           />
         ) : null}
-        {view === 'engine' ? <EngineViewPane engine={engine} onRefresh={() => api.getEngine({ refresh: true }).then(setEngine)} /> : null}
+        {view === 'engine' ? <EngineViewPane engine={engine} onRefresh={() => api.getEngine({ refresh: true }).then(setEngine)} onFetch={(archs) => void planFetch(archs)} busy={!!planState} /> : null}
         {view === 'activity' ? <Activity tick={auditTick} /> : null}
       </main>
       {planState ? (
         <PlanDialog
           state={planState}
-          onCancel={() => setPlanState(null)}
+          onCancel={cancelPlan}
           onApply={apply}
-          onOverride={(kind) => planState.plan && void plan({ ...planState.plan.intent, [kind]: true })}
+          onOverride={(kind) => planState.plan?.intent && void plan({ ...planState.plan.intent, [kind]: true })}
         />
       ) : null}
       <Toasts toasts={toasts} onDismiss={dismiss} />

@@ -6,13 +6,10 @@
  *  - `--backend engine` for install/uninstall/enable/disable: for someone with the Docker socket but
  *    no sudo, the same validated register strings written through a privileged container.
  */
-import { rm } from 'node:fs/promises';
-import { resolveArchs } from '../../shared/arch/resolve';
-import { PROTOCOL_VERSION, type HelperRequest } from '../../shared/helper-protocol';
 import type { Intent } from '../../shared/actions';
 import { connect, describeEngine, type Connection } from '../engine/docker/endpoint';
-import { extractEmulators, sourceableCpus } from '../engine/docker/emulators';
 import { EngineError } from '../engine/docker/errors';
+import { prepareEmulatorFetch } from '../engine/docker/fetch';
 import { BINFMT_IMAGE, type PinnedImage } from '../engine/docker/pins';
 import { controlThroughEngine, registerThroughEngine, type RegistrarImage } from '../engine/docker/register';
 import type { Engine } from '../engine';
@@ -33,11 +30,10 @@ async function connected(io: Io): Promise<Connection> {
 
 export async function fetchEmulators(args: string[], opts: { image?: string; json: boolean }, io: Io, engine: Engine): Promise<number> {
   const conn = await connected(io);
-  const names = args.some((a) => a.toLowerCase() === 'all') ? sourceableCpus(conn.info.hostMachine) : resolveArchs(args).map((e) => e.cpu);
   const pin = opts.image ? parsePin(opts.image) : BINFMT_IMAGE;
   let lastPercent = -1;
-  const { dir, emulators } = await extractEmulators(conn, {
-    cpus: names,
+  const prepared = await prepareEmulatorFetch(conn, {
+    archs: args,
     image: pin,
     onEvent: (e) => {
       if (opts.json) return;
@@ -47,11 +43,8 @@ export async function fetchEmulators(args: string[], opts: { image?: string; jso
       } else if (e.type === 'extracted') io.stderr(`extracted qemu-${e.cpu} (${e.size} bytes, QEMU ${e.qemuVersion})\n`);
     },
   });
+  const { emulators, request } = prepared;
   try {
-    const request: HelperRequest = {
-      version: PROTOCOL_VERSION,
-      ops: emulators.map((e) => ({ op: 'store-add' as const, arch: e.cpu, file: e.file, provenance: e.provenance })),
-    };
     const preview = await engine.preview(request);
     if (!preview.ok) {
       if (opts.json) io.stdout(`${JSON.stringify(preview)}\n`);
@@ -66,7 +59,7 @@ export async function fetchEmulators(args: string[], opts: { image?: string; jso
     }
     return run.response.ok ? 0 : 1;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await prepared.dispose();
   }
 }
 

@@ -51,8 +51,13 @@ export class Engine {
       request,
       preview: request ? await this.preview(request) : null,
       skipped,
-      elevation: elevationMode(this.opts.elevate),
+      elevation: this.elevation(),
     };
+  }
+
+  /** How a change will be authorised: 'direct' (already root) or 'pkexec' (a password prompt). */
+  elevation(): 'direct' | 'pkexec' {
+    return elevationMode(this.opts.elevate);
   }
 
   async apply(request: HelperRequest): Promise<HelperRun> {

@@ -7,13 +7,20 @@ import type { ProbeEvent, ProbeResult } from '../../shared/probe';
 import type { EngineView, ProbeRequest } from '../../shared/ipc/contract';
 import type { Status } from '../../shared/status';
 import type { Connection } from '../engine/docker/endpoint';
-import { serialiseError } from './errors';
+import type { PreparedFetch } from '../engine/docker/fetch';
+import type { PinnedImage } from '../engine/docker/pins';
+import { IpcRequestError, serialiseError } from './errors';
 
 export interface ProbeGateway {
   view(refresh: boolean): Promise<EngineView>;
   /** Follow the engine's event stream; `onChange` runs when it ends (daemon stopped) or reports something. */
   watch?(onChange: () => void): () => void;
   run(req: ProbeRequest, status: Status, onEvent: (e: ProbeEvent) => void, signal: AbortSignal): Promise<ProbeResult[]>;
+  /**
+   * Copy emulators out of the pinned binfmt image into a private temporary directory and build the
+   * helper request that stores them (electron/engine/docker/fetch.ts). The caller disposes it.
+   */
+  prepareEmulators(archs: string[], signal?: AbortSignal): Promise<PreparedFetch>;
 }
 
 export interface DockerGatewayOptions {
@@ -21,6 +28,10 @@ export interface DockerGatewayOptions {
   /** Per call while connecting (default 5 s). */
   connectTimeoutMs?: number;
   now?: () => number;
+  /** The image emulators are fetched from (default BINFMT_IMAGE; tests pass a local registry's pin). */
+  binfmtImage?: PinnedImage;
+  /** Where the private temporary directories for fetched emulators go (default os.tmpdir()). */
+  tmpRoot?: string;
 }
 
 /** What Archway knows of the handler for a platform's CPU (sharpens the probe's diagnosis). */
@@ -139,5 +150,26 @@ export class DockerGateway implements ProbeGateway {
       return [await probe({ ...common, platform, ...(handler ? { handler } : {}) }, onEvent, signal)];
     }
     return probeMatrix({ ...common, platforms: req.platforms }, onEvent, signal);
+  }
+
+  async prepareEmulators(archs: string[], signal?: AbortSignal): Promise<PreparedFetch> {
+    let conn: Connection;
+    try {
+      conn = await this.connection(false);
+    } catch (err) {
+      const e = serialiseError(err);
+      throw new IpcRequestError(
+        e.code,
+        `fetching emulators needs a container engine: ${e.message}`,
+        e.hint ?? 'Start Docker (or another Docker-compatible engine), then try again: the emulators are copied out of a container image.',
+      );
+    }
+    const [{ prepareEmulatorFetch }, { BINFMT_IMAGE }] = await Promise.all([import('../engine/docker/fetch'), import('../engine/docker/pins')]);
+    return prepareEmulatorFetch(conn, {
+      archs,
+      image: this.opts.binfmtImage ?? BINFMT_IMAGE,
+      ...(signal ? { signal } : {}),
+      ...(this.opts.tmpRoot ? { tmpRoot: this.opts.tmpRoot } : {}),
+    });
   }
 }

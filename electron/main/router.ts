@@ -8,11 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Intent } from '../../shared/actions';
-import type { HelperRequest } from '../../shared/helper-protocol';
+import type { HelperRequest, HelperResponse } from '../../shared/helper-protocol';
 import type {
   ApplyView,
   AppInfo,
   AuditView,
+  EmulatorFetchRequest,
   EngineView,
   EventName,
   EventPayload,
@@ -34,6 +35,9 @@ import type { PrefsStore } from './state';
 export interface EngineLike {
   status(): Status;
   plan(intent: Intent): Promise<Plan>;
+  /** The helper's own dry run of a request main built itself (emulator fetch). */
+  preview(request: HelperRequest): Promise<HelperResponse>;
+  elevation(): 'direct' | 'pkexec';
   apply(request: HelperRequest): Promise<HelperRun>;
   audit(limit?: number): AuditEntry[];
 }
@@ -59,7 +63,7 @@ export interface Router {
   handlers: Handlers;
   /** Re-read the status and tell every view (after an apply; the live poller calls it too). */
   refreshStatus(): Status;
-  /** Cancel running probes and forget plans. */
+  /** Cancel running probes and forget plans (removing what they hold, e.g. fetched emulators). */
   dispose(): void;
 }
 
@@ -70,9 +74,45 @@ export function createRouter(deps: RouterDeps): Router {
   const now = deps.now ?? Date.now;
   const newId = deps.newId ?? randomUUID;
   const ttl = deps.planTtlMs ?? 15 * 60_000;
-  const plans = new Map<string, { request: HelperRequest | null; expires: number }>();
+  interface Kept {
+    request: HelperRequest | null;
+    expires: number;
+    /** Frees what the plan holds (an emulator fetch's temporary directory). */
+    release?: () => Promise<void>;
+    timer?: NodeJS.Timeout;
+  }
+  const plans = new Map<string, Kept>();
   const runs = new Map<string, AbortController>();
   let applying = false;
+
+  const release = (p: Kept | undefined): Promise<void> => {
+    if (!p) return Promise.resolve();
+    clearTimeout(p.timer);
+    return p.release ? p.release().catch(() => undefined) : Promise.resolve();
+  };
+  /** Remove a plan from the table (it is not released: the caller decides when). */
+  const take = (planId: string): Kept | undefined => {
+    const p = plans.get(planId);
+    plans.delete(planId);
+    if (p) clearTimeout(p.timer);
+    return p;
+  };
+  const keep = (request: HelperRequest | null, free?: () => Promise<void>): string => {
+    for (const [id, p] of plans) if (p.expires <= now()) void release(take(id));
+    while (plans.size >= MAX_PLANS) void release(take(plans.keys().next().value!));
+    const planId = newId();
+    const kept: Kept = { request, expires: now() + ttl };
+    if (free) {
+      kept.release = free;
+      // Held resources go when the plan expires, even if nobody asks again.
+      kept.timer = setTimeout(() => {
+        if (plans.get(planId) === kept) void release(take(planId));
+      }, ttl);
+      kept.timer.unref?.();
+    }
+    plans.set(planId, kept);
+    return planId;
+  };
 
   const refreshStatus = (): Status => {
     const s = deps.engine.status();
@@ -87,22 +127,62 @@ export function createRouter(deps: RouterDeps): Router {
 
     plan: async (intent: Intent): Promise<PlanView> => {
       const plan = await deps.engine.plan(intent);
-      for (const [id, p] of plans) if (p.expires <= now()) plans.delete(id);
-      while (plans.size >= MAX_PLANS) plans.delete(plans.keys().next().value!);
-      const planId = newId();
-      plans.set(planId, { request: plan.request, expires: now() + ttl });
+      const planId = keep(plan.request);
       const refused = plan.preview ? plan.preview.results.filter((r) => !r.ok) : [];
       return { planId, intent, request: plan.request, preview: plan.preview, skipped: plan.skipped, elevation: plan.elevation, refused };
     },
 
+    planEmulatorFetch: async ({ archs }: EmulatorFetchRequest): Promise<PlanView> => {
+      const prepared = await deps.docker.prepareEmulators(archs);
+      try {
+        const preview = await deps.engine.preview(prepared.request);
+        const planId = keep(prepared.request, () => prepared.dispose());
+        const image = `${prepared.pin.repo}:${prepared.pin.tag}@${prepared.pin.digest}`;
+        return {
+          planId,
+          intent: null,
+          fetch: {
+            archs,
+            image,
+            emulators: prepared.emulators.map((e) => ({
+              cpu: e.cpu,
+              emulator: e.emulator,
+              size: e.size,
+              sha256: e.sha256,
+              qemuVersion: e.provenance.qemuVersion,
+              image: e.provenance.image,
+              digest: e.provenance.digest,
+            })),
+          },
+          request: prepared.request,
+          preview,
+          skipped: [],
+          elevation: deps.engine.elevation(),
+          refused: preview.results.filter((r) => !r.ok),
+        };
+      } catch (err) {
+        await prepared.dispose();
+        throw err;
+      }
+    },
+
+    cancelPlan: async ({ planId }: { planId: string }): Promise<{ cancelled: boolean }> => {
+      const plan = take(planId);
+      await release(plan);
+      return { cancelled: !!plan };
+    },
+
     apply: async ({ planId }: { planId: string }): Promise<ApplyView> => {
-      const plan = plans.get(planId);
-      plans.delete(planId);
+      const plan = take(planId);
       if (!plan || plan.expires <= now()) {
+        await release(plan);
         throw new IpcRequestError('plan-expired', 'this plan is no longer valid (already applied, or too old)', 'Click the action again to see a fresh plan.');
       }
       if (!plan.request) return { ok: true, results: [], repairs: [], exitCode: null };
-      if (applying) throw new IpcRequestError('busy', 'another change is being applied', 'Wait for it to finish, then try again.');
+      if (applying) {
+        await release(plan);
+        throw new IpcRequestError('busy', 'another change is being applied', 'Wait for it to finish, then try again.');
+      }
       applying = true;
       try {
         const run = await deps.engine.apply(plan.request);
@@ -116,6 +196,7 @@ export function createRouter(deps: RouterDeps): Router {
         };
       } finally {
         applying = false;
+        await release(plan);
         // Whatever happened, every view re-renders from what the kernel now says.
         refreshStatus();
       }
@@ -159,7 +240,7 @@ export function createRouter(deps: RouterDeps): Router {
     refreshStatus,
     dispose() {
       for (const c of runs.values()) c.abort();
-      plans.clear();
+      for (const id of [...plans.keys()]) void release(take(id));
     },
   };
 }

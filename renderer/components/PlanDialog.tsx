@@ -45,6 +45,18 @@ export function PlanDialog({ state, onCancel, onApply, onOverride }: PlanDialogP
         {summary ? (
           <>
             <p className="muted small">This is the helper's own dry run. Nothing has changed yet.</p>
+            {summary.provenance?.length ? (
+              <div className="small" aria-label="Emulator provenance">
+                <div className="muted">Copied out of the pinned image into a private temporary directory:</div>
+                <ul className="provenance">
+                  {summary.provenance.map((p) => (
+                    <li key={p} className="mono wrap">
+                      {p}
+                    </li>
+                  ))}
+                </ul>
+              </div>
+            ) : null}
             <ol className="steps">
               {summary.steps.map((s, i) => (
                 <li key={i} className={s.ok ? (s.noop ? 'step noop' : 'step') : 'step refused'}>

@@ -27,6 +27,8 @@ export interface PlanSummary {
   /** Refusals that a person can override: handlers owned by another tool. */
   override?: { kind: 'force' | 'takeOver'; label: string; explain: string };
   authorisation: string;
+  /** For an emulator fetch: where each emulator comes from (image, digest, size, sha256, QEMU). */
+  provenance?: string[];
 }
 
 const VERB: Record<Intent['action'], string> = {
@@ -58,9 +60,10 @@ export function summarisePlan(plan: PlanView): PlanSummary {
   }));
   const refused = steps.filter((s) => !s.ok);
   const notOwned = refused.length > 0 && refused.every((s) => s.error?.code === 'not-owned');
-  const isInstall = plan.intent.action === 'install';
+  const intent = plan.intent;
+  const isInstall = intent?.action === 'install';
   const override =
-    notOwned && !plan.intent.force && !plan.intent.takeOver
+    intent && notOwned && !intent.force && !intent.takeOver
       ? isInstall
         ? {
             kind: 'takeOver' as const,
@@ -69,14 +72,16 @@ export function summarisePlan(plan: PlanView): PlanSummary {
           }
         : {
             kind: 'force' as const,
-            label: `${VERB[plan.intent.action]} anyway`,
+            label: `${VERB[intent.action]} anyway`,
             explain: 'Archway did not install this handler: another tool (or a package) owns it and may expect it to stay.',
           }
       : undefined;
   const wholeError = plan.preview?.error;
   const changes = steps.filter((s) => s.ok && !s.noop).length;
   return {
-    title: `${VERB[plan.intent.action]} ${plan.intent.archs.join(', ')}`.trim(),
+    title: intent
+      ? `${VERB[intent.action]} ${intent.archs.join(', ')}`.trim()
+      : `Fetch emulators: ${(plan.fetch?.emulators.map((e) => e.cpu) ?? plan.fetch?.archs ?? []).join(', ')}`,
     steps,
     skipped: plan.skipped,
     canApply: !!plan.request && !wholeError && refused.length === 0 && changes > 0,
@@ -85,5 +90,12 @@ export function summarisePlan(plan: PlanView): PlanSummary {
       plan.elevation === 'pkexec'
         ? 'You will be asked for an administrator password once, for all of these changes (polkit).'
         : 'Archway runs as root: the changes are applied directly.',
+    ...(plan.fetch
+      ? {
+          provenance: plan.fetch.emulators.map(
+            (e) => `${e.emulator}: ${e.size} bytes, sha256 ${e.sha256}, QEMU ${e.qemuVersion}, from ${e.image}@${e.digest}`,
+          ),
+        }
+      : {}),
   };
 }

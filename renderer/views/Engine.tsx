@@ -1,7 +1,17 @@
 /** The container engine Archway talks to, or a clear empty state when there is none. */
+import { useMemo, useState } from 'react';
+import { catalogEntry, fetchableCpus } from '../../shared/arch/catalog';
 import type { EngineView } from '../../shared/ipc/contract';
 
-export function EngineViewPane({ engine, onRefresh }: { engine: EngineView | null; onRefresh: () => void }) {
+export interface EngineViewProps {
+  engine: EngineView | null;
+  onRefresh: () => void;
+  /** Plan fetching emulators for these CPUs (opens the plan dialog). */
+  onFetch?: (archs: string[]) => void;
+  busy?: boolean;
+}
+
+export function EngineViewPane({ engine, onRefresh, onFetch, busy = false }: EngineViewProps) {
   return (
     <section className="view" aria-labelledby="engine-title">
       <header className="view-head">
@@ -37,15 +47,66 @@ export function EngineViewPane({ engine, onRefresh }: { engine: EngineView | nul
           <dt>Mode</dt>
           <dd>{engine.info.rootless ? 'rootless' : 'rootful'}</dd>
         </dl>
-      ) : (
+      ) : null}
+      {engine?.state === 'connected' && onFetch ? <FetchEmulators hostMachine={engine.info.hostMachine} onFetch={onFetch} busy={busy} /> : null}
+      {!engine || engine.state === 'connected' ? null : (
         <div className="empty">
           <h2>No container engine</h2>
           <p>{sentence(engine.error.message)}</p>
           {engine.error.hint ? <p className="muted">{engine.error.hint}</p> : null}
           <p className="small">
-            The kernel side works without one: Archway still shows, installs and repairs binfmt_misc handlers. Test runs need Docker or Podman.
+            The kernel side works without one: Archway still shows, installs and repairs binfmt_misc handlers. Test runs and fetching emulators need Docker or Podman.
           </p>
         </div>
+      )}
+    </section>
+  );
+}
+
+/**
+ * Copy static QEMU emulators out of the pinned binfmt image into Archway's store: pick the
+ * architectures (the Docker platforms this host does not run natively), then the usual plan dialog.
+ */
+function FetchEmulators({ hostMachine, onFetch, busy }: { hostMachine: string; onFetch: (archs: string[]) => void; busy: boolean }) {
+  const cpus = useMemo(() => fetchableCpus(hostMachine), [hostMachine]);
+  const [picked, setPicked] = useState<string[]>([]);
+  const toggle = (cpu: string) => setPicked((p) => (p.includes(cpu) ? p.filter((c) => c !== cpu) : [...p, cpu]));
+  const all = cpus.length > 0 && picked.length === cpus.length;
+  return (
+    <section className="fetch-emulators" aria-labelledby="fetch-title">
+      <h2 id="fetch-title">Fetch emulators</h2>
+      <p className="muted small">
+        Copy static QEMU emulators out of a pinned image through this engine into Archway's own store (with their image, digest and QEMU version). Nothing
+        runs in the image; you see the helper's plan before anything is stored.
+      </p>
+      {cpus.length === 0 ? (
+        <p className="muted">This {hostMachine} host runs every Docker platform natively.</p>
+      ) : (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (picked.length) onFetch(cpus.filter((c) => picked.includes(c)));
+          }}
+        >
+          <fieldset className="platforms">
+            <legend>Architectures</legend>
+            <label className={`platform-pick${all ? ' on' : ''}`}>
+              <input type="checkbox" checked={all} onChange={() => setPicked(all ? [] : [...cpus])} />
+              all
+            </label>
+            {cpus.map((cpu) => (
+              <label key={cpu} className={`platform-pick${picked.includes(cpu) ? ' on' : ''}`} title={catalogEntry(cpu)?.platforms.map((p) => p.platform).join(', ')}>
+                <input type="checkbox" checked={picked.includes(cpu)} onChange={() => toggle(cpu)} />
+                {cpu}
+              </label>
+            ))}
+          </fieldset>
+          <div className="run-actions">
+            <button type="submit" className="primary" disabled={busy || picked.length === 0}>
+              Fetch emulators
+            </button>
+          </div>
+        </form>
       )}
     </section>
   );

@@ -220,3 +220,12 @@ export function catalogEntry(cpu: string): CatalogEntry | undefined {
 export function isCpu(name: string): name is Cpu {
   return BY_CPU.has(name);
 }
+
+/**
+ * CPUs whose emulators can be fetched from a container image: those with a Docker platform that
+ * this host does not run natively. Pure (the renderer lists them in the Engine view).
+ */
+export function fetchableCpus(hostMachine: string): Cpu[] {
+  const native = new Set(nativeCpus(hostMachine).filter((n) => n.native === 'yes').map((n) => n.cpu));
+  return CATALOG.filter((c) => c.platforms.length > 0 && !native.has(c.cpu)).map((c) => c.cpu);
+}

@@ -28,7 +28,10 @@ export type View = (typeof VIEWS)[number];
 export interface PlanView {
   /** Hand this back to `apply`: main runs exactly the request it showed, once. */
   planId: string;
-  intent: Intent;
+  /** What was asked for; null for an emulator fetch (see `fetch`). */
+  intent: Intent | null;
+  /** Set when this plan stores emulators fetched from a container image. */
+  fetch?: EmulatorFetchView;
   request: HelperRequest | null;
   /** The helper's own dry run: register strings, files, refusals. */
   preview: HelperResponse | null;
@@ -37,6 +40,26 @@ export interface PlanView {
   elevation: 'direct' | 'pkexec';
   /** Operations the preview refused (apply would fail on them). */
   refused: OpResult[];
+}
+
+/** One emulator copied out of the image, waiting in main's private temporary directory. */
+export interface FetchedEmulatorView {
+  cpu: string;
+  /** `qemu-aarch64` */
+  emulator: string;
+  size: number;
+  sha256: string;
+  qemuVersion: string;
+  /** Provenance: `docker.io/tonistiigi/binfmt:qemu-v9.2.2` and the digest it was pulled by. */
+  image: string;
+  digest: string;
+}
+
+export interface EmulatorFetchView {
+  archs: string[];
+  /** `repo:tag@sha256:…` the emulators come from. */
+  image: string;
+  emulators: FetchedEmulatorView[];
 }
 
 export interface ApplyView {
@@ -126,6 +149,14 @@ export const ProbeRequestSchema = z.strictObject({
 });
 export type ProbeRequest = z.infer<typeof ProbeRequestSchema>;
 
+/** Which emulators to fetch: architecture names as Archway resolves them (`arm64`, `linux/s390x`), or `all`. */
+export const EmulatorFetchRequestSchema = z.strictObject({
+  archs: z
+    .array(z.string().check(z.minLength(1), z.maxLength(40), z.regex(/^[A-Za-z0-9_./-]+$/, 'an architecture looks like arm64 or linux/s390x')))
+    .check(z.minLength(1), z.maxLength(32)),
+});
+export type EmulatorFetchRequest = z.infer<typeof EmulatorFetchRequestSchema>;
+
 export const RunIdSchema = z.strictObject({ runId: z.string().check(z.regex(/^[a-z0-9-]{8,64}$/)) });
 export const PrefsPatchSchema = z.strictObject({ lastView: z.optional(z.enum(VIEWS)) });
 
@@ -148,6 +179,14 @@ export const INVOKES = {
   getStatus: invoke('archway:status', none, typed<Status>()),
   /** Plan a change: the helper's own dry run. Nothing changes. */
   plan: invoke('archway:plan', IntentSchema, typed<PlanView>()),
+  /**
+   * Plan an emulator fetch: main copies the emulators out of the pinned image (through the engine)
+   * into a private temporary directory and returns the helper's dry run of storing them. Apply it
+   * with `apply`; `cancelPlan` (or expiry) removes the temporary copies.
+   */
+  planEmulatorFetch: invoke('archway:plan-emulator-fetch', EmulatorFetchRequestSchema, typed<PlanView>()),
+  /** Forget a plan that will not be applied (frees what main holds for it). */
+  cancelPlan: invoke('archway:plan-cancel', PlanIdSchema, typed<{ cancelled: boolean }>()),
   /** Carry out a plan made before (one elevation for the whole batch). */
   apply: invoke('archway:apply', PlanIdSchema, typed<ApplyView>()),
   getAudit: invoke('archway:audit', AuditRequestSchema, typed<AuditView[]>()),

@@ -7,7 +7,7 @@
  * a change made outside the app shows up by itself → disable → the run diagnoses no-handler and
  * offers the fix → uninstall. Screenshots of every view go to test-artifacts/.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,8 @@ import { snapshotBinfmt, type BinfmtSnapshot, entryExists, removeHandler } from 
 import { ensureDockerd, type DockerdHandle } from '../docker/dockerd';
 import { connectTo, loadBusybox, removeImage, X86_64_HOST } from '../docker/env';
 import type { Connection } from '../../electron/engine/docker/endpoint';
+import { inspectImage } from '../../electron/engine/docker/images';
+import { pinnedRef, type PinnedImage } from '../../electron/engine/docker/pins';
 import { buildBusyboxImage } from '../fixtures/image';
 import { pushImageArchive, pushManifestList, startRegistry, type Registry } from '../fixtures/registry';
 import { launchHarness, requireRenderer, screenshot, serveRenderer, type Harness } from './harness';
@@ -41,6 +43,8 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
   let live: Live;
   let registry: Registry;
   let multi: string;
+  let pin: PinnedImage | undefined;
+  let fetchTmp: string;
 
   beforeAll(async () => {
     requireRenderer();
@@ -55,13 +59,24 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     }
     await pushManifestList(registry, 'archway-test/e2e-multi', 'latest', entries);
     multi = `${registry.host}/archway-test/e2e-multi:latest`;
+    // A fake pinned "binfmt" image (static busybox labelled amd64 + a static qemu-aarch64), pulled by digest.
+    const binfmtImage = await buildBusyboxImage({
+      arch: 'i386',
+      tag: 'archway-test/binfmt:amd64',
+      platformOverride: { architecture: 'amd64' },
+      extraFiles: [{ path: '/usr/bin/qemu-aarch64', content: readFileSync('/usr/bin/qemu-aarch64-static'), mode: 0o755 }],
+    });
+    const desc = await pushImageArchive(registry, 'archway-test/binfmt', 'amd64', binfmtImage);
+    const digest = await pushManifestList(registry, 'archway-test/binfmt', 'qemu-v7.2.0', [desc]);
+    pin = { repo: `${registry.host}/archway-test/binfmt`, tag: 'qemu-v7.2.0', digest, emulatorDir: '/usr/bin' };
+    fetchTmp = mkdtempSync(join(tmpdir(), 'archway-e2e-fetch-'));
     binfmt = await snapshotBinfmt();
     // Start from "arm64 missing" whatever the host had.
     if (entryExists('qemu-aarch64')) removeHandler('qemu-aarch64');
     root = mkdtempSync(join(tmpdir(), 'archway-e2e-root-'));
     server = await serveRenderer();
     const engine = new Engine({ paths: archwayPaths(root) });
-    const docker = new DockerGateway({ env: { ...process.env, DOCKER_HOST: `unix://${dockerd.socket}` } });
+    const docker = new DockerGateway({ env: { ...process.env, DOCKER_HOST: `unix://${dockerd.socket}` }, binfmtImage: pin, tmpRoot: fetchTmp });
     const prefs: Prefs = { lastView: 'architectures' };
     harness = await launchHarness({
       origin: server.origin,
@@ -86,12 +101,15 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
       if (conn) {
         await removeImage(conn, IMAGE);
         if (multi) await removeImage(conn, multi);
+        const img = pin ? await inspectImage(conn, pinnedRef(pin)).catch(() => undefined) : undefined;
+        if (img) await removeImage(conn, img.id).catch(() => undefined);
       }
       await registry?.stop();
     } finally {
       await binfmt?.restore();
       await dockerd?.stop();
       if (root) rmSync(root, { recursive: true, force: true });
+      if (fetchTmp) rmSync(fetchTmp, { recursive: true, force: true });
     }
   });
 
@@ -219,6 +237,49 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     // Nothing was refused by the IPC wrapper, and the page logged no errors.
     expect(harness.refused).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('fetches an emulator from the Engine view: plan dialog (helper dry run, provenance) → apply → toast → store', async () => {
+    const page = harness.page;
+    await page.getByRole('button', { name: 'Engine' }).click();
+    const section = page.locator('section.fetch-emulators');
+    await poll(() => section.count()).toBe(1);
+    // The architectures offered are the Docker platforms this x86_64 host does not run natively.
+    const offered = await section.locator('label.platform-pick').allTextContents();
+    expect(offered).toContain('aarch64');
+    expect(offered).not.toContain('x86_64');
+    expect(offered).not.toContain('i386');
+    await section.getByLabel('aarch64', { exact: true }).check();
+    await section.scrollIntoViewIfNeeded();
+    await screenshot(page, '09-engine-fetch-emulators');
+    await section.getByRole('button', { name: 'Fetch emulators' }).click();
+    const dialog = page.getByRole('dialog');
+    await poll(() => dialog.textContent(), 60_000).toContain('store qemu-aarch64');
+    const text = (await dialog.textContent()) ?? '';
+    expect(text).toContain('Fetch emulators: aarch64');
+    expect(text).toMatch(/QEMU 7\.2/);
+    expect(text).toContain(pin!.digest);
+    expect(text).toMatch(/sha256 [0-9a-f]{64}/);
+    // The extracted copy waits in main's private temporary directory until apply.
+    expect(readdirSync(fetchTmp)).toHaveLength(1);
+    await screenshot(page, '10-plan-fetch-emulators');
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await poll(() => page.locator('.toast').allTextContents(), 30_000).toContainEqual(expect.stringContaining('Emulators fetched: aarch64'));
+    await screenshot(page, '11-fetch-emulators-done');
+    const stored = join(root, 'var/lib/archway/emulators/qemu-aarch64');
+    expect(existsSync(stored)).toBe(true);
+    expect(readFileSync(stored).equals(readFileSync('/usr/bin/qemu-aarch64-static'))).toBe(true);
+    expect(readdirSync(fetchTmp)).toEqual([]);
+    const status = await harness.page.evaluate(() => window.archway!.getStatus());
+    expect(status.archs.find((a) => a.cpu === 'aarch64')!.available).toContainEqual(expect.objectContaining({ path: stored, source: 'store', version: expect.stringMatching(/^7\.2/) }));
+
+    // Cancelling a fetch plan removes the temporary copy too.
+    await section.getByRole('button', { name: 'Fetch emulators' }).click();
+    await poll(() => dialog.textContent(), 60_000).toContain('store qemu-aarch64');
+    expect(readdirSync(fetchTmp)).toHaveLength(1);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await poll(() => readdirSync(fetchTmp).length).toBe(0);
+    expect(harness.refused).toEqual([]);
   });
 
   it('the wrapper refuses a frame that is not the app, and invalid payloads, with code + message', async () => {

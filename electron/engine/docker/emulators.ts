@@ -10,7 +10,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { catalogEntry, CATALOG, nativeCpus, type Cpu } from '../../../shared/arch/catalog';
+import { catalogEntry, fetchableCpus, nativeCpus, type Cpu } from '../../../shared/arch/catalog';
 import { resolveOne } from '../../../shared/arch/resolve';
 import { describeElf, parseElf, type ElfInfo } from '../../../shared/elf';
 import type { PullProgress } from '../../../shared/probe';
@@ -251,6 +251,5 @@ export async function sourceEmulators<T>(t: EmulatorTarget, opts: ExtractOptions
 
 /** CPUs whose emulators the pinned image is expected to hold (those with a Docker platform). */
 export function sourceableCpus(hostMachine: string): Cpu[] {
-  const native = new Set(nativeCpus(hostMachine).filter((n) => n.native === 'yes').map((n) => n.cpu));
-  return CATALOG.filter((c) => c.platforms.length > 0 && !native.has(c.cpu)).map((c) => c.cpu);
+  return fetchableCpus(hostMachine);
 }

@@ -1,0 +1,65 @@
+/**
+ * "Fetch emulators", the glue both faces share (the CLI's `archway emulators fetch` and the
+ * desktop app's plan → apply): resolve the names, extract the emulators from the pinned image into
+ * a private temporary directory (emulators.ts), and build the ONE helper request of `store-add` ops
+ * that installs them with their provenance. The caller previews/applies the request through the
+ * engine and must call `dispose()` afterwards (it removes the temporary directory).
+ */
+import { rm } from 'node:fs/promises';
+import { resolveArchs } from '../../../shared/arch/resolve';
+import { PROTOCOL_VERSION, type HelperRequest } from '../../../shared/helper-protocol';
+import { extractEmulators, sourceableCpus, type EmulatorEvent, type EmulatorTarget, type ExtractedEmulator } from './emulators';
+import { BINFMT_IMAGE, type PinnedImage } from './pins';
+
+export interface PreparedFetch {
+  /** The private temporary directory holding the extracted emulators. */
+  dir: string;
+  emulators: ExtractedEmulator[];
+  /** store-add for each emulator, in one batch (one elevation). */
+  request: HelperRequest;
+  pin: PinnedImage;
+  /** Remove the temporary directory (idempotent; never throws). */
+  dispose(): Promise<void>;
+}
+
+export interface PrepareFetchOptions {
+  /** Names Archway resolves (`arm64`, `linux/s390x`…) or `all` (every fetchable CPU for this host). */
+  archs: readonly string[];
+  image?: PinnedImage;
+  signal?: AbortSignal;
+  onEvent?: (e: EmulatorEvent) => void;
+  tmpRoot?: string;
+}
+
+/** `all` → every CPU the image is expected to hold for this host; otherwise the resolved CPUs. */
+export function fetchCpus(names: readonly string[], hostMachine: string): string[] {
+  return names.some((a) => a.toLowerCase() === 'all') ? sourceableCpus(hostMachine) : resolveArchs(names).map((e) => e.cpu);
+}
+
+/** The helper request that stores extracted emulators, with their provenance. */
+export function storeAddRequest(emulators: readonly ExtractedEmulator[]): HelperRequest {
+  return {
+    version: PROTOCOL_VERSION,
+    ops: emulators.map((e) => ({ op: 'store-add' as const, arch: e.cpu, file: e.file, provenance: e.provenance })),
+  };
+}
+
+export async function prepareEmulatorFetch(t: EmulatorTarget, opts: PrepareFetchOptions): Promise<PreparedFetch> {
+  const pin = opts.image ?? BINFMT_IMAGE;
+  const cpus = fetchCpus(opts.archs, t.info.hostMachine);
+  const { dir, emulators } = await extractEmulators(t, {
+    cpus,
+    image: pin,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    ...(opts.tmpRoot ? { tmpRoot: opts.tmpRoot } : {}),
+  });
+  let disposed: Promise<void> | undefined;
+  return {
+    dir,
+    emulators,
+    request: storeAddRequest(emulators),
+    pin,
+    dispose: () => (disposed ??= rm(dir, { recursive: true, force: true }).catch(() => undefined)),
+  };
+}
