@@ -194,6 +194,18 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     writeFileSync(HANDLER, '1');
     await poll(() => row.locator('.badge').textContent(), 10_000).toBe('ready');
 
+    // --- Vanished (what a reboot or a systemd-binfmt restart does): the window says so and puts it back
+    const registered = readFileSync(HANDLER, 'utf8');
+    writeFileSync(HANDLER, '-1');
+    const banner = page.getByRole('status').filter({ hasText: 'gone from the kernel' });
+    await poll(() => banner.textContent(), 10_000).toContain('qemu-aarch64 is gone from the kernel');
+    await screenshot(page, '03b-vanished');
+    await banner.getByRole('button', { name: 'Put back' }).click();
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await poll(() => row.locator('.badge').textContent(), 30_000).toBe('ready');
+    expect(readFileSync(HANDLER, 'utf8')).toBe(registered);
+    await poll(async () => banner.count(), 10_000).toBe(0);
+
     // --- Disable by clicking
     await page.getByRole('button', { name: 'Disable linux/arm64' }).click();
     await dialog.getByRole('button', { name: 'Apply' }).click();
