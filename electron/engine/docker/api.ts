@@ -78,8 +78,8 @@ interface Modem {
   dial(opts: DialOptions, cb: (err: unknown, data: unknown) => void): void;
 }
 
-function dial<T>(t: EngineTarget, spec: CallSpec, extra: Partial<DialOptions>, keepSignal: boolean): Promise<T> {
-  if (spec.signal?.aborted) return Promise.reject(cancelledError(spec.doing));
+/** One call's deadline, linked to the caller's signal: `signal` aborts on whichever comes first. */
+function deadline(spec: CallSpec) {
   const timeoutMs = spec.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const local = new AbortController();
   let timedOut = false;
@@ -89,6 +89,19 @@ function dial<T>(t: EngineTarget, spec: CallSpec, extra: Partial<DialOptions>, k
   }, timeoutMs);
   const onAbort = () => local.abort();
   spec.signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    timeoutMs,
+    signal: local.signal,
+    timedOut: () => timedOut,
+    stopTimer: () => clearTimeout(timer),
+    /** Stop following the caller's signal. */
+    unlink: () => spec.signal?.removeEventListener('abort', onAbort),
+  };
+}
+
+function dial<T>(t: EngineTarget, spec: CallSpec, extra: Partial<DialOptions>, keepSignal: boolean): Promise<T> {
+  if (spec.signal?.aborted) return Promise.reject(cancelledError(spec.doing));
+  const d = deadline(spec);
   const modem = t.docker.modem as unknown as Modem;
   const options: Record<string, unknown> = { _query: spec.query ?? {} };
   if (spec.method === 'POST') options._body = spec.body ?? {};
@@ -97,24 +110,24 @@ function dial<T>(t: EngineTarget, spec: CallSpec, extra: Partial<DialOptions>, k
     const fail = (err: unknown) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      spec.signal?.removeEventListener('abort', onAbort);
-      local.signal.removeEventListener('abort', onLocalAbort);
+      d.stopTimer();
+      d.unlink();
+      d.signal.removeEventListener('abort', onLocalAbort);
       if (spec.signal?.aborted) return reject(cancelledError(spec.doing));
-      if (timedOut) return reject(timeoutError(t, timeoutMs, spec.doing));
+      if (d.timedOut()) return reject(timeoutError(t, d.timeoutMs, spec.doing));
       reject(toEngineError(err, { endpoint: t.endpointName, kind: t.kind, ...(spec.doing ? { doing: spec.doing } : {}) }));
     };
     // docker-modem does not settle a call whose response had started when the connection dies or
     // the signal aborts; the deadline and cancellation are enforced here, whatever it does.
     const onLocalAbort = () => fail(new Error('aborted'));
-    local.signal.addEventListener('abort', onLocalAbort, { once: true });
+    d.signal.addEventListener('abort', onLocalAbort, { once: true });
     modem.dial(
       {
         path: `${spec.path}?`,
         method: spec.method,
         options,
         statusCodes: STATUS_CODES,
-        abortSignal: local.signal,
+        abortSignal: d.signal,
         ...(spec.file ? { file: spec.file } : {}),
         ...extra,
       },
@@ -125,13 +138,13 @@ function dial<T>(t: EngineTarget, spec: CallSpec, extra: Partial<DialOptions>, k
           return;
         }
         settled = true;
-        clearTimeout(timer);
-        local.signal.removeEventListener('abort', onLocalAbort);
+        d.stopTimer();
+        d.signal.removeEventListener('abort', onLocalAbort);
         if (keepSignal && data && typeof (data as NodeJS.EventEmitter).once === 'function') {
           // The stream now belongs to the caller: stop listening once it closes.
-          (data as NodeJS.EventEmitter).once('close', () => spec.signal?.removeEventListener('abort', onAbort));
+          (data as NodeJS.EventEmitter).once('close', d.unlink);
         } else {
-          spec.signal?.removeEventListener('abort', onAbort);
+          d.unlink();
         }
         resolve(data as T);
       },
@@ -157,38 +170,30 @@ export function callStream(t: EngineTarget, spec: CallSpec): Promise<IncomingMes
  * sending the headers is noticed at once. The deadline covers the whole call.
  */
 export async function callLong<T>(t: EngineTarget, spec: CallSpec): Promise<T> {
-  const timeoutMs = spec.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-  const local = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    local.abort();
-  }, timeoutMs);
-  const onAbort = () => local.abort();
-  spec.signal?.addEventListener('abort', onAbort, { once: true });
+  const d = deadline(spec);
   try {
-    const res = await callStream(t, { ...spec, signal: local.signal, timeoutMs });
+    const res = await callStream(t, { ...spec, signal: d.signal, timeoutMs: d.timeoutMs });
     let text = '';
     try {
       for await (const chunk of res as AsyncIterable<Buffer>) text += chunk.toString('utf8');
     } catch (err) {
-      if (local.signal.aborted) throw new Error('aborted');
+      if (d.signal.aborted) throw new Error('aborted');
       throw new EngineError(
         'connection-lost',
         `the engine at ${t.endpointName} closed the connection${spec.doing ? ` while ${spec.doing}` : ''} (${(err as Error).message}): the daemon probably stopped or restarted`,
         'Check `systemctl status docker`; Archway removes leftover probe containers when it next connects.',
       );
     }
-    if (local.signal.aborted) throw new Error('aborted');
+    if (d.signal.aborted) throw new Error('aborted');
     return (text.trim() ? JSON.parse(text) : {}) as T;
   } catch (err) {
     if (spec.signal?.aborted) throw cancelledError(spec.doing);
-    if (timedOut) throw timeoutError(t, timeoutMs, spec.doing);
-    if (err instanceof EngineError && err.code === 'cancelled') throw timeoutError(t, timeoutMs, spec.doing);
+    if (d.timedOut()) throw timeoutError(t, d.timeoutMs, spec.doing);
+    if (err instanceof EngineError && err.code === 'cancelled') throw timeoutError(t, d.timeoutMs, spec.doing);
     throw err;
   } finally {
-    clearTimeout(timer);
-    spec.signal?.removeEventListener('abort', onAbort);
+    d.stopTimer();
+    d.unlink();
   }
 }
 
