@@ -10,11 +10,11 @@ import type { Connection } from '../../electron/engine/docker/endpoint';
 import { inspectImage } from '../../electron/engine/docker/images';
 import { runArgv } from '../kernel/namespace';
 import { REPO_ROOT } from '../fixtures/foreign';
-import { buildBusyboxImage } from '../fixtures/image';
-import { pushImageArchive, pushManifestList, startRegistry, type Registry } from '../fixtures/registry';
+import { startRegistry, type Registry } from '../fixtures/registry';
 import { readEntries, removeHandler, snapshotBinfmt, type BinfmtSnapshot } from './binfmt-snapshot';
 import { ensureDockerd, type DockerdHandle } from './dockerd';
-import { connectTo, labelled, loadBusybox, removeImage, X86_64_HOST } from './env';
+import { connectTo, labelled, loadBusybox, pushFakeBinfmtImage, removeImage, X86_64_HOST } from './env';
+import { describePin } from '../../electron/engine/docker/pins';
 
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
 const REGISTRAR = 'archway-test/registrar:amd64';
@@ -34,15 +34,7 @@ describe.runIf(X86_64_HOST)('archway emulators fetch and --backend engine', () =
     dockerd = await ensureDockerd({ isolated: true });
     conn = await connectTo(dockerd);
     registry = await startRegistry();
-    const built = await buildBusyboxImage({
-      arch: 'i386',
-      tag: 'archway-test/binfmt:amd64',
-      platformOverride: { architecture: 'amd64' },
-      extraFiles: [{ path: '/usr/bin/qemu-aarch64', content: fs.readFileSync('/usr/bin/qemu-aarch64-static'), mode: 0o755 }],
-    });
-    const desc = await pushImageArchive(registry, 'archway-test/binfmt', 'amd64', built);
-    const digest = await pushManifestList(registry, 'archway-test/binfmt', 'qemu-v7.2.0', [desc]);
-    pin = `${registry.host}/archway-test/binfmt:qemu-v7.2.0@${digest}`;
+    pin = describePin(await pushFakeBinfmtImage(registry, [{ path: '/usr/bin/qemu-aarch64', content: fs.readFileSync('/usr/bin/qemu-aarch64-static'), mode: 0o755 }]));
     // The registrar: a static busybox (i386 runs natively on x86_64) labelled as the engine's platform.
     await loadBusybox(conn, 'i386', REGISTRAR, { platformOverride: { architecture: 'amd64' } });
     await loadBusybox(conn, 'arm64', 'archway-test/cli:arm64');

@@ -15,11 +15,10 @@ import { extractEmulators, sourceEmulators, type EmulatorEvent, type EmulatorPro
 import { inspectImage } from '../../electron/engine/docker/images';
 import type { PinnedImage } from '../../electron/engine/docker/pins';
 import { probe } from '../../electron/engine/docker/probe';
-import { buildBusyboxImage } from '../fixtures/image';
-import { pushImageArchive, pushManifestList, startRegistry, type Registry } from '../fixtures/registry';
+import { startRegistry, type Registry } from '../fixtures/registry';
 import { setHandler, snapshotBinfmt, type BinfmtSnapshot } from './binfmt-snapshot';
 import { ensureDockerd, type DockerdHandle } from './dockerd';
-import { connectTo, labelled, loadBusybox, removeImage, X86_64_HOST } from './env';
+import { connectTo, labelled, loadBusybox, pushFakeBinfmtImage, removeImage, X86_64_HOST } from './env';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -36,21 +35,12 @@ describe.runIf(X86_64_HOST)('emulators from a pinned image', () => {
     dockerd = await ensureDockerd({ isolated: true }); // private: other runs may stop the shared daemon
     conn = await connectTo(dockerd);
     registry = await startRegistry();
-    // amd64 "binfmt" image: the i386 busybox runs natively; it only has to carry the files.
-    const built = await buildBusyboxImage({
-      arch: 'i386',
-      tag: 'archway-test/binfmt:amd64',
-      platformOverride: { architecture: 'amd64' },
-      extraFiles: [
-        { path: '/usr/bin/qemu-aarch64', content: qemu.aarch64, mode: 0o755 },
-        { path: '/usr/bin/qemu-s390x', content: qemu.s390x, mode: 0o755 },
-        // A dynamically linked program where an emulator should be: must be refused.
-        { path: '/usr/bin/qemu-ppc64le', content: fs.readFileSync('/bin/ls'), mode: 0o755 },
-      ],
-    });
-    const desc = await pushImageArchive(registry, 'archway-test/binfmt', 'amd64', built);
-    const digest = await pushManifestList(registry, 'archway-test/binfmt', 'qemu-v7.2.0', [desc]);
-    pin = { repo: `${registry.host}/archway-test/binfmt`, tag: 'qemu-v7.2.0', digest, emulatorDir: '/usr/bin' };
+    pin = await pushFakeBinfmtImage(registry, [
+      { path: '/usr/bin/qemu-aarch64', content: qemu.aarch64, mode: 0o755 },
+      { path: '/usr/bin/qemu-s390x', content: qemu.s390x, mode: 0o755 },
+      // A dynamically linked program where an emulator should be: must be refused.
+      { path: '/usr/bin/qemu-ppc64le', content: fs.readFileSync('/bin/ls'), mode: 0o755 },
+    ]);
     binfmt = await snapshotBinfmt();
   });
 

@@ -6,7 +6,9 @@ import { connect, type Connection } from '../../electron/engine/docker/endpoint'
 import { call } from '../../electron/engine/docker/api';
 import { inspectImage, loadImage, type ImageFacts } from '../../electron/engine/docker/images';
 import { LABEL_OWNER, LABEL_PROBE } from '../../electron/engine/docker/reap';
-import { buildBusyboxImage, type BuildImageOptions } from '../fixtures/image';
+import { buildBusyboxImage, type BuildImageOptions, type ExtraFile } from '../fixtures/image';
+import { pushImageArchive, pushManifestList, type Registry } from '../fixtures/registry';
+import type { PinnedImage } from '../../electron/engine/docker/pins';
 import type { DebArch } from '../fixtures/foreign';
 import type { DockerdHandle } from './dockerd';
 
@@ -60,4 +62,16 @@ export async function labelled(conn: Connection, mine = true): Promise<{ Id: str
     query: { all: true, filters: { label: [`${LABEL_PROBE}=1`] } },
   });
   return mine ? list.filter((c) => c.Labels[LABEL_OWNER] === `${os.hostname()}:${process.pid}`) : list;
+}
+
+/**
+ * A fake pinned "binfmt" image standing in for tonistiigi/binfmt: a static busybox (i386 runs
+ * natively on x86_64) labelled amd64, carrying `files` (the emulators), pushed to the local
+ * registry as a manifest list and returned as a pin (pulled by digest).
+ */
+export async function pushFakeBinfmtImage(registry: Pick<Registry, 'host'>, files: ExtraFile[]): Promise<PinnedImage> {
+  const built = await buildBusyboxImage({ arch: 'i386', tag: 'archway-test/binfmt:amd64', platformOverride: { architecture: 'amd64' }, extraFiles: files });
+  const desc = await pushImageArchive(registry, 'archway-test/binfmt', 'amd64', built);
+  const digest = await pushManifestList(registry, 'archway-test/binfmt', 'qemu-v7.2.0', [desc]);
+  return { repo: `${registry.host}/archway-test/binfmt`, tag: 'qemu-v7.2.0', digest, emulatorDir: '/usr/bin' };
 }

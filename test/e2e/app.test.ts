@@ -19,7 +19,7 @@ import { createRouter } from '../../electron/main/router';
 import type { Prefs } from '../../shared/ipc/contract';
 import { snapshotBinfmt, type BinfmtSnapshot, entryExists, removeHandler } from '../docker/binfmt-snapshot';
 import { ensureDockerd, type DockerdHandle } from '../docker/dockerd';
-import { connectTo, loadBusybox, removeImage, X86_64_HOST } from '../docker/env';
+import { connectTo, loadBusybox, pushFakeBinfmtImage, removeImage, X86_64_HOST } from '../docker/env';
 import type { Connection } from '../../electron/engine/docker/endpoint';
 import { inspectImage } from '../../electron/engine/docker/images';
 import { pinnedRef, type PinnedImage } from '../../electron/engine/docker/pins';
@@ -60,15 +60,7 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     await pushManifestList(registry, 'archway-test/e2e-multi', 'latest', entries);
     multi = `${registry.host}/archway-test/e2e-multi:latest`;
     // A fake pinned "binfmt" image (static busybox labelled amd64 + a static qemu-aarch64), pulled by digest.
-    const binfmtImage = await buildBusyboxImage({
-      arch: 'i386',
-      tag: 'archway-test/binfmt:amd64',
-      platformOverride: { architecture: 'amd64' },
-      extraFiles: [{ path: '/usr/bin/qemu-aarch64', content: readFileSync('/usr/bin/qemu-aarch64-static'), mode: 0o755 }],
-    });
-    const desc = await pushImageArchive(registry, 'archway-test/binfmt', 'amd64', binfmtImage);
-    const digest = await pushManifestList(registry, 'archway-test/binfmt', 'qemu-v7.2.0', [desc]);
-    pin = { repo: `${registry.host}/archway-test/binfmt`, tag: 'qemu-v7.2.0', digest, emulatorDir: '/usr/bin' };
+    pin = await pushFakeBinfmtImage(registry, [{ path: '/usr/bin/qemu-aarch64', content: readFileSync('/usr/bin/qemu-aarch64-static'), mode: 0o755 }]);
     fetchTmp = mkdtempSync(join(tmpdir(), 'archway-e2e-fetch-'));
     binfmt = await snapshotBinfmt();
     // Start from "arm64 missing" whatever the host had.
