@@ -87,7 +87,6 @@ export const HelperRequestSchema = z.strictObject({
 });
 
 export type HelperOp = z.infer<typeof OpSchema>;
-export type InstallOpT = z.infer<typeof InstallOp>;
 export type HelperRequest = z.infer<typeof HelperRequestSchema>;
 
 export const ErrorCodes = [

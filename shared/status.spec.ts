@@ -45,8 +45,6 @@ describe('matching entries to architectures', () => {
 });
 
 describe('buildStatus', () => {
-  const aarch = catalogRule('aarch64', '/usr/bin/qemu-aarch64-static', 'OCF');
-
   it('an empty, mounted table: natives, missing archs with available emulators, tonistiigi keys', () => {
     const s = buildStatus(raw({ available: { aarch64: [{ path: '/usr/bin/qemu-aarch64-static', source: 'distro' }] } }), HOST_ELF);
     expect(s.archs.find((a) => a.cpu === 'x86_64')?.state).toBe('native');
