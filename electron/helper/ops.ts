@@ -3,14 +3,12 @@
  * is refused), then carry out each operation with a journal so a crash at any point leaves either
  * the old or the new state. The same code runs unprivileged with dryRun to show a plan.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, existsSync, mkdirSync, renameSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { catalogEntry, nativeCpus, type Cpu } from '../../shared/arch/catalog';
 import { normaliseFlags, FlagError } from '../../shared/binfmt/flags';
 import { buildRegister, parseRegister, sameRule, RuleError, type Rule } from '../../shared/binfmt/register';
 import { catalogRule, ruleMatchesHeader } from '../../shared/status';
-import { describeElf, parseElf } from '../../shared/elf';
 import {
   ArchwayError,
   HelperRequestSchema,
@@ -22,13 +20,14 @@ import {
 } from '../../shared/helper-protocol';
 import type { ArchwayRecord, HandlerRecord, PendingStep } from '../../shared/record';
 import { control, isMounted, mountBinfmt, readEntry, register } from '../engine/binfmtfs';
-import { distroCandidates, readStoreManifest, storeCandidate, type EmulatorCandidate } from '../engine/emulators';
+import { distroCandidates, storeCandidate, type EmulatorCandidate } from '../engine/emulators';
 import { atomicWrite, removeFile } from '../engine/fsutil';
 import type { HostFacts } from '../engine/host';
 import { PERSIST_HEADER, readBinfmtSupport, readBinfmtd, readRecord } from '../engine/owners';
 import { persistFile, recordFile, type ArchwayPaths } from '../engine/paths';
 import { trustInterpreter } from '../engine/trust';
 import { appendAudit } from '../engine/audit';
+import { planStoreAdd } from './store-add';
 
 export interface HelperContext {
   paths: ArchwayPaths;
@@ -38,8 +37,6 @@ export interface HelperContext {
   /** Test hook for crash-safety tests: die (SIGKILL) when this step is reached. Never set under pkexec. */
   killAt?: string;
 }
-
-const MAX_STORE_FILE = 128 * 1024 * 1024;
 
 /** Temp files of fsutil's atomicWrite: `.<name>.<12 hex>.tmp`. */
 const ATOMIC_TEMP = /^\..+\.[0-9a-f]{12}\.tmp$/;
@@ -53,7 +50,7 @@ export interface Drift {
 }
 
 /** A validated operation, ready to run. */
-interface Planned {
+export interface Planned {
   result: OpResult;
   apply?: () => Promise<OpResult>;
 }
@@ -77,7 +74,7 @@ function fail(op: HelperOp | { op: string; arch?: string }, err: unknown): OpRes
   };
 }
 
-function cpuOf(arch: string): Cpu {
+export function cpuOf(arch: string): Cpu {
   const e = catalogEntry(arch);
   if (!e) {
     throw new ArchwayError(
@@ -665,62 +662,6 @@ export class Helper {
     };
   }
 
-  private planStoreAdd(op: Extract<HelperOp, { op: 'store-add' }>): Planned {
-    const cpu = cpuOf(op.arch);
-    const emu = catalogEntry(cpu)!.emulator;
-    let fd: number;
-    try {
-      fd = openSync(op.file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    } catch (err) {
-      throw new ArchwayError('not-found', `cannot open ${op.file}: ${(err as Error).message}`);
-    }
-    let content: Buffer;
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) throw new ArchwayError('unsafe-interpreter', `${op.file} is not a regular file`);
-      if (st.size > MAX_STORE_FILE) throw new ArchwayError('unsafe-interpreter', `${op.file} is larger than ${MAX_STORE_FILE} bytes`);
-      content = Buffer.alloc(st.size);
-      let off = 0;
-      while (off < st.size) {
-        const n = readSync(fd, content, off, st.size - off, off);
-        if (n === 0) break;
-        off += n;
-      }
-      content = content.subarray(0, off);
-    } finally {
-      closeSync(fd);
-    }
-    const elf = parseElf(content);
-    const hostElf = this.ctx.host.elf;
-    if (!elf) throw new ArchwayError('unsafe-interpreter', `${op.file} is not an ELF program`);
-    if (elf.machine !== hostElf.machine || elf.class !== hostElf.class) {
-      throw new ArchwayError('unsafe-interpreter', `${op.file} is ${describeElf(elf)}, not a program for this host`);
-    }
-    if (elf.dynamic) throw new ArchwayError('dynamic-interpreter', `${op.file} is dynamically linked; the store keeps only static emulators`);
-    const target = join(this.ctx.paths.storeDir, emu);
-    const sha256 = createHash('sha256').update(content).digest('hex');
-    const base: OpResult = {
-      op: 'store-add',
-      arch: cpu,
-      ok: true,
-      changed: true,
-      message: `store ${emu} (${content.length} bytes, sha256 ${sha256.slice(0, 12)}…) from ${op.provenance.image}${op.provenance.qemuVersion ? `, QEMU ${op.provenance.qemuVersion}` : ''}`,
-      files: [target],
-    };
-    return {
-      result: base,
-      apply: async () => {
-        mkdirSync(this.ctx.paths.storeDir, { recursive: true, mode: 0o755 });
-        atomicWrite(target, content, 0o755);
-        const manifest = readStoreManifest(this.ctx.paths);
-        manifest[emu] = { file: emu, ...op.provenance, sha256, addedAt: new Date().toISOString() };
-        atomicWrite(join(this.ctx.paths.storeDir, 'manifest.json'), `${JSON.stringify({ emulators: manifest }, null, 2)}\n`);
-        this.audit(base, null, `${emu} sha256:${sha256}`);
-        return base;
-      },
-    };
-  }
-
   private planMount(): Planned {
     const mounted = isMounted(this.ctx.paths.binfmt);
     const base: OpResult = {
@@ -754,7 +695,7 @@ export class Helper {
       case 'persist':
         return this.planPersist(op);
       case 'store-add':
-        return this.planStoreAdd(op);
+        return planStoreAdd(op, this.ctx, (r, before, after) => this.audit(r, before, after));
     }
   }
 
