@@ -62,3 +62,37 @@ export function describeElf(e: ElfInfo): string {
   const m = EM_NAMES[e.machine] ?? `machine ${e.machine}`;
   return `ELF ${e.class}-bit ${e.endian === 'little' ? 'LSB' : 'MSB'} ${m}, ${e.dynamic ? `dynamically linked (${e.interp ?? 'loader'})` : 'statically linked'}`;
 }
+
+/** Why a file cannot serve as an emulator on this host, as a typed value (the one place this is decided). */
+export type HostProgramProblem =
+  | { kind: 'not-elf' }
+  | { kind: 'wrong-host'; elf: ElfInfo }
+  | { kind: 'not-executable'; elf: ElfInfo }
+  | { kind: 'dynamic'; elf: ElfInfo };
+
+/**
+ * Is `elf` a program this host's kernel runs directly — same machine, class and byte order, an
+ * executable (EXEC, or DYN as static-pie) — and static unless `allowDynamic`? Returns undefined when
+ * it is, else the first problem. Status, helper, store and fetch all ask this function.
+ */
+export function hostProgramProblem(elf: ElfInfo | null | undefined, hostElf: Pick<ElfInfo, 'machine' | 'class' | 'endian'>, opts: { allowDynamic?: boolean } = {}): HostProgramProblem | undefined {
+  if (!elf) return { kind: 'not-elf' };
+  if (elf.machine !== hostElf.machine || elf.class !== hostElf.class || elf.endian !== hostElf.endian) return { kind: 'wrong-host', elf };
+  if (elf.type !== 2 && elf.type !== 3) return { kind: 'not-executable', elf };
+  if (elf.dynamic && opts.allowDynamic !== true) return { kind: 'dynamic', elf };
+  return undefined;
+}
+
+/** One sentence for a HostProgramProblem about `file`. */
+export function describeHostProgramProblem(file: string, p: HostProgramProblem): string {
+  switch (p.kind) {
+    case 'not-elf':
+      return `${file} is not an ELF program`;
+    case 'wrong-host':
+      return `${file} is ${describeElf(p.elf)}, not a program for this host`;
+    case 'not-executable':
+      return `${file} is an ELF file of type ${p.elf.type}, not an executable program`;
+    case 'dynamic':
+      return `${file} is dynamically linked (${p.elf.interp ?? 'needs a loader'}); it fails inside containers with a foreign root filesystem`;
+  }
+}
