@@ -13,10 +13,10 @@
 import { execFile } from 'node:child_process';
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { connect } from '../electron/engine/docker/endpoint';
-import { call } from '../electron/engine/docker/api';
-import { inspectImage, memoryImageCache, pullImage } from '../electron/engine/docker/images';
-import { probeMatrix } from '../electron/engine/docker/probe';
+import { connect } from '../electron/container/endpoint';
+import { call } from '../electron/container/api';
+import { inspectImage, memoryImageCache, pullImage } from '../electron/container/images';
+import { probeMatrix } from '../electron/container/probe';
 import { buildBusyboxImage } from '../test/fixtures/image';
 import type { DebArch } from '../test/fixtures/foreign';
 import { pushImageArchive, pushManifestList, startRegistry, type ManifestDescriptor } from '../test/fixtures/registry';

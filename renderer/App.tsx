@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Intent } from '../shared/actions';
 import { toIpcError } from '../shared/ipc/api';
-import type { EngineView, IpcErrorShape, PlanView, ProbeRequest, View } from '../shared/ipc/contract';
+import type { ContainerEngineView, IpcErrorShape, PlanView, ProbeRequest, View } from '../shared/ipc/contract';
 import type { Status } from '../shared/status';
 import { useApi } from './api';
 import { PlanDialog } from './components/PlanDialog';
@@ -14,7 +14,7 @@ import { Toasts, type Toast } from './components/Toasts';
 import { applyDone, applyEvent, IDLE, newRun, terminalText, type RunState } from './lib/run';
 import { Activity } from './views/Activity';
 import { Architectures } from './views/Architectures';
-import { EngineViewPane } from './views/Engine';
+import { ContainerEnginePane } from './views/ContainerEngine';
 import { TestRun } from './views/TestRun';
 
 const NAV: { id: View; label: string }[] = [
@@ -39,7 +39,7 @@ export function App() {
   const [view, setView] = useState<View | null>(null);
   const [status, setStatus] = useState<Status | null>(null);
   const [statusError, setStatusError] = useState<IpcErrorShape | null>(null);
-  const [engine, setEngine] = useState<EngineView | null>(null);
+  const [engine, setEngine] = useState<ContainerEngineView | null>(null);
   const [planState, setPlanState] = useState<PlanState | null>(null);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [run, setRun] = useState<RunState>(IDLE);
@@ -78,14 +78,14 @@ export function App() {
       (s) => alive && setStatus(s),
       (e: unknown) => alive && setStatusError(toIpcError(e)),
     );
-    api.getEngine().then((v) => alive && setEngine(v), () => undefined);
+    api.getContainerEngine().then((v) => alive && setEngine(v), () => undefined);
     const offs = [
       api.onStatusChanged((s) => {
         setStatus(s);
         setStatusError(null);
         setAuditTick((n) => n + 1);
       }),
-      api.onEngineChanged((v) => setEngine(v)),
+      api.onContainerEngineChanged((v) => setEngine(v)),
       api.onProbeEvent((m) => {
         if (m.runId !== runRef.current.runId) return;
         setRun((r) => applyEvent(r, m));
@@ -263,7 +263,7 @@ export function App() {
             onFix={(intent) => void plan(intent)}
           />
         ) : null}
-        {view === 'engine' ? <EngineViewPane engine={engine} onRefresh={() => api.getEngine({ refresh: true }).then(setEngine)} onFetch={(archs) => void planFetch(archs)} busy={!!planState} /> : null}
+        {view === 'engine' ? <ContainerEnginePane engine={engine} onRefresh={() => api.getContainerEngine({ refresh: true }).then(setEngine)} onFetch={(archs) => void planFetch(archs)} busy={!!planState} /> : null}
         {view === 'activity' ? <Activity tick={auditTick} /> : null}
       </main>
       {planState ? (

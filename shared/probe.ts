@@ -114,7 +114,7 @@ export const ProbeEventSchema = z.discriminatedUnion('type', [
 ]);
 export type ProbeEvent = z.infer<typeof ProbeEventSchema>;
 
-export const EngineInfoSchema = z.strictObject({
+export const ContainerEngineInfoSchema = z.strictObject({
   /** Where Archway connected, e.g. `unix:///var/run/docker.sock`. */
   endpoint: z.string(),
   /** How the endpoint was chosen: DOCKER_HOST, docker context, rootless socket… */
@@ -134,7 +134,7 @@ export const EngineInfoSchema = z.strictObject({
   imageStore: z.enum(['classic', 'containerd']),
   rootless: z.boolean(),
 });
-export type EngineInfo = z.infer<typeof EngineInfoSchema>;
+export type ContainerEngineInfo = z.infer<typeof ContainerEngineInfoSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Platforms

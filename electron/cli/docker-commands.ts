@@ -7,24 +7,24 @@
  *    no sudo, the same validated register strings written through a privileged container.
  */
 import type { Intent } from '../../shared/actions';
-import { connect, describeEngine, type Connection } from '../engine/docker/endpoint';
-import { EngineError } from '../engine/docker/errors';
-import { prepareEmulatorFetch } from '../engine/docker/fetch';
-import { BINFMT_IMAGE, type PinnedImage } from '../engine/docker/pins';
-import { controlThroughEngine, registerThroughEngine, type RegistrarImage } from '../engine/docker/register';
+import { connect, describeContainerEngine, type Connection } from '../container/endpoint';
+import { ContainerEngineError } from '../container/errors';
+import { prepareEmulatorFetch } from '../container/fetch';
+import { BINFMT_IMAGE, type PinnedImage } from '../container/pins';
+import { controlThroughContainerEngine, registerThroughContainerEngine, type RegistrarImage } from '../container/register';
 import type { Engine } from '../engine';
 import type { Io } from './main';
 
 /** `repo:tag@sha256:…` → a pin. A digest is required: emulators run for every foreign program. */
 export function parsePin(ref: string): PinnedImage {
   const m = /^(.+):([^:/@]+)@(sha256:[0-9a-f]{64})$/.exec(ref);
-  if (!m) throw new EngineError('invalid-request', `--image ${ref}: give REPO:TAG@sha256:DIGEST (a digest pins the exact emulators)`);
+  if (!m) throw new ContainerEngineError('invalid-request', `--image ${ref}: give REPO:TAG@sha256:DIGEST (a digest pins the exact emulators)`);
   return { repo: m[1]!, tag: m[2]!, digest: m[3]!, emulatorDir: '/usr/bin' };
 }
 
 async function connected(io: Io): Promise<Connection> {
   const conn = await connect();
-  io.stderr(`engine: ${describeEngine(conn.info)}\n`);
+  io.stderr(`engine: ${describeContainerEngine(conn.info)}\n`);
   return conn;
 }
 
@@ -68,9 +68,9 @@ export async function fetchEmulators(args: string[], opts: { image?: string; jso
  * first (the same checks, the same register strings); the engine then writes exactly those strings.
  * Without root on the host Archway keeps no ownership record and writes no boot-time file.
  */
-export async function applyThroughEngine(intent: Intent, opts: { registrar?: string; json: boolean }, io: Io, engine: Engine): Promise<number> {
+export async function applyThroughContainerEngine(intent: Intent, opts: { registrar?: string; json: boolean }, io: Io, engine: Engine): Promise<number> {
   if (intent.persist || intent.action === 'persist-on' || intent.action === 'persist-off' || intent.action === 'mount') {
-    throw new EngineError(
+    throw new ContainerEngineError(
       'invalid-request',
       `--backend engine cannot ${intent.action === 'mount' ? 'mount binfmt_misc' : 'keep handlers after reboot'}: that writes files on the host as root`,
       'Use the helper (the default backend), which asks for administrator rights.',
@@ -92,12 +92,12 @@ export async function applyThroughEngine(intent: Intent, opts: { registrar?: str
   const lines: { ok: boolean; message: string }[] = [];
   if (intent.action === 'install') {
     const rules = plan.preview.results.filter((r) => r.op === 'install' && r.register).map((r) => ({ register: r.register! }));
-    const out = await registerThroughEngine(conn, rules, { ...session, replace: intent.takeOver === true });
+    const out = await registerThroughContainerEngine(conn, rules, { ...session, replace: intent.takeOver === true });
     for (const o of out) lines.push({ ok: true, message: `${o.message} (through ${conn.info.name})` });
   } else {
     const names = plan.preview.results.filter((r) => r.changed && r.name).map((r) => r.name!);
     const value = intent.action === 'uninstall' ? '-1' : intent.action === 'enable' ? '1' : '0';
-    for (const o of await controlThroughEngine(conn, names, value, session)) {
+    for (const o of await controlThroughContainerEngine(conn, names, value, session)) {
       lines.push({ ok: true, message: `${o.message} (through ${conn.info.name})` });
     }
   }

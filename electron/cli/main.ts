@@ -157,9 +157,9 @@ async function change(engine: Engine, p: Parsed, io: Io): Promise<number> {
   if (backend !== 'helper' && backend !== 'engine') throw new UsageError('--backend is helper (default) or engine');
   if (p.flags.has('--registrar') && backend !== 'engine') throw new UsageError('--registrar goes with --backend engine');
   if (backend === 'engine' && !dryRun) {
-    const { applyThroughEngine } = await import('./docker-commands');
+    const { applyThroughContainerEngine } = await import('./docker-commands');
     const registrar = p.flags.get('--registrar');
-    return applyThroughEngine(intent, { json, ...(typeof registrar === 'string' ? { registrar } : {}) }, io, engine);
+    return applyThroughContainerEngine(intent, { json, ...(typeof registrar === 'string' ? { registrar } : {}) }, io, engine);
   }
   const plan = await engine.plan(intent);
   for (const s of plan.skipped) if (!json) io.stdout(`· skip ${s.arch}: ${s.why}\n`);
@@ -191,7 +191,7 @@ async function change(engine: Engine, p: Parsed, io: Io): Promise<number> {
 export async function main(argv: string[], io: Io, engine = new Engine()): Promise<number> {
   if (argv[0] === 'probe') {
     // `probe` has options of its own (--pull, --concurrency…): its parser takes the whole line.
-    const { runProbeCommand } = await import('../engine/docker/cli-probe');
+    const { runProbeCommand } = await import('./probe');
     return runProbeCommand(argv.slice(1), io);
   }
   let p: Parsed;
@@ -249,7 +249,7 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
       io.stderr(`archway: ${err.message}\nRun \`archway --help\` for usage.\n`);
       return 2;
     }
-    if (err instanceof Error && err.name === 'EngineError') {
+    if (err instanceof Error && err.name === 'ContainerEngineError') {
       const e = err as Error & { hint?: string };
       io.stderr(`archway: ${e.message}${e.hint ? `\n  → ${e.hint}` : ''}\n`);
       return 2;

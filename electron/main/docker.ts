@@ -1,24 +1,24 @@
 /**
  * The Docker side as main uses it: one cached connection (the engine's endpoint resolution and
- * probe code from electron/engine/docker), an EngineView for the Engine view, and test runs.
+ * probe code from electron/container), an ContainerEngineView for the Engine view, and test runs.
  * The Docker modules load on first use, so the window opens without waiting for dockerode.
  */
 import type { ProbeEvent, ProbeResult } from '../../shared/probe';
-import type { EngineView, ProbeRequest } from '../../shared/ipc/contract';
+import type { ContainerEngineView, ProbeRequest } from '../../shared/ipc/contract';
 import type { Status } from '../../shared/status';
-import type { Connection } from '../engine/docker/endpoint';
-import type { PreparedFetch } from '../engine/docker/fetch';
-import type { PinnedImage } from '../engine/docker/pins';
+import type { Connection } from '../container/endpoint';
+import type { PreparedFetch } from '../container/fetch';
+import type { PinnedImage } from '../container/pins';
 import { IpcRequestError, serialiseError } from './errors';
 
 export interface ProbeGateway {
-  view(refresh: boolean): Promise<EngineView>;
+  view(refresh: boolean): Promise<ContainerEngineView>;
   /** Follow the engine's event stream; `onChange` runs when it ends (daemon stopped) or reports something. */
   watch?(onChange: () => void): () => void;
   run(req: ProbeRequest, status: Status, onEvent: (e: ProbeEvent) => void, signal: AbortSignal): Promise<ProbeResult[]>;
   /**
    * Copy emulators out of the pinned binfmt image into a private temporary directory and build the
-   * helper request that stores them (electron/engine/docker/fetch.ts). The caller disposes it.
+   * helper request that stores them (electron/container/fetch.ts). The caller disposes it.
    */
   prepareEmulators(archs: string[], signal?: AbortSignal): Promise<PreparedFetch>;
 }
@@ -46,7 +46,7 @@ export function handlerStateFor(status: Status, cpu: string): 'ready' | 'disable
 
 export class DockerGateway implements ProbeGateway {
   private conn: Promise<Connection> | undefined;
-  private last: EngineView | undefined;
+  private last: ContainerEngineView | undefined;
   private readonly now: () => number;
 
   constructor(private readonly opts: DockerGatewayOptions = {}) {
@@ -57,14 +57,14 @@ export class DockerGateway implements ProbeGateway {
 
   private async connection(refresh: boolean): Promise<Connection> {
     if (refresh || !this.conn) {
-      const { connect } = await import('../engine/docker/endpoint');
+      const { connect } = await import('../container/endpoint');
       const p = connect({ env: this.opts.env ?? process.env, timeoutMs: this.opts.connectTimeoutMs ?? 5_000 });
       this.conn = p;
       // Once per app run: remove probe containers a crashed earlier run left behind.
       void p.then(async (c) => {
         if (this.reaped) return;
         this.reaped = true;
-        const { reapLeftovers } = await import('../engine/docker/reap');
+        const { reapLeftovers } = await import('../container/reap');
         await reapLeftovers(c).catch(() => undefined);
       }, () => undefined);
       // A failed connection is not cached: the next call tries again.
@@ -76,7 +76,7 @@ export class DockerGateway implements ProbeGateway {
   }
 
   /** The engine now (cached connection unless `refresh`). Never throws: absence is a state. */
-  async view(refresh: boolean): Promise<EngineView> {
+  async view(refresh: boolean): Promise<ContainerEngineView> {
     try {
       const c = await this.connection(refresh);
       this.last = { state: 'connected', info: c.info, checkedAt: this.now() };
@@ -100,7 +100,7 @@ export class DockerGateway implements ProbeGateway {
       ctl = new AbortController();
       try {
         const conn = await this.connection(false);
-        const { callStream, streamDone } = await import('../engine/docker/api');
+        const { callStream, streamDone } = await import('../container/api');
         const stream = await callStream(conn, {
           method: 'GET',
           path: '/events',
@@ -137,7 +137,7 @@ export class DockerGateway implements ProbeGateway {
 
   async run(req: ProbeRequest, status: Status, onEvent: (e: ProbeEvent) => void, signal: AbortSignal): Promise<ProbeResult[]> {
     const conn = await this.connection(false);
-    const [{ probe, probeMatrix }, { platformRecord }] = await Promise.all([import('../engine/docker/probe'), import('../../shared/probe')]);
+    const [{ probe, probeMatrix }, { platformRecord }] = await Promise.all([import('../container/probe'), import('../../shared/probe')]);
     const common = {
       conn,
       image: req.image,
@@ -164,7 +164,7 @@ export class DockerGateway implements ProbeGateway {
         e.hint ?? 'Start Docker (or another Docker-compatible engine), then try again: the emulators are copied out of a container image.',
       );
     }
-    const [{ prepareEmulatorFetch }, { BINFMT_IMAGE }] = await Promise.all([import('../engine/docker/fetch'), import('../engine/docker/pins')]);
+    const [{ prepareEmulatorFetch }, { BINFMT_IMAGE }] = await Promise.all([import('../container/fetch'), import('../container/pins')]);
     return prepareEmulatorFetch(conn, {
       archs,
       image: this.opts.binfmtImage ?? BINFMT_IMAGE,

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HelperRequest } from '../../shared/helper-protocol';
 import { EmulatorFetchRequestSchema, type Prefs } from '../../shared/ipc/contract';
 import { Engine } from '../engine';
-import { storeAddRequest, type PreparedFetch } from '../engine/docker/fetch';
-import type { ExtractedEmulator } from '../engine/docker/emulators';
+import { storeAddRequest, type PreparedFetch } from '../container/fetch';
+import type { ExtractedEmulator } from '../container/emulator-image';
 import { parseElf } from '../../shared/elf';
 import { archwayPaths } from '../engine/paths';
 import { DockerGateway, type ProbeGateway } from './docker';
@@ -16,7 +16,7 @@ import { createRouter, type Emit, type EngineLike, type Router } from './router'
 // "Fetch emulators" through the router: planEmulatorFetch → the helper's own dry run of store-add
 // (a real Engine on a private file tree) → apply({planId}) through the existing flow, and the
 // temporary directory removed after apply, on cancel and on expiry. The Docker side is a gateway
-// handing out what electron/engine/docker/fetch.ts would (a static host program as the
+// handing out what electron/container/fetch.ts would (a static host program as the
 // "emulator"); without Docker, the real DockerGateway's error.
 
 /** A static program for this host, standing in for an extracted emulator. */

@@ -1,6 +1,6 @@
 /**
  * Any error thrown behind the IPC boundary → `{ code, message, hint }` for a person. Known errors
- * (the helper protocol's ArchwayError, the Docker side's EngineError, unknown architecture names,
+ * (the helper protocol's ArchwayError, the Docker side's ContainerEngineError, unknown architecture names,
  * bad flags) keep their code and hint; anything else becomes `internal` with its message, never a
  * stack trace.
  */

@@ -86,8 +86,8 @@ async function start(): Promise<void> {
   createWindow(state);
   live = startLive({
     readStatus: () => engine.status(),
-    readEngine: () => docker.view(true),
-    watchEngine: (onChange) => docker.watch(onChange),
+    readContainerEngine: () => docker.view(true),
+    watchContainerEngine: (onChange) => docker.watch(onChange),
     emit,
     onError: (err) => log(`live update failed: ${(err as Error).message}`),
   });

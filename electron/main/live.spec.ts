@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineView } from '../../shared/ipc/contract';
+import type { ContainerEngineView } from '../../shared/ipc/contract';
 import type { Status } from '../../shared/status';
 import { makeStatus, AARCH64_EMU } from '../../renderer/testing/statuses';
-import { changeDetector, engineFingerprint, startLive, statusFingerprint } from './live';
+import { changeDetector, containerEngineFingerprint, startLive, statusFingerprint } from './live';
 
 describe('change detection', () => {
   it('a status that renders the same is not a change; a handler toggled elsewhere is', () => {
@@ -14,8 +14,8 @@ describe('change detection', () => {
   });
 
   it('an engine re-checked later with the same answer is not a change', () => {
-    const down = (at: number): EngineView => ({ state: 'absent', error: { code: 'daemon-not-running', message: 'no daemon' }, checkedAt: at });
-    expect(engineFingerprint(down(1))).toBe(engineFingerprint(down(2)));
+    const down = (at: number): ContainerEngineView => ({ state: 'absent', error: { code: 'daemon-not-running', message: 'no daemon' }, checkedAt: at });
+    expect(containerEngineFingerprint(down(1))).toBe(containerEngineFingerprint(down(2)));
   });
 });
 
@@ -26,17 +26,17 @@ describe('startLive', () => {
     const emitted: string[] = [];
     const live = startLive({
       readStatus: () => seq[Math.min(i++, seq.length - 1)]!,
-      readEngine: async () => ({ state: 'absent', error: { code: 'daemon-not-running', message: 'x' }, checkedAt: Date.now() }),
+      readContainerEngine: async () => ({ state: 'absent', error: { code: 'daemon-not-running', message: 'x' }, checkedAt: Date.now() }),
       emit: (name) => void emitted.push(name),
       statusIntervalMs: 5,
-      engineIntervalMs: 5,
+      containerEngineIntervalMs: 5,
     });
     await expect.poll(() => emitted.filter((e) => e === 'statusChanged').length).toBe(2);
     await new Promise((r) => setTimeout(r, 40));
     live.stop();
     const n = emitted.length;
     expect(emitted.filter((e) => e === 'statusChanged')).toHaveLength(2);
-    expect(emitted.filter((e) => e === 'engineChanged')).toHaveLength(1);
+    expect(emitted.filter((e) => e === 'containerEngineChanged')).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 30));
     expect(emitted.length).toBe(n);
   });
@@ -49,7 +49,7 @@ describe('startLive', () => {
         calls++;
         throw new Error('EACCES');
       },
-      readEngine: async () => {
+      readContainerEngine: async () => {
         throw new Error('boom');
       },
       emit: () => undefined,

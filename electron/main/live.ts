@@ -5,7 +5,7 @@
  * daemon stopped), and every ~10 s in any case (it starts, stops, upgrades). Deciding
  * whether something changed is pure (fingerprints); the timers are the edge.
  */
-import type { EngineView } from '../../shared/ipc/contract';
+import type { ContainerEngineView } from '../../shared/ipc/contract';
 import type { Status } from '../../shared/status';
 import type { Emit } from './router';
 
@@ -15,7 +15,7 @@ export function statusFingerprint(s: Status): string {
 }
 
 /** Engine views differ when what is shown differs (not when only the check time moved). */
-export function engineFingerprint(v: EngineView): string {
+export function containerEngineFingerprint(v: ContainerEngineView): string {
   return v.state === 'connected' ? JSON.stringify(['up', v.info]) : JSON.stringify(['down', v.error.code, v.error.message]);
 }
 
@@ -37,12 +37,12 @@ export function changeDetector<T>(fingerprint: (v: T) => string) {
 
 export interface LiveDeps {
   readStatus: () => Status;
-  readEngine: () => Promise<EngineView>;
+  readContainerEngine: () => Promise<ContainerEngineView>;
   /** Push notifications that the engine may have changed (Docker's event stream); returns the unsubscribe. */
-  watchEngine?: (onChange: () => void) => () => void;
+  watchContainerEngine?: (onChange: () => void) => () => void;
   emit: Emit;
   statusIntervalMs?: number;
-  engineIntervalMs?: number;
+  containerEngineIntervalMs?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -54,7 +54,7 @@ export interface Live {
 
 export function startLive(deps: LiveDeps): Live {
   const status = changeDetector(statusFingerprint);
-  const engine = changeDetector(engineFingerprint);
+  const engine = changeDetector(containerEngineFingerprint);
   let stopped = false;
   let engineBusy = false;
 
@@ -67,12 +67,12 @@ export function startLive(deps: LiveDeps): Live {
       deps.onError?.(err);
     }
   };
-  const checkEngine = async () => {
+  const checkContainerEngine = async () => {
     if (stopped || engineBusy) return;
     engineBusy = true;
     try {
-      const v = await deps.readEngine();
-      if (!stopped && engine.changed(v)) deps.emit('engineChanged', v);
+      const v = await deps.readContainerEngine();
+      if (!stopped && engine.changed(v)) deps.emit('containerEngineChanged', v);
     } catch (err) {
       deps.onError?.(err);
     } finally {
@@ -81,12 +81,12 @@ export function startLive(deps: LiveDeps): Live {
   };
 
   checkStatus();
-  void checkEngine();
+  void checkContainerEngine();
   const t1 = setInterval(checkStatus, deps.statusIntervalMs ?? 2_000);
-  const t2 = setInterval(() => void checkEngine(), deps.engineIntervalMs ?? 10_000);
+  const t2 = setInterval(() => void checkContainerEngine(), deps.containerEngineIntervalMs ?? 10_000);
   t1.unref?.();
   t2.unref?.();
-  const unwatch = deps.watchEngine?.(() => void checkEngine());
+  const unwatch = deps.watchContainerEngine?.(() => void checkContainerEngine());
   return {
     pokeStatus: checkStatus,
     stop() {

@@ -67,7 +67,7 @@ describe('router', () => {
   });
 
   it('no engine is a state with a reason and a hint, not a failure', async () => {
-    const v = await router.handlers.getEngine({ refresh: true } as never);
+    const v = await router.handlers.getContainerEngine({ refresh: true } as never);
     expect(v.state).toBe('absent');
     if (v.state === 'absent') {
       expect(v.error.code).toMatch(/daemon-not-running|unreachable|bad-endpoint/);

@@ -14,7 +14,7 @@ import type {
   AppInfo,
   AuditView,
   EmulatorFetchRequest,
-  EngineView,
+  ContainerEngineView,
   EventName,
   EventPayload,
   InvokeName,
@@ -204,7 +204,7 @@ export function createRouter(deps: RouterDeps): Router {
 
     getAudit: async (req?: { limit?: number }): Promise<AuditView[]> => deps.engine.audit(req?.limit ?? 200),
 
-    getEngine: async (req?: { refresh?: boolean }): Promise<EngineView> => deps.docker.view(req?.refresh ?? false),
+    getContainerEngine: async (req?: { refresh?: boolean }): Promise<ContainerEngineView> => deps.docker.view(req?.refresh ?? false),
 
     startProbe: async (req: ProbeRequest): Promise<{ runId: string }> => {
       if (runs.size >= MAX_RUNS) throw new IpcRequestError('busy', `${MAX_RUNS} test runs are already going`, 'Cancel one or wait for it to finish.');

@@ -2,7 +2,7 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Intent } from '../../shared/actions';
-import type { EngineView, ProbeRequest } from '../../shared/ipc/contract';
+import type { ContainerEngineView, ProbeRequest } from '../../shared/ipc/contract';
 import type { ProbeResult } from '../../shared/probe';
 import { applyDone, IDLE, newRun, type RunState } from '../lib/run';
 import { mixedStatus } from '../testing/statuses';
@@ -10,12 +10,12 @@ import { TestRun } from './TestRun';
 
 afterEach(cleanup);
 
-const UP: EngineView = {
+const UP: ContainerEngineView = {
   state: 'connected',
   checkedAt: 0,
   info: { endpoint: 'unix:///var/run/docker.sock', source: 'default', name: 'Docker Engine', version: '27', apiVersion: '1.47', os: 'linux', arch: 'amd64', hostMachine: 'x86_64', imageStore: 'classic', rootless: false },
 };
-const DOWN: EngineView = { state: 'absent', checkedAt: 0, error: { code: 'daemon-not-running', message: 'Docker is not running.' } };
+const DOWN: ContainerEngineView = { state: 'absent', checkedAt: 0, error: { code: 'daemon-not-running', message: 'Docker is not running.' } };
 
 const noHandler: ProbeResult = {
   platform: 'linux/arm64', image: 'busybox', command: ['uname', '-m'], status: 'no-handler',
@@ -23,7 +23,7 @@ const noHandler: ProbeResult = {
   expected: ['aarch64'], exitCode: 1, stdout: { text: '', totalBytes: 0, droppedBytes: 0 }, stderr: { text: 'exec format error', totalBytes: 17, droppedBytes: 0 }, durationMs: 300, pulled: false,
 };
 
-function setup(run: RunState = IDLE, engine: EngineView = UP) {
+function setup(run: RunState = IDLE, engine: ContainerEngineView = UP) {
   const started: ProbeRequest[] = [];
   const fixes: Intent[] = [];
   let cancelled = 0;

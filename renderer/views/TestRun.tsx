@@ -5,7 +5,7 @@
 import { lazy, Suspense, useEffect, useState, type FormEvent } from 'react';
 import type { Intent } from '../../shared/actions';
 import { DOCKER_PLATFORMS } from '../../shared/arch/catalog';
-import type { EngineView, ProbeRequest } from '../../shared/ipc/contract';
+import type { ContainerEngineView, ProbeRequest } from '../../shared/ipc/contract';
 import type { Status } from '../../shared/status';
 import { cellMark, fixAction, formatDuration, splitCommand, type PlatformRun, type RunState } from '../lib/run';
 
@@ -15,7 +15,7 @@ export interface TestRunProps {
   /** Kept mounted while hidden, so a run goes on and its output is there when you come back. */
   visible: boolean;
   status: Status | null;
-  engine: EngineView | null;
+  engine: ContainerEngineView | null;
   run: RunState;
   transcript: { chunks: string[]; epoch: number };
   transcriptVersion: number;

@@ -10,7 +10,7 @@
 import * as z from 'zod/mini';
 import { IntentSchema, type Intent } from '../actions';
 import type { HelperRequest, HelperResponse, OpResult } from '../helper-protocol';
-import type { EngineInfo, ProbeEvent, ProbeResult } from '../probe';
+import type { ContainerEngineInfo, ProbeEvent, ProbeResult } from '../probe';
 import type { Status } from '../status';
 
 /** A type carried by the contract without a runtime schema (main produces it; nothing to validate). */
@@ -83,8 +83,8 @@ export interface AuditView {
   files?: string[];
 }
 
-export type EngineView =
-  | { state: 'connected'; info: EngineInfo; checkedAt: number }
+export type ContainerEngineView =
+  | { state: 'connected'; info: ContainerEngineInfo; checkedAt: number }
   | { state: 'absent'; error: IpcErrorShape; checkedAt: number };
 
 export interface ProbeStarted {
@@ -130,7 +130,7 @@ const none = z.optional(z.undefined());
 
 export const PlanIdSchema = z.strictObject({ planId: z.string().check(z.regex(/^[a-z0-9-]{8,64}$/)) });
 export const AuditRequestSchema = z.optional(z.strictObject({ limit: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(1000))) }));
-export const EngineRequestSchema = z.optional(z.strictObject({ refresh: z.optional(z.boolean()) }));
+export const ContainerEngineRequestSchema = z.optional(z.strictObject({ refresh: z.optional(z.boolean()) }));
 
 /** Image references as Docker accepts them (name[:tag][@digest]) or an image ID. */
 const imageRef = z.string().check(
@@ -190,7 +190,7 @@ export const INVOKES = {
   /** Carry out a plan made before (one elevation for the whole batch). */
   apply: invoke('archway:apply', PlanIdSchema, typed<ApplyView>()),
   getAudit: invoke('archway:audit', AuditRequestSchema, typed<AuditView[]>()),
-  getEngine: invoke('archway:engine', EngineRequestSchema, typed<EngineView>()),
+  getContainerEngine: invoke('archway:container-engine', ContainerEngineRequestSchema, typed<ContainerEngineView>()),
   startProbe: invoke('archway:probe-start', ProbeRequestSchema, typed<ProbeStarted>()),
   cancelProbe: invoke('archway:probe-cancel', RunIdSchema, typed<{ cancelled: boolean }>()),
   getPrefs: invoke('archway:prefs-get', none, typed<Prefs>()),
@@ -200,7 +200,7 @@ export const INVOKES = {
 /** Main → renderer. */
 export const EVENTS = {
   statusChanged: { channel: 'archway:status-changed', payload: typed<Status>() },
-  engineChanged: { channel: 'archway:engine-changed', payload: typed<EngineView>() },
+  containerEngineChanged: { channel: 'archway:container-engine-changed', payload: typed<ContainerEngineView>() },
   probeEvent: { channel: 'archway:probe-event', payload: typed<ProbeEventMessage>() },
   probeDone: { channel: 'archway:probe-done', payload: typed<ProbeDoneMessage>() },
 } as const;

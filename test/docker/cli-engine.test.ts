@@ -6,15 +6,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Connection } from '../../electron/engine/docker/endpoint';
-import { inspectImage } from '../../electron/engine/docker/images';
+import type { Connection } from '../../electron/container/endpoint';
+import { inspectImage } from '../../electron/container/images';
 import { runArgv } from '../kernel/namespace';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { startRegistry, type Registry } from '../fixtures/registry';
 import { readEntries, removeHandler, snapshotBinfmt, type BinfmtSnapshot } from './binfmt-snapshot';
 import { ensureDockerd, type DockerdHandle } from './dockerd';
 import { connectTo, labelled, loadBusybox, pushFakeBinfmtImage, removeImage, X86_64_HOST } from './env';
-import { describePin } from '../../electron/engine/docker/pins';
+import { describePin } from '../../electron/container/pins';
 
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
 const REGISTRAR = 'archway-test/registrar:amd64';

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, resolveEndpoint } from '../../electron/engine/docker/endpoint';
+import { connect, resolveEndpoint } from '../../electron/container/endpoint';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { ensureDockerd, type DockerdHandle } from './dockerd';
 
@@ -65,7 +65,7 @@ describe('engine connection', () => {
     const entry = path.join(dir, 'connect-as-user.ts');
     fs.writeFileSync(
       entry,
-      `import { connect } from '../../electron/engine/docker/endpoint';\n` +
+      `import { connect } from '../../electron/container/endpoint';\n` +
         `connect().then((c) => console.log(JSON.stringify({ ok: c.info.version })), (e) => console.log(JSON.stringify({ code: e.code, message: e.message, hint: e.hint })));\n`,
     );
     const out = path.join(dir, 'connect-as-user.mjs');

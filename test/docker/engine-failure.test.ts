@@ -3,10 +3,10 @@
 // data-root and exec-root) so killing it disturbs no one else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeEvent } from '../../shared/probe';
-import { connect, type Connection } from '../../electron/engine/docker/endpoint';
-import { EngineError } from '../../electron/engine/docker/errors';
-import { probe, probeMatrix } from '../../electron/engine/docker/probe';
-import { activeContainers, reapLeftovers } from '../../electron/engine/docker/reap';
+import { connect, type Connection } from '../../electron/container/endpoint';
+import { ContainerEngineError } from '../../electron/container/errors';
+import { probe, probeMatrix } from '../../electron/container/probe';
+import { activeContainers, reapLeftovers } from '../../electron/container/reap';
 import { ensureDockerd, type DockerdHandle } from './dockerd';
 import { connectTo, labelled, loadBusybox, X86_64_HOST } from './env';
 
@@ -71,7 +71,7 @@ describe.runIf(X86_64_HOST)('when dockerd dies', () => {
       hint: expect.stringMatching(/systemctl start docker/),
     });
     const tcp = await connect({ endpoint: { kind: 'tcp', host: '127.0.0.1', port: 9, source: 'explicit' }, timeoutMs: 5000 }).catch((e: unknown) => e);
-    expect(tcp).toBeInstanceOf(EngineError);
+    expect(tcp).toBeInstanceOf(ContainerEngineError);
     expect(tcp).toMatchObject({ code: 'unreachable', message: expect.stringMatching(/tcp:\/\/127\.0\.0\.1:9/) });
   });
 });

@@ -2,13 +2,13 @@
 // API, and counting Archway's labelled containers.
 import * as os from 'node:os';
 import type { Cpu } from '../../shared/arch/catalog';
-import { connect, type Connection } from '../../electron/engine/docker/endpoint';
-import { call } from '../../electron/engine/docker/api';
-import { inspectImage, loadImage, type ImageFacts } from '../../electron/engine/docker/images';
-import { LABEL_OWNER, LABEL_PROBE } from '../../electron/engine/docker/reap';
+import { connect, type Connection } from '../../electron/container/endpoint';
+import { call } from '../../electron/container/api';
+import { inspectImage, loadImage, type ImageFacts } from '../../electron/container/images';
+import { LABEL_OWNER, LABEL_PROBE } from '../../electron/container/reap';
 import { buildBusyboxImage, type BuildImageOptions, type ExtraFile } from '../fixtures/image';
 import { pushImageArchive, pushManifestList, type Registry } from '../fixtures/registry';
-import type { PinnedImage } from '../../electron/engine/docker/pins';
+import type { PinnedImage } from '../../electron/container/pins';
 import type { DebArch } from '../fixtures/foreign';
 import type { DockerdHandle } from './dockerd';
 

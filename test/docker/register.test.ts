@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProcEntry } from '../../shared/binfmt/entry';
 import { buildRegister } from '../../shared/binfmt/register';
 import { catalogRule } from '../../shared/status';
-import type { Connection } from '../../electron/engine/docker/endpoint';
-import { probe } from '../../electron/engine/docker/probe';
-import { controlThroughEngine, readThroughEngine, registerThroughEngine, type RegistrarImage } from '../../electron/engine/docker/register';
+import type { Connection } from '../../electron/container/endpoint';
+import { probe } from '../../electron/container/probe';
+import { controlThroughContainerEngine, readThroughContainerEngine, registerThroughContainerEngine, type RegistrarImage } from '../../electron/container/register';
 import { BINFMT_DIR, mountBinfmt, removeHandler, snapshotBinfmt, unmountBinfmt, type BinfmtSnapshot } from './binfmt-snapshot';
 import { ensureDockerd, type DockerdHandle } from './dockerd';
 import { connectTo, labelled, loadBusybox, removeImage, X86_64_HOST } from './env';
@@ -55,7 +55,7 @@ describe.runIf(X86_64_HOST)('registration through the engine', () => {
 
   it('writes exactly the helper\'s register string, with F pinning the host\'s emulator', async () => {
     expect((await probe({ conn, platform: 'linux/arm64', image: ARM64 })).status).toBe('no-handler');
-    const [r] = await registerThroughEngine(conn, [{ cpu: 'arm64', interpreter: QEMU, flags: 'F' }], { registrar });
+    const [r] = await registerThroughContainerEngine(conn, [{ cpu: 'arm64', interpreter: QEMU, flags: 'F' }], { registrar });
     const expected = buildRegister(catalogRule('aarch64', QEMU, 'F'));
     expect(r).toMatchObject({ cpu: 'aarch64', name: 'qemu-aarch64', register: expected, changed: true });
     const entry = hostEntry('qemu-aarch64');
@@ -67,30 +67,30 @@ describe.runIf(X86_64_HOST)('registration through the engine', () => {
   });
 
   it('is idempotent, refuses to overwrite a different entry, and replaces it when asked', async () => {
-    const [same] = await registerThroughEngine(conn, [{ cpu: 'aarch64', interpreter: QEMU, flags: 'F' }], { registrar });
+    const [same] = await registerThroughContainerEngine(conn, [{ cpu: 'aarch64', interpreter: QEMU, flags: 'F' }], { registrar });
     expect(same).toMatchObject({ changed: false, message: expect.stringMatching(/already registered/) });
-    await expect(registerThroughEngine(conn, [{ cpu: 'aarch64', interpreter: QEMU, flags: 'FC' }], { registrar })).rejects.toMatchObject({
+    await expect(registerThroughContainerEngine(conn, [{ cpu: 'aarch64', interpreter: QEMU, flags: 'FC' }], { registrar })).rejects.toMatchObject({
       code: 'conflict',
       message: expect.stringMatching(/already registered differently/),
     });
-    const [replaced] = await registerThroughEngine(conn, [{ cpu: 'aarch64', interpreter: QEMU, flags: 'FC' }], { registrar, replace: true });
+    const [replaced] = await registerThroughContainerEngine(conn, [{ cpu: 'aarch64', interpreter: QEMU, flags: 'FC' }], { registrar, replace: true });
     expect(replaced!.changed).toBe(true);
     expect(hostEntry('qemu-aarch64')?.rule.flags).toBe('OCF');
     expect((await probe({ conn, platform: 'linux/arm64', image: ARM64 })).status).toBe('ok');
   });
 
   it('reads, disables, enables and removes entries through the engine', async () => {
-    const seen = await readThroughEngine(conn, { registrar });
+    const seen = await readThroughContainerEngine(conn, { registrar });
     expect(seen.mounted).toBe(true);
     const mine = seen.entries.find((e) => e.name === 'qemu-aarch64');
     expect(mine && parseProcEntry(mine.name, mine.text).rule.interpreter).toBe(QEMU);
     expect(seen.entries.map((e) => e.name).sort()).toEqual(fs.readdirSync(BINFMT_DIR).filter((n) => n !== 'register' && n !== 'status').sort());
-    await controlThroughEngine(conn, ['qemu-aarch64'], '0', { registrar });
+    await controlThroughContainerEngine(conn, ['qemu-aarch64'], '0', { registrar });
     expect(hostEntry('qemu-aarch64')?.enabled).toBe(false);
     expect((await probe({ conn, platform: 'linux/arm64', image: ARM64 })).status).toBe('no-handler');
-    await controlThroughEngine(conn, ['qemu-aarch64'], '1', { registrar });
+    await controlThroughContainerEngine(conn, ['qemu-aarch64'], '1', { registrar });
     expect(hostEntry('qemu-aarch64')?.enabled).toBe(true);
-    const [gone] = await controlThroughEngine(conn, ['qemu-aarch64', 'qemu-nonexistent'], '-1', { registrar }).then((r) => [r[0], r[1]]);
+    const [gone] = await controlThroughContainerEngine(conn, ['qemu-aarch64', 'qemu-nonexistent'], '-1', { registrar }).then((r) => [r[0], r[1]]);
     expect(gone).toMatchObject({ name: 'qemu-aarch64', changed: true });
     expect(hostEntry('qemu-aarch64')).toBeUndefined();
   });
@@ -99,14 +99,14 @@ describe.runIf(X86_64_HOST)('registration through the engine', () => {
     const unsafe = path.join(tmp, 'qemu-aarch64-static');
     fs.copyFileSync(QEMU, unsafe);
     fs.chmodSync(unsafe, 0o777);
-    await expect(registerThroughEngine(conn, [{ cpu: 'arm64', interpreter: unsafe }], { registrar })).rejects.toMatchObject({ code: 'invalid-request', message: expect.stringMatching(/mode 777/) });
+    await expect(registerThroughContainerEngine(conn, [{ cpu: 'arm64', interpreter: unsafe }], { registrar })).rejects.toMatchObject({ code: 'invalid-request', message: expect.stringMatching(/mode 777/) });
     const mine = path.join(tmp, 'owned');
     fs.copyFileSync(QEMU, mine);
     fs.chownSync(mine, 65534, 65534);
-    await expect(registerThroughEngine(conn, [{ cpu: 'arm64', interpreter: mine }], { registrar })).rejects.toMatchObject({ message: expect.stringMatching(/owned by uid 65534/) });
-    await expect(registerThroughEngine(conn, [{ cpu: 'arm64', interpreter: '/usr/bin/qemu-nowhere-static' }], { registrar })).rejects.toMatchObject({ code: 'invalid-request', message: expect.stringMatching(/does not exist/) });
-    await expect(registerThroughEngine(conn, [{ cpu: 'arm64', interpreter: '/usr/bin/env' }], { registrar })).rejects.toMatchObject({ message: expect.stringMatching(/dynamically linked/) });
-    await expect(registerThroughEngine(conn, [{ cpu: 'arm64', interpreter: '/bin/ls' }], { registrar })).rejects.toMatchObject({ message: expect.stringMatching(/collides with the registration container/) });
+    await expect(registerThroughContainerEngine(conn, [{ cpu: 'arm64', interpreter: mine }], { registrar })).rejects.toMatchObject({ message: expect.stringMatching(/owned by uid 65534/) });
+    await expect(registerThroughContainerEngine(conn, [{ cpu: 'arm64', interpreter: '/usr/bin/qemu-nowhere-static' }], { registrar })).rejects.toMatchObject({ code: 'invalid-request', message: expect.stringMatching(/does not exist/) });
+    await expect(registerThroughContainerEngine(conn, [{ cpu: 'arm64', interpreter: '/usr/bin/env' }], { registrar })).rejects.toMatchObject({ message: expect.stringMatching(/dynamically linked/) });
+    await expect(registerThroughContainerEngine(conn, [{ cpu: 'arm64', interpreter: '/bin/ls' }], { registrar })).rejects.toMatchObject({ message: expect.stringMatching(/collides with the registration container/) });
     expect(hostEntry('qemu-aarch64')).toBeUndefined();
     expect(await labelled(conn)).toEqual([]);
   });
@@ -116,7 +116,7 @@ describe.runIf(X86_64_HOST)('registration through the engine', () => {
     if (!binfmt.mountedByUs) ctx.skip('binfmt_misc is mounted by the host; this test only unmounts a mount it made');
     await unmountBinfmt();
     try {
-      await expect(registerThroughEngine(conn, [{ cpu: 'arm64', interpreter: QEMU, flags: 'F' }], { registrar })).rejects.toMatchObject({
+      await expect(registerThroughContainerEngine(conn, [{ cpu: 'arm64', interpreter: QEMU, flags: 'F' }], { registrar })).rejects.toMatchObject({
         code: 'binfmt-not-mounted',
         hint: expect.stringMatching(/mount -t binfmt_misc/),
       });

@@ -1,10 +1,10 @@
 // Watch: notice handlers vanishing from the host (a flush, as systemd-binfmt does on restart) and
 // put them back in one action through the engine backend.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Connection } from '../../electron/engine/docker/endpoint';
-import { probe } from '../../electron/engine/docker/probe';
-import { registerThroughEngine } from '../../electron/engine/docker/register';
-import { describeDiff, readHostBinfmt, reRegisterPlan, watchHandlers, type HandlerDiff } from '../../electron/engine/docker/watch';
+import type { Connection } from '../../electron/container/endpoint';
+import { probe } from '../../electron/container/probe';
+import { registerThroughContainerEngine } from '../../electron/container/register';
+import { describeDiff, readHostBinfmt, reRegisterPlan, watchHandlers, type HandlerDiff } from '../../electron/container/watch';
 import { BINFMT_DIR, readEntries, registerString, setHandler, snapshotBinfmt, type BinfmtSnapshot } from './binfmt-snapshot';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -64,7 +64,7 @@ describe.runIf(X86_64_HOST)('watching handlers', () => {
 
       // The single action: re-register every vanished handler (here through the engine backend).
       const plan = reRegisterPlan(flush.vanished);
-      const done = await registerThroughEngine(
+      const done = await registerThroughContainerEngine(
         conn,
         plan.map((p) => ({ register: p.register })),
         { registrar: { image: { ref: 'archway-test/registrar:i386', platform: 'linux/386' } } },

@@ -20,9 +20,9 @@ import type { Prefs } from '../../shared/ipc/contract';
 import { snapshotBinfmt, type BinfmtSnapshot, entryExists, removeHandler } from '../docker/binfmt-snapshot';
 import { ensureDockerd, type DockerdHandle } from '../docker/dockerd';
 import { connectTo, loadBusybox, pushFakeBinfmtImage, removeImage, X86_64_HOST } from '../docker/env';
-import type { Connection } from '../../electron/engine/docker/endpoint';
-import { inspectImage } from '../../electron/engine/docker/images';
-import { pinnedRef, type PinnedImage } from '../../electron/engine/docker/pins';
+import type { Connection } from '../../electron/container/endpoint';
+import { inspectImage } from '../../electron/container/images';
+import { pinnedRef, type PinnedImage } from '../../electron/container/pins';
 import { buildBusyboxImage } from '../fixtures/image';
 import { pushImageArchive, pushManifestList, startRegistry, type Registry } from '../fixtures/registry';
 import { launchHarness, requireRenderer, screenshot, serveRenderer, type Harness } from './harness';
@@ -82,7 +82,7 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
         }),
     });
     // The same live updates main runs: binfmt_misc every 2 s, the engine on Docker events and every 10 s.
-    live = startLive({ readStatus: () => engine.status(), readEngine: () => docker.view(true), watchEngine: (f) => docker.watch(f), emit: harness.emit });
+    live = startLive({ readStatus: () => engine.status(), readContainerEngine: () => docker.view(true), watchContainerEngine: (f) => docker.watch(f), emit: harness.emit });
   });
 
   afterAll(async () => {

@@ -36,7 +36,7 @@ describe('without a container engine', () => {
       makeRouter: (emit) =>
         createRouter({ engine, docker, prefs: { get: () => ({ ...prefs }), set: (p) => Object.assign(prefs, p) }, emit, app: { version: 'test', shell: 'harness' } }),
     });
-    live = startLive({ readStatus: () => engine.status(), readEngine: () => docker.view(true), emit: harness.emit });
+    live = startLive({ readStatus: () => engine.status(), readContainerEngine: () => docker.view(true), emit: harness.emit });
   });
   afterAll(async () => {
     live?.stop();

@@ -10,13 +10,13 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { catalogEntry, fetchableCpus, nativeCpus, type Cpu } from '../../../shared/arch/catalog';
-import { resolveOne } from '../../../shared/arch/resolve';
-import { describeElf, parseElf, type ElfInfo } from '../../../shared/elf';
-import type { PullProgress } from '../../../shared/probe';
-import { callStream, readAll, type EngineTarget } from './api';
+import { catalogEntry, fetchableCpus, nativeCpus, type Cpu } from '../../shared/arch/catalog';
+import { resolveOne } from '../../shared/arch/resolve';
+import { describeElf, parseElf, type ElfInfo } from '../../shared/elf';
+import type { PullProgress } from '../../shared/probe';
+import { callStream, readAll, type ContainerTarget } from './api';
 import { withTemp } from './containers';
-import { EngineError } from './errors';
+import { ContainerEngineError } from './errors';
 import { inspectImage, pullImage, type ImageFacts } from './images';
 import { BINFMT_IMAGE, describePin, pinnedRef, type PinnedImage } from './pins';
 import { readTar } from './tar';
@@ -51,7 +51,7 @@ export type EmulatorEvent =
   | { type: 'extracted'; cpu: Cpu; size: number; qemuVersion: string }
   | { type: 'installed'; cpu: Cpu };
 
-export interface EmulatorTarget extends EngineTarget {
+export interface EmulatorTarget extends ContainerTarget {
   info: { arch: string; hostMachine: string };
 }
 
@@ -74,14 +74,14 @@ export function hostElf(hostMachine: string): { machine: number; class: 32 | 64;
 /** Check bytes are a static ELF program this host runs; returns its ELF facts or throws. */
 export function verifyEmulatorBytes(bytes: Uint8Array, hostMachine: string, what: string): ElfInfo {
   const elf = parseElf(bytes);
-  if (!elf) throw new EngineError('invalid-request', `${what} is not an ELF program`);
+  if (!elf) throw new ContainerEngineError('invalid-request', `${what} is not an ELF program`);
   const want = hostElf(hostMachine);
-  if (!want) throw new EngineError('invalid-request', `Archway does not know which programs a ${hostMachine} host runs`);
+  if (!want) throw new ContainerEngineError('invalid-request', `Archway does not know which programs a ${hostMachine} host runs`);
   if (elf.machine !== want.machine || elf.class !== want.class || elf.endian !== want.endian) {
-    throw new EngineError('invalid-request', `${what} is ${describeElf(elf)}: not a program for this ${hostMachine} host`);
+    throw new ContainerEngineError('invalid-request', `${what} is ${describeElf(elf)}: not a program for this ${hostMachine} host`);
   }
   if (elf.dynamic) {
-    throw new EngineError(
+    throw new ContainerEngineError(
       'invalid-request',
       `${what} is dynamically linked (${elf.interp ?? 'needs a loader'}): inside foreign containers its loader is missing`,
       'Use an image with static emulators (tonistiigi/binfmt ships static ones).',
@@ -97,42 +97,42 @@ export async function pullPinned(t: EmulatorTarget, pin: PinnedImage, opts: { si
   let img = await inspectImage(t, ref, opts.signal);
   if (!img) {
     await pullImage(t, ref, platform, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) }).catch((err: Error) => {
-      if (err instanceof EngineError) throw err;
-      throw new EngineError('not-found', `cannot pull ${describePin(pin)}: ${err.message}`, 'The engine needs to reach the registry once; afterwards the image is used from its cache.');
+      if (err instanceof ContainerEngineError) throw err;
+      throw new ContainerEngineError('not-found', `cannot pull ${describePin(pin)}: ${err.message}`, 'The engine needs to reach the registry once; afterwards the image is used from its cache.');
     });
     img = await inspectImage(t, ref, opts.signal);
   }
-  if (!img) throw new EngineError('not-found', `${describePin(pin)} was pulled but the engine cannot find it`);
+  if (!img) throw new ContainerEngineError('not-found', `${describePin(pin)} was pulled but the engine cannot find it`);
   if (img.architecture !== t.info.arch) {
-    throw new EngineError('invalid-request', `${describePin(pin)} is ${img.os}/${img.architecture}, not this engine's linux/${t.info.arch}`);
+    throw new ContainerEngineError('invalid-request', `${describePin(pin)} is ${img.os}/${img.architecture}, not this engine's linux/${t.info.arch}`);
   }
   if (!img.repoDigests.some((d) => d.endsWith(`@${pin.digest}`))) {
-    throw new EngineError('invalid-request', `the image found for ${describePin(pin)} does not carry that digest (it has ${img.repoDigests.join(', ') || 'none'})`);
+    throw new ContainerEngineError('invalid-request', `the image found for ${describePin(pin)} does not carry that digest (it has ${img.repoDigests.join(', ') || 'none'})`);
   }
   return img;
 }
 
-async function fetchFile(t: EngineTarget, id: string, file: string, signal?: AbortSignal): Promise<{ path: string; data: Uint8Array; mode: number }> {
+async function fetchFile(t: ContainerTarget, id: string, file: string, signal?: AbortSignal): Promise<{ path: string; data: Uint8Array; mode: number }> {
   let current = file;
   for (let hop = 0; hop < 8; hop++) {
     let res;
     try {
       res = await callStream(t, { method: 'GET', path: `/containers/${id}/archive`, query: { path: current }, doing: `copying ${current} out of the image`, timeoutMs: 30_000, ...(signal ? { signal } : {}) });
     } catch (err) {
-      if (err instanceof EngineError && err.code === 'not-found') throw new EngineError('not-found', `the image has no ${current}`);
+      if (err instanceof ContainerEngineError && err.code === 'not-found') throw new ContainerEngineError('not-found', `the image has no ${current}`);
       throw err;
     }
     const tar = await readAll(res, MAX_EMULATOR_BYTES + (1 << 20), `${current} from the image`);
     const entry = readTar(tar)[0];
-    if (!entry) throw new EngineError('engine-refused', `the engine returned an empty archive for ${current}`);
+    if (!entry) throw new ContainerEngineError('engine-refused', `the engine returned an empty archive for ${current}`);
     if (entry.type === 'file') return { path: current, data: entry.data, mode: entry.mode };
     if (entry.type === 'symlink' && entry.linkTarget) {
       current = path.posix.resolve(path.posix.dirname(current), entry.linkTarget);
       continue;
     }
-    throw new EngineError('invalid-request', `${current} in the image is not a regular file (${entry.type})`);
+    throw new ContainerEngineError('invalid-request', `${current} in the image is not a regular file (${entry.type})`);
   }
-  throw new EngineError('invalid-request', `${file} in the image is a chain of more than 8 symbolic links`);
+  throw new ContainerEngineError('invalid-request', `${file} in the image is a chain of more than 8 symbolic links`);
 }
 
 async function qemuVersionOf(file: string): Promise<string> {
@@ -142,7 +142,7 @@ async function qemuVersionOf(file: string): Promise<string> {
     if (v) return v;
     throw new Error(`unexpected --version output: ${stdout.slice(0, 120)}`);
   } catch (err) {
-    throw new EngineError('invalid-request', `the extracted emulator does not run on this host: ${(err as Error).message}`);
+    throw new ContainerEngineError('invalid-request', `the extracted emulator does not run on this host: ${(err as Error).message}`);
   }
 }
 
@@ -158,12 +158,12 @@ export interface ExtractOptions {
 
 /**
  * Extract emulators into a private temporary directory. The caller owns `dir` and must remove it
- * (sourceEmulators does). Throws EngineError; nothing is left in the engine.
+ * (sourceEmulators does). Throws ContainerEngineError; nothing is left in the engine.
  */
 export async function extractEmulators(t: EmulatorTarget, opts: ExtractOptions): Promise<{ dir: string; emulators: ExtractedEmulator[] }> {
   const pin = opts.image ?? BINFMT_IMAGE;
   if (os.machine() !== t.info.hostMachine) {
-    throw new EngineError(
+    throw new ContainerEngineError(
       'invalid-request',
       `the engine runs on ${t.info.hostMachine} but this machine is ${os.machine()}: emulators taken from it would not run here`,
       'Connect to the local engine (unset DOCKER_HOST or `docker context use default`).',
@@ -172,7 +172,7 @@ export async function extractEmulators(t: EmulatorTarget, opts: ExtractOptions):
   const entries = [...new Map(opts.cpus.map((c) => resolveOne(c)).map((e) => [e.cpu, e])).values()];
   const native = new Set(nativeCpus(t.info.hostMachine).filter((n) => n.native === 'yes').map((n) => n.cpu));
   for (const e of entries) {
-    if (native.has(e.cpu)) throw new EngineError('invalid-request', `${e.cpu} runs natively on this ${t.info.hostMachine} host: it needs no emulator`);
+    if (native.has(e.cpu)) throw new ContainerEngineError('invalid-request', `${e.cpu} runs natively on this ${t.info.hostMachine} host: it needs no emulator`);
   }
   const img = await pullPinned(t, pin, {
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -195,7 +195,7 @@ export async function extractEmulators(t: EmulatorTarget, opts: ExtractOptions):
         for (const e of entries) {
           const inImage = `${pin.emulatorDir ?? '/usr/bin'}/${e.emulator}`;
           const got = await fetchFile(t, id, inImage, opts.signal);
-          if (got.data.length > MAX_EMULATOR_BYTES) throw new EngineError('invalid-request', `${inImage} is larger than ${MAX_EMULATOR_BYTES} bytes`);
+          if (got.data.length > MAX_EMULATOR_BYTES) throw new ContainerEngineError('invalid-request', `${inImage} is larger than ${MAX_EMULATOR_BYTES} bytes`);
           const elf = verifyEmulatorBytes(got.data, t.info.hostMachine, `${inImage} in ${describePin(pin)}`);
           const file = path.join(dir, e.emulator);
           await fs.writeFile(file, got.data, { mode: 0o755, flag: 'wx' });

@@ -11,17 +11,17 @@
  * vanish with it.
  */
 import * as fs from 'node:fs';
-import { catalogEntry, nativeCpus, type Cpu } from '../../../shared/arch/catalog';
-import { resolveOne } from '../../../shared/arch/resolve';
-import { parseProcEntry } from '../../../shared/binfmt/entry';
-import { normaliseFlags } from '../../../shared/binfmt/flags';
-import { buildRegister, parseRegister, RuleError, sameMatch, sameRule, validateInterpreter, validateName, type MagicRule } from '../../../shared/binfmt/register';
-import { FlagsSchema } from '../../../shared/helper-protocol';
-import { catalogRule } from '../../../shared/status';
-import { call, type EngineTarget } from './api';
+import { catalogEntry, nativeCpus, type Cpu } from '../../shared/arch/catalog';
+import { resolveOne } from '../../shared/arch/resolve';
+import { parseProcEntry } from '../../shared/binfmt/entry';
+import { normaliseFlags } from '../../shared/binfmt/flags';
+import { buildRegister, parseRegister, RuleError, sameMatch, sameRule, validateInterpreter, validateName, type MagicRule } from '../../shared/binfmt/register';
+import { FlagsSchema } from '../../shared/helper-protocol';
+import { catalogRule } from '../../shared/status';
+import { call, type ContainerTarget } from './api';
 import { createTemp, disposeTemp, execIn, type ExecResult } from './containers';
-import { verifyEmulatorBytes } from './emulators';
-import { EngineError } from './errors';
+import { verifyEmulatorBytes } from './emulator-image';
+import { ContainerEngineError } from './errors';
 import { inspectImage, pullImage } from './images';
 import { pinnedRef, REGISTRAR_IMAGE, type PinnedImage } from './pins';
 
@@ -30,14 +30,14 @@ export const HOST_BINFMT = '/proc/sys/fs/binfmt_misc';
 const IN_CONTAINER = '/archway/binfmt_misc';
 export const DEFAULT_ENGINE_FLAGS = 'FC';
 
-export interface EngineTargetWithInfo extends EngineTarget {
+export interface ContainerTargetWithInfo extends ContainerTarget {
   info: { arch: string; hostMachine: string; rootless?: boolean };
 }
 
 /** A rootless engine's root is not the host's: what it writes lands in a private instance, if anywhere. */
-function refuseRootless(t: EngineTargetWithInfo): void {
+function refuseRootless(t: ContainerTargetWithInfo): void {
   if (t.info.rootless) {
-    throw new EngineError(
+    throw new ContainerEngineError(
       'invalid-request',
       `the engine at ${t.endpointName} is rootless: its containers cannot change the host's binfmt_misc (handlers would land in a private instance and vanish)`,
       'Use the privileged helper instead (`archway install ARCH` asks for administrator rights), or a rootful engine.',
@@ -46,7 +46,7 @@ function refuseRootless(t: EngineTargetWithInfo): void {
 }
 
 /** A handler to register: by CPU + interpreter + flags, or as a register string from the catalog. */
-export type EngineRule =
+export type ContainerEngineRule =
   | { cpu: string; interpreter: string; flags?: string; hostPath?: string }
   | { register: string; hostPath?: string };
 
@@ -60,8 +60,8 @@ export interface PlannedRule {
   hostPath: string;
 }
 
-function refuse(message: string, hint?: string): EngineError {
-  return new EngineError('invalid-request', message, hint);
+function refuse(message: string, hint?: string): ContainerEngineError {
+  return new ContainerEngineError('invalid-request', message, hint);
 }
 
 function checkPath(p: string, what: string): void {
@@ -77,9 +77,9 @@ function checkPath(p: string, what: string): void {
 
 /**
  * Validate a handler like the privileged helper does and build its register string. Pure.
- * Throws EngineError('invalid-request').
+ * Throws ContainerEngineError('invalid-request').
  */
-export function planEngineRule(input: EngineRule, hostMachine: string): PlannedRule {
+export function planContainerEngineRule(input: ContainerEngineRule, hostMachine: string): PlannedRule {
   let cpu: Cpu;
   let interpreter: string;
   let flags: string;
@@ -143,21 +143,21 @@ export interface SessionOptions {
   signal?: AbortSignal;
 }
 
-export interface EngineEntry {
+export interface ContainerEngineEntry {
   name: string;
   text: string;
 }
 
 /** A running helper container with the host's binfmt_misc and the given emulator files mounted. */
-export class EngineBinfmtSession {
+export class ContainerBinfmtSession {
   private constructor(
-    private readonly t: EngineTargetWithInfo,
+    private readonly t: ContainerTargetWithInfo,
     readonly id: string,
     private readonly busybox: string,
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  static async open(t: EngineTargetWithInfo, emulatorBinds: { hostPath: string; target: string }[], opts: SessionOptions = {}): Promise<EngineBinfmtSession> {
+  static async open(t: ContainerTargetWithInfo, emulatorBinds: { hostPath: string; target: string }[], opts: SessionOptions = {}): Promise<ContainerBinfmtSession> {
     const registrar = opts.registrar ?? { image: REGISTRAR_IMAGE };
     const { ref, platform } = 'ref' in registrar.image ? registrar.image : { ref: pinnedRef(registrar.image), platform: `linux/${t.info.arch}` };
     let img = await inspectImage(t, ref, opts.signal);
@@ -165,7 +165,7 @@ export class EngineBinfmtSession {
       await pullImage(t, ref, platform, opts.signal ? { signal: opts.signal } : {});
       img = await inspectImage(t, ref, opts.signal);
     }
-    if (!img) throw new EngineError('not-found', `the registration image ${ref} is not available to the engine`);
+    if (!img) throw new ContainerEngineError('not-found', `the registration image ${ref} is not available to the engine`);
     const busybox = registrar.busybox ?? '/bin/busybox';
     const unique = [...new Map(emulatorBinds.map((b) => [b.target, b])).values()];
     // An emulator mounted over the helper image's own files (its busybox, or an applet link that
@@ -198,12 +198,12 @@ export class EngineBinfmtSession {
         },
       },
     }).catch((err: unknown) => {
-      if (err instanceof EngineError && /bind source path does not exist/i.test(err.message)) {
+      if (err instanceof ContainerEngineError && /bind source path does not exist/i.test(err.message)) {
         throw refuse(`an emulator file does not exist on the engine host: ${err.detail ?? err.message}`, 'Install the emulator first (e.g. qemu-user-static), or source one with Archway.');
       }
       throw err;
     });
-    const s = new EngineBinfmtSession(t, id, busybox, opts.signal);
+    const s = new ContainerBinfmtSession(t, id, busybox, opts.signal);
     try {
       await call(t, { method: 'POST', path: `/containers/${id}/start`, doing: 'starting the registration container', timeoutMs: 30_000 });
       return s;
@@ -217,8 +217,8 @@ export class EngineBinfmtSession {
     try {
       return await execIn(this.t, this.id, [this.busybox, ...args], { timeoutMs: 20_000, ...(stdin !== undefined ? { stdin } : {}), ...(this.signal ? { signal: this.signal } : {}) });
     } catch (err) {
-      if (err instanceof EngineError && err.code === 'conflict' && /is not running/.test(err.message)) {
-        throw new EngineError('engine-refused', `the registration container stopped unexpectedly (${this.busybox} did not keep running in ${this.id.slice(0, 12)})`, 'Check that the registration image holds a static busybox at that path.');
+      if (err instanceof ContainerEngineError && err.code === 'conflict' && /is not running/.test(err.message)) {
+        throw new ContainerEngineError('engine-refused', `the registration container stopped unexpectedly (${this.busybox} did not keep running in ${this.id.slice(0, 12)})`, 'Check that the registration image holds a static busybox at that path.');
       }
       throw err;
     }
@@ -237,7 +237,7 @@ export class EngineBinfmtSession {
   }
 
   /** Every entry (except register and status) with its text. */
-  async entries(): Promise<EngineEntry[]> {
+  async entries(): Promise<ContainerEngineEntry[]> {
     const r = await this.run(['grep', '-r', '', IN_CONTAINER]);
     const byName = new Map<string, string[]>();
     const prefix = `${IN_CONTAINER}/`;
@@ -257,13 +257,13 @@ export class EngineBinfmtSession {
   async control(name: string, value: '1' | '0' | '-1'): Promise<void> {
     validateName(name);
     const r = await this.run(['tee', `${IN_CONTAINER}/${name}`], value);
-    if (r.exitCode !== 0) throw new EngineError('engine-refused', `writing ${value} to ${name} failed: ${r.stderr.toString('utf8').trim() || `exit ${r.exitCode}`}`);
+    if (r.exitCode !== 0) throw new ContainerEngineError('engine-refused', `writing ${value} to ${name} failed: ${r.stderr.toString('utf8').trim() || `exit ${r.exitCode}`}`);
   }
 
   async register(s: string): Promise<void> {
     const r = await this.run(['tee', `${IN_CONTAINER}/register`], s);
     if (r.exitCode !== 0) {
-      throw new EngineError('engine-refused', `the kernel refused the registration: ${r.stderr.toString('utf8').trim() || `exit ${r.exitCode}`}`, 'Check `archway status`: an entry of the same name, or an interpreter the kernel cannot open (F), are the usual causes.');
+      throw new ContainerEngineError('engine-refused', `the kernel refused the registration: ${r.stderr.toString('utf8').trim() || `exit ${r.exitCode}`}`, 'Check `archway status`: an entry of the same name, or an interpreter the kernel cannot open (F), are the usual causes.');
     }
   }
 
@@ -286,7 +286,7 @@ export interface RegisterOptions extends SessionOptions {
   replace?: boolean;
 }
 
-export interface EngineOutcome {
+export interface ContainerEngineOutcome {
   cpu: Cpu;
   name: string;
   register: string;
@@ -294,15 +294,15 @@ export interface EngineOutcome {
   message: string;
 }
 
-function notMounted(): EngineError {
-  return new EngineError(
+function notMounted(): ContainerEngineError {
+  return new ContainerEngineError(
     'binfmt-not-mounted',
     'binfmt_misc is not mounted on the engine host: a registration made now would vanish with the container that made it',
     'Mount it once on the host (`sudo mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc`), or enable systemd\'s proc-sys-fs-binfmt_misc.automount.',
   );
 }
 
-async function checkEmulatorFile(s: EngineBinfmtSession, p: PlannedRule, hostMachine: string): Promise<void> {
+async function checkEmulatorFile(s: ContainerBinfmtSession, p: PlannedRule, hostMachine: string): Promise<void> {
   const f = await s.fileFacts(p.rule.interpreter);
   if (!f) throw refuse(`${p.hostPath} cannot be read on the engine host`);
   if (f.type !== 'regular file') throw refuse(`${p.hostPath} is a ${f.type}, not a regular file`);
@@ -321,7 +321,7 @@ function checkLocalFile(hostPath: string): void {
     const st = fs.lstatSync(hostPath);
     if (st.isSymbolicLink()) throw refuse(`${hostPath} is a symbolic link: give the real path (${fs.realpathSync(hostPath)})`);
   } catch (err) {
-    if (err instanceof EngineError) throw err;
+    if (err instanceof ContainerEngineError) throw err;
   }
 }
 
@@ -329,11 +329,11 @@ function checkLocalFile(hostPath: string): void {
  * Register handlers in the engine host's binfmt_misc through a helper container. Validates every
  * rule before touching anything; an identical existing entry is left alone (changed: false).
  */
-export async function registerThroughEngine(t: EngineTargetWithInfo, rules: readonly EngineRule[], opts: RegisterOptions = {}): Promise<EngineOutcome[]> {
+export async function registerThroughContainerEngine(t: ContainerTargetWithInfo, rules: readonly ContainerEngineRule[], opts: RegisterOptions = {}): Promise<ContainerEngineOutcome[]> {
   refuseRootless(t);
-  const planned = rules.map((r) => planEngineRule(r, t.info.hostMachine));
+  const planned = rules.map((r) => planContainerEngineRule(r, t.info.hostMachine));
   if (t.kind === 'unix') for (const p of planned) checkLocalFile(p.hostPath);
-  const s = await EngineBinfmtSession.open(
+  const s = await ContainerBinfmtSession.open(
     t,
     planned.map((p) => ({ hostPath: p.hostPath, target: p.rule.interpreter })),
     opts,
@@ -341,7 +341,7 @@ export async function registerThroughEngine(t: EngineTargetWithInfo, rules: read
   try {
     if (!(await s.mounted())) throw notMounted();
     for (const p of planned) await checkEmulatorFile(s, p, t.info.hostMachine);
-    const out: EngineOutcome[] = [];
+    const out: ContainerEngineOutcome[] = [];
     for (const p of planned) {
       const existing = await s.readEntry(p.name);
       if (existing !== undefined) {
@@ -352,7 +352,7 @@ export async function registerThroughEngine(t: EngineTargetWithInfo, rules: read
           continue;
         }
         if (!opts.replace) {
-          throw new EngineError(
+          throw new ContainerEngineError(
             'conflict',
             `${p.name} is already registered differently (interpreter ${cur.rule.interpreter}, flags ${cur.rule.flags || 'none'})`,
             'Replace it explicitly (replace: true / --take-over), or remove it first.',
@@ -363,7 +363,7 @@ export async function registerThroughEngine(t: EngineTargetWithInfo, rules: read
       await s.register(p.register);
       const now = await s.readEntry(p.name);
       if (now === undefined || !sameRule(parseProcEntry(p.name, now).rule, p.rule)) {
-        throw new EngineError('engine-refused', `${p.name} does not read back as written: ${now?.trim() ?? 'no entry'}`);
+        throw new ContainerEngineError('engine-refused', `${p.name} does not read back as written: ${now?.trim() ?? 'no entry'}`);
       }
       out.push({ cpu: p.cpu, name: p.name, register: p.register, changed: true, message: `registered ${p.name} → ${p.rule.interpreter} (flags ${p.rule.flags})` });
     }
@@ -374,15 +374,15 @@ export async function registerThroughEngine(t: EngineTargetWithInfo, rules: read
 }
 
 /** Remove (or disable/enable) entries through the engine. Unknown names are reported, not errors. */
-export async function controlThroughEngine(
-  t: EngineTargetWithInfo,
+export async function controlThroughContainerEngine(
+  t: ContainerTargetWithInfo,
   names: readonly string[],
   value: '1' | '0' | '-1',
   opts: SessionOptions = {},
 ): Promise<{ name: string; changed: boolean; message: string }[]> {
   refuseRootless(t);
   for (const n of names) validateName(n);
-  const s = await EngineBinfmtSession.open(t, [], opts);
+  const s = await ContainerBinfmtSession.open(t, [], opts);
   try {
     if (!(await s.mounted())) throw notMounted();
     const out: { name: string; changed: boolean; message: string }[] = [];
@@ -401,8 +401,8 @@ export async function controlThroughEngine(
 }
 
 /** The engine host's binfmt_misc entries, as seen through a helper container. */
-export async function readThroughEngine(t: EngineTargetWithInfo, opts: SessionOptions = {}): Promise<{ mounted: boolean; entries: EngineEntry[] }> {
-  const s = await EngineBinfmtSession.open(t, [], opts);
+export async function readThroughContainerEngine(t: ContainerTargetWithInfo, opts: SessionOptions = {}): Promise<{ mounted: boolean; entries: ContainerEngineEntry[] }> {
+  const s = await ContainerBinfmtSession.open(t, [], opts);
   try {
     const mounted = await s.mounted();
     return { mounted, entries: mounted ? await s.entries() : [] };

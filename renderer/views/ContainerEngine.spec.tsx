@@ -1,12 +1,12 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineView } from '../../shared/ipc/contract';
-import { EngineViewPane } from './Engine';
+import type { ContainerEngineView } from '../../shared/ipc/contract';
+import { ContainerEnginePane } from './ContainerEngine';
 
 afterEach(cleanup);
 
-const connected = (hostMachine = 'x86_64'): EngineView => ({
+const connected = (hostMachine = 'x86_64'): ContainerEngineView => ({
   state: 'connected',
   checkedAt: 0,
   info: {
@@ -26,7 +26,7 @@ const connected = (hostMachine = 'x86_64'): EngineView => ({
 describe('Engine view: fetch emulators', () => {
   it('offers the Docker platforms this host does not run natively; the button plans the picked ones', () => {
     const asked: string[][] = [];
-    render(<EngineViewPane engine={connected()} onRefresh={() => undefined} onFetch={(a) => asked.push(a)} />);
+    render(<ContainerEnginePane engine={connected()} onRefresh={() => undefined} onFetch={(a) => asked.push(a)} />);
     const section = screen.getByRole('region', { name: 'Fetch emulators' });
     const names = within(section).getAllByRole('checkbox').map((c) => c.parentElement!.textContent);
     expect(names).toContain('aarch64');
@@ -45,11 +45,11 @@ describe('Engine view: fetch emulators', () => {
   });
 
   it('is disabled while another plan is open, and absent without an engine', () => {
-    const { rerender } = render(<EngineViewPane engine={connected()} onRefresh={() => undefined} onFetch={() => undefined} busy />);
+    const { rerender } = render(<ContainerEnginePane engine={connected()} onRefresh={() => undefined} onFetch={() => undefined} busy />);
     fireEvent.click(screen.getByLabelText('all'));
     expect((screen.getByRole('button', { name: 'Fetch emulators' }) as HTMLButtonElement).disabled).toBe(true);
     rerender(
-      <EngineViewPane
+      <ContainerEnginePane
         engine={{ state: 'absent', checkedAt: 0, error: { code: 'daemon-not-running', message: 'no daemon', hint: 'start it' } }}
         onRefresh={() => undefined}
         onFetch={() => undefined}

@@ -4,12 +4,12 @@
  * Exit 0 only when every probe is ok; 1 when some is not; 2 on usage errors; 3 when the engine
  * cannot be used at all.
  */
-import { parsePlatform, platformRecord, PlatformError, type ProbeEvent, type ProbeResult } from '../../../shared/probe';
-import { connect, describeEngine, type Connection } from './endpoint';
-import { EngineError } from './errors';
-import { defaultImageCacheFile, fileImageCache, type PullPolicy } from './images';
-import { probeMatrix } from './probe';
-import { reapLeftovers } from './reap';
+import { parsePlatform, platformRecord, PlatformError, type ProbeEvent, type ProbeResult } from '../../shared/probe';
+import { connect, describeContainerEngine, type Connection } from '../container/endpoint';
+import { ContainerEngineError } from '../container/errors';
+import { defaultImageCacheFile, fileImageCache, type PullPolicy } from '../container/images';
+import { probeMatrix } from '../container/probe';
+import { reapLeftovers } from '../container/reap';
 
 export interface ProbeIo {
   stdout: (s: string) => void;
@@ -195,14 +195,14 @@ export async function runProbeCommand(argv: string[], io: ProbeIo): Promise<numb
     try {
       conn = io.connection ?? (await connect({ ...(io.env ? { env: io.env } : {}), signal: ac.signal }));
     } catch (err) {
-      if (err instanceof EngineError) {
+      if (err instanceof ContainerEngineError) {
         if (args.json) io.stdout(`${JSON.stringify({ ok: false, error: err.toJSON() })}\n`);
         io.stderr(`archway probe: ${err.message}${err.hint ? `\n  → ${err.hint}` : ''}\n`);
         return 3;
       }
       throw err;
     }
-    if (!args.json) io.stdout(`Engine: ${describeEngine(conn.info)}\n`);
+    if (!args.json) io.stdout(`Engine: ${describeContainerEngine(conn.info)}\n`);
     const reaped = await reapLeftovers(conn, { signal: ac.signal }).catch(() => undefined);
     if (reaped && reaped.removed.length > 0 && !args.json) io.stdout(`Removed ${reaped.removed.length} leftover probe container(s) from an earlier run.\n`);
 
@@ -243,7 +243,7 @@ export async function runProbeCommand(argv: string[], io: ProbeIo): Promise<numb
       io.stderr(`archway probe: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof EngineError) {
+    if (err instanceof ContainerEngineError) {
       io.stderr(`archway probe: ${err.message}${err.hint ? `\n  → ${err.hint}` : ''}\n`);
       return 3;
     }

@@ -6,15 +6,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import Docker from 'dockerode';
-import type { EngineInfo } from '../../../shared/probe';
-import { call, type EngineTarget } from './api';
+import type { ContainerEngineInfo } from '../../shared/probe';
+import { call, type ContainerTarget } from './api';
 import { describeEndpoint, planEndpoint, type Considered, type Endpoint, type EndpointFacts } from './endpoint-plan';
-import { apiTooOld, compareApiVersions, EngineError, MIN_API_VERSION, toEngineError } from './errors';
+import { apiTooOld, compareApiVersions, ContainerEngineError, MIN_API_VERSION, toContainerEngineError } from './errors';
 
-export interface Connection extends EngineTarget {
+export interface Connection extends ContainerTarget {
   docker: Docker;
   endpoint: Endpoint;
-  info: EngineInfo;
+  info: ContainerEngineInfo;
   considered: Considered[];
 }
 
@@ -44,7 +44,7 @@ export function hostFacts(env: NodeJS.ProcessEnv = process.env): EndpointFacts {
   };
 }
 
-/** Where Archway would connect, and everything it looked at to decide. Throws EngineError('bad-endpoint'). */
+/** Where Archway would connect, and everything it looked at to decide. Throws ContainerEngineError('bad-endpoint'). */
 export function resolveEndpoint(env: NodeJS.ProcessEnv = process.env): { endpoint: Endpoint; considered: Considered[] } {
   return planEndpoint(hostFacts(env));
 }
@@ -54,7 +54,7 @@ function readOptional(path: string | undefined): Buffer | undefined {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new EngineError('bad-endpoint', `cannot read TLS file ${path}: ${(err as Error).message}`);
+    throw new ContainerEngineError('bad-endpoint', `cannot read TLS file ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -117,7 +117,7 @@ export function engineName(v: VersionJson): string {
   return v.Platform?.Name?.trim() || 'Docker Engine';
 }
 
-/** Connect, check the API version, and describe the engine. Throws EngineError. */
+/** Connect, check the API version, and describe the engine. Throws ContainerEngineError. */
 export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   const env = opts.env ?? process.env;
   const { endpoint, considered } = opts.endpoint ? { endpoint: opts.endpoint, considered: [] as Considered[] } : planEndpoint(hostFacts(env));
@@ -128,9 +128,9 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   try {
     bare = dockerFor(endpoint, env);
   } catch (err) {
-    throw toEngineError(err, { ...ctx, doing: 'connecting' });
+    throw toContainerEngineError(err, { ...ctx, doing: 'connecting' });
   }
-  const bareTarget: EngineTarget = { docker: bare, endpointName: where, kind: endpoint.kind };
+  const bareTarget: ContainerTarget = { docker: bare, endpointName: where, kind: endpoint.kind };
   const signal = opts.signal;
   const ping = await call<unknown>(bareTarget, { method: 'GET', path: '/_ping', doing: 'pinging the engine', timeoutMs, ...(signal ? { signal } : {}) });
   void ping;
@@ -138,11 +138,11 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   const api = version.ApiVersion ?? '0';
   if (compareApiVersions(api, MIN_API_VERSION) < 0) throw apiTooOld(api, where);
   const docker = dockerFor(endpoint, env, `v${MIN_API_VERSION}`);
-  const target: EngineTarget = { docker, endpointName: where, kind: endpoint.kind };
+  const target: ContainerTarget = { docker, endpointName: where, kind: endpoint.kind };
   const info = await call<InfoJson>(target, { method: 'GET', path: '/info', doing: 'asking the engine about itself', timeoutMs, ...(signal ? { signal } : {}) });
   const driverStatus = info.DriverStatus ?? [];
   const containerdStore = driverStatus.some(([k, v]) => k === 'driver-type' && /containerd/.test(v));
-  const engine: EngineInfo = {
+  const engine: ContainerEngineInfo = {
     endpoint: where,
     source: endpoint.source === 'context' ? `docker context ${endpoint.context ?? ''}`.trim() : endpoint.source,
     name: engineName(version),
@@ -160,6 +160,6 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
 }
 
 /** One line for people: "Docker Engine 20.10.24 (API 1.41) at unix:///var/run/docker.sock — x86_64, classic image store". */
-export function describeEngine(info: EngineInfo): string {
+export function describeContainerEngine(info: ContainerEngineInfo): string {
   return `${info.name} ${info.version} (API ${info.apiVersion}) at ${info.endpoint} [${info.source}] — host ${info.hostMachine} (${info.os}/${info.arch}), ${info.imageStore} image store${info.rootless ? ', rootless' : ''}`;
 }

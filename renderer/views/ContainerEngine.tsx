@@ -1,17 +1,17 @@
 /** The container engine Archway talks to, or a clear empty state when there is none. */
 import { useMemo, useState } from 'react';
 import { catalogEntry, fetchableCpus } from '../../shared/arch/catalog';
-import type { EngineView } from '../../shared/ipc/contract';
+import type { ContainerEngineView } from '../../shared/ipc/contract';
 
-export interface EngineViewProps {
-  engine: EngineView | null;
+export interface ContainerEnginePaneProps {
+  engine: ContainerEngineView | null;
   onRefresh: () => void;
   /** Plan fetching emulators for these CPUs (opens the plan dialog). */
   onFetch?: (archs: string[]) => void;
   busy?: boolean;
 }
 
-export function EngineViewPane({ engine, onRefresh, onFetch, busy = false }: EngineViewProps) {
+export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false }: ContainerEnginePaneProps) {
   return (
     <section className="view" aria-labelledby="engine-title">
       <header className="view-head">

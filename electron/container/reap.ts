@@ -5,8 +5,8 @@
  * process running at the same time.
  */
 import * as os from 'node:os';
-import { call, type EngineTarget } from './api';
-import { EngineError } from './errors';
+import { call, type ContainerTarget } from './api';
+import { ContainerEngineError } from './errors';
 
 export const LABEL_PROBE = 'archway.probe';
 export const LABEL_KIND = 'archway.kind';
@@ -82,7 +82,7 @@ export interface ReapReport {
 }
 
 /** Remove a container with its anonymous volumes; a container already gone counts as removed. */
-export async function removeContainer(t: EngineTarget, id: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+export async function removeContainer(t: ContainerTarget, id: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
   try {
     await call(t, {
       method: 'DELETE',
@@ -93,15 +93,15 @@ export async function removeContainer(t: EngineTarget, id: string, opts: { signa
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
   } catch (err) {
-    if (err instanceof EngineError && err.code === 'not-found') return;
+    if (err instanceof ContainerEngineError && err.code === 'not-found') return;
     // "removal of container … is already in progress" (409): the engine is removing it anyway.
-    if (err instanceof EngineError && err.code === 'conflict' && /already in progress/i.test(err.message)) return;
+    if (err instanceof ContainerEngineError && err.code === 'conflict' && /already in progress/i.test(err.message)) return;
     throw err;
   }
 }
 
 /** Find Archway's labelled containers and remove the leftovers. Never throws for one failed removal. */
-export async function reapLeftovers(t: EngineTarget, opts: { signal?: AbortSignal; now?: number } = {}): Promise<ReapReport> {
+export async function reapLeftovers(t: ContainerTarget, opts: { signal?: AbortSignal; now?: number } = {}): Promise<ReapReport> {
   const list = await call<{ Id: string; Labels?: Record<string, string> | null }[]>(t, {
     method: 'GET',
     path: '/containers/json',

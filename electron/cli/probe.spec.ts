@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable, parseProbeArgs, runProbeCommand } from './cli-probe';
+import { formatTable, parseProbeArgs, runProbeCommand } from './probe';
 
 describe('archway probe arguments', () => {
   it('parses platforms, image, options and the command after --', () => {

@@ -5,7 +5,7 @@
  * Order: DOCKER_HOST; the current context (DOCKER_CONTEXT, else config.json `currentContext`);
  * rootless Docker ($XDG_RUNTIME_DIR/docker.sock); Podman (rootless, then system); /var/run/docker.sock.
  */
-import { EngineError } from './errors';
+import { ContainerEngineError } from './errors';
 
 export interface TlsFiles {
   /** Paths; absent files are left out. */
@@ -58,8 +58,8 @@ export function describeEndpoint(e: EndpointAddress): string {
   return `ssh://${e.user ? `${e.user}@` : ''}${e.host}${e.port ? `:${e.port}` : ''}`;
 }
 
-function bad(message: string, hint?: string): EngineError {
-  return new EngineError('bad-endpoint', message, hint);
+function bad(message: string, hint?: string): ContainerEngineError {
+  return new ContainerEngineError('bad-endpoint', message, hint);
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
- * Engine errors in words a person can act on. `toEngineError` turns whatever the socket, the HTTP
- * layer or the daemon threw into one EngineError with a code and a hint. Pure (no I/O).
+ * Engine errors in words a person can act on. `toContainerEngineError` turns whatever the socket, the HTTP
+ * layer or the daemon threw into one ContainerEngineError with a code and a hint. Pure (no I/O).
  */
 
-export type EngineErrorCode =
+export type ContainerEngineErrorCode =
   | 'daemon-not-running'
   | 'permission-denied'
   | 'api-too-old'
@@ -18,9 +18,9 @@ export type EngineErrorCode =
   | 'binfmt-not-mounted'
   | 'invalid-request';
 
-export class EngineError extends Error {
+export class ContainerEngineError extends Error {
   constructor(
-    readonly code: EngineErrorCode,
+    readonly code: ContainerEngineErrorCode,
     message: string,
     readonly hint?: string,
     readonly statusCode?: number,
@@ -28,7 +28,7 @@ export class EngineError extends Error {
     readonly detail?: string,
   ) {
     super(message);
-    this.name = 'EngineError';
+    this.name = 'ContainerEngineError';
   }
 
   toJSON() {
@@ -71,8 +71,8 @@ export function compareApiVersions(a: string, b: string): number {
   return 0;
 }
 
-export function apiTooOld(found: string, endpoint: string): EngineError {
-  return new EngineError(
+export function apiTooOld(found: string, endpoint: string): ContainerEngineError {
+  return new ContainerEngineError(
     'api-too-old',
     `the engine at ${endpoint} speaks Docker API ${found}; Archway needs ${MIN_API_VERSION} or newer (to choose a platform per container)`,
     'Upgrade the engine: Docker 20.10 or newer, or Podman 3 or newer.',
@@ -99,9 +99,9 @@ export function daemonMessage(err: unknown): string {
   return msg.replace(/^\(HTTP code \d+\) [^-]*- /, '').trim();
 }
 
-/** Anything thrown while talking to the engine -> EngineError. EngineErrors pass through. */
-export function toEngineError(err: unknown, ctx: ErrorContext): EngineError {
-  if (err instanceof EngineError) return err;
+/** Anything thrown while talking to the engine -> ContainerEngineError. EngineErrors pass through. */
+export function toContainerEngineError(err: unknown, ctx: ErrorContext): ContainerEngineError {
+  if (err instanceof ContainerEngineError) return err;
   const e = (err ?? {}) as ErrLike;
   const code = typeof e.code === 'string' ? e.code : '';
   const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
@@ -114,21 +114,21 @@ export function toEngineError(err: unknown, ctx: ErrorContext): EngineError {
       const m = /Maximum supported API version is ([\d.]+)/i.exec(msg);
       return apiTooOld(m?.[1] ?? 'older', ctx.endpoint);
     }
-    if (status === 404) return new EngineError('not-found', msg, undefined, status, msg);
-    if (status === 409) return new EngineError('conflict', msg, undefined, status, msg);
-    return new EngineError('engine-refused', `the engine refused${doing}: ${msg}`, undefined, status, msg);
+    if (status === 404) return new ContainerEngineError('not-found', msg, undefined, status, msg);
+    if (status === 409) return new ContainerEngineError('conflict', msg, undefined, status, msg);
+    return new ContainerEngineError('engine-refused', `the engine refused${doing}: ${msg}`, undefined, status, msg);
   }
 
   if (code === 'EACCES' || code === 'EPERM') {
     const path = ctx.endpoint.replace(/^unix:\/\//, '');
-    return new EngineError('permission-denied', `permission denied on ${ctx.endpoint}`, ctx.kind === 'unix' ? dockerGroupHint(path) : undefined);
+    return new ContainerEngineError('permission-denied', `permission denied on ${ctx.endpoint}`, ctx.kind === 'unix' ? dockerGroupHint(path) : undefined);
   }
   if (ctx.kind === 'unix' && (code === 'ENOENT' || code === 'ECONNREFUSED')) {
     const why = code === 'ENOENT' ? 'there is no socket at' : 'nothing listens on';
-    return new EngineError('daemon-not-running', `the Docker daemon is not running: ${why} ${ctx.endpoint}`, START_HINT);
+    return new ContainerEngineError('daemon-not-running', `the Docker daemon is not running: ${why} ${ctx.endpoint}`, START_HINT);
   }
   if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED'].includes(code)) {
-    return new EngineError(
+    return new ContainerEngineError(
       'unreachable',
       `cannot reach the engine at ${ctx.endpoint} (${code})`,
       ctx.kind === 'ssh'
@@ -137,14 +137,14 @@ export function toEngineError(err: unknown, ctx: ErrorContext): EngineError {
     );
   }
   if (code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up|premature close|aborted/i.test(raw) && e.name !== 'AbortError') {
-    return new EngineError(
+    return new ContainerEngineError(
       'connection-lost',
       `the engine at ${ctx.endpoint} closed the connection${doing} (${code || raw}): the daemon probably stopped or restarted`,
       'Check `systemctl status docker`; Archway removes leftover probe containers when it next connects.',
     );
   }
   if (ctx.kind === 'ssh' && /auth|handshake|ssh/i.test(raw)) {
-    return new EngineError('unreachable', `ssh to ${ctx.endpoint} failed: ${raw}`, 'Check that `ssh HOST docker version` works without a password prompt (Archway uses your ssh agent).');
+    return new ContainerEngineError('unreachable', `ssh to ${ctx.endpoint} failed: ${raw}`, 'Check that `ssh HOST docker version` works without a password prompt (Archway uses your ssh agent).');
   }
-  return new EngineError('engine-refused', `engine call failed${doing}: ${raw}`);
+  return new ContainerEngineError('engine-refused', `engine call failed${doing}: ${raw}`);
 }

@@ -5,9 +5,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import { EngineError, toEngineError } from './errors';
+import { ContainerEngineError, toContainerEngineError } from './errors';
 
-export interface EngineTarget {
+export interface ContainerTarget {
   docker: Docker;
   /** For messages: `unix:///var/run/docker.sock`. */
   endpointName: string;
@@ -50,12 +50,12 @@ const STATUS_CODES: Record<number, boolean | string> = {
   503: 'unavailable',
 };
 
-export function cancelledError(doing?: string): EngineError {
-  return new EngineError('cancelled', `cancelled${doing ? ` while ${doing}` : ''}`);
+export function cancelledError(doing?: string): ContainerEngineError {
+  return new ContainerEngineError('cancelled', `cancelled${doing ? ` while ${doing}` : ''}`);
 }
 
-function timeoutError(t: EngineTarget, ms: number, doing?: string): EngineError {
-  return new EngineError(
+function timeoutError(t: ContainerTarget, ms: number, doing?: string): ContainerEngineError {
+  return new ContainerEngineError(
     'timeout',
     `the engine at ${t.endpointName} did not answer within ${Math.round(ms / 100) / 10} s${doing ? ` while ${doing}` : ''}`,
     'The daemon may be hung or overloaded: check `systemctl status docker` and `docker info`.',
@@ -99,7 +99,7 @@ function deadline(spec: CallSpec) {
   };
 }
 
-function dial<T>(t: EngineTarget, spec: CallSpec, extra: Partial<DialOptions>, keepSignal: boolean): Promise<T> {
+function dial<T>(t: ContainerTarget, spec: CallSpec, extra: Partial<DialOptions>, keepSignal: boolean): Promise<T> {
   if (spec.signal?.aborted) return Promise.reject(cancelledError(spec.doing));
   const d = deadline(spec);
   const modem = t.docker.modem as unknown as Modem;
@@ -115,7 +115,7 @@ function dial<T>(t: EngineTarget, spec: CallSpec, extra: Partial<DialOptions>, k
       d.signal.removeEventListener('abort', onLocalAbort);
       if (spec.signal?.aborted) return reject(cancelledError(spec.doing));
       if (d.timedOut()) return reject(timeoutError(t, d.timeoutMs, spec.doing));
-      reject(toEngineError(err, { endpoint: t.endpointName, kind: t.kind, ...(spec.doing ? { doing: spec.doing } : {}) }));
+      reject(toContainerEngineError(err, { endpoint: t.endpointName, kind: t.kind, ...(spec.doing ? { doing: spec.doing } : {}) }));
     };
     // docker-modem does not settle a call whose response had started when the connection dies or
     // the signal aborts; the deadline and cancellation are enforced here, whatever it does.
@@ -153,7 +153,7 @@ function dial<T>(t: EngineTarget, spec: CallSpec, extra: Partial<DialOptions>, k
 }
 
 /** A JSON (or empty) request. */
-export function call<T>(t: EngineTarget, spec: CallSpec): Promise<T> {
+export function call<T>(t: ContainerTarget, spec: CallSpec): Promise<T> {
   return dial<T>(t, spec, {}, false);
 }
 
@@ -161,7 +161,7 @@ export function call<T>(t: EngineTarget, spec: CallSpec): Promise<T> {
  * A streaming response (pull progress, attach, archive). The deadline covers the start of the
  * response only; aborting `spec.signal` later destroys the stream.
  */
-export function callStream(t: EngineTarget, spec: CallSpec): Promise<IncomingMessage> {
+export function callStream(t: ContainerTarget, spec: CallSpec): Promise<IncomingMessage> {
   return dial<IncomingMessage>(t, spec, { isStream: true }, true);
 }
 
@@ -169,7 +169,7 @@ export function callStream(t: EngineTarget, spec: CallSpec): Promise<IncomingMes
  * A JSON request whose answer may take long (wait): read as a stream so that a daemon dying after
  * sending the headers is noticed at once. The deadline covers the whole call.
  */
-export async function callLong<T>(t: EngineTarget, spec: CallSpec): Promise<T> {
+export async function callLong<T>(t: ContainerTarget, spec: CallSpec): Promise<T> {
   const d = deadline(spec);
   try {
     const res = await callStream(t, { ...spec, signal: d.signal, timeoutMs: d.timeoutMs });
@@ -178,7 +178,7 @@ export async function callLong<T>(t: EngineTarget, spec: CallSpec): Promise<T> {
       for await (const chunk of res as AsyncIterable<Buffer>) text += chunk.toString('utf8');
     } catch (err) {
       if (d.signal.aborted) throw new Error('aborted');
-      throw new EngineError(
+      throw new ContainerEngineError(
         'connection-lost',
         `the engine at ${t.endpointName} closed the connection${spec.doing ? ` while ${spec.doing}` : ''} (${(err as Error).message}): the daemon probably stopped or restarted`,
         'Check `systemctl status docker`; Archway removes leftover probe containers when it next connects.',
@@ -189,7 +189,7 @@ export async function callLong<T>(t: EngineTarget, spec: CallSpec): Promise<T> {
   } catch (err) {
     if (spec.signal?.aborted) throw cancelledError(spec.doing);
     if (d.timedOut()) throw timeoutError(t, d.timeoutMs, spec.doing);
-    if (err instanceof EngineError && err.code === 'cancelled') throw timeoutError(t, d.timeoutMs, spec.doing);
+    if (err instanceof ContainerEngineError && err.code === 'cancelled') throw timeoutError(t, d.timeoutMs, spec.doing);
     throw err;
   } finally {
     d.stopTimer();
@@ -198,7 +198,7 @@ export async function callLong<T>(t: EngineTarget, spec: CallSpec): Promise<T> {
 }
 
 /** A hijacked connection with stdin open (exec with input). */
-export function callHijack(t: EngineTarget, spec: CallSpec): Promise<Duplex> {
+export function callHijack(t: ContainerTarget, spec: CallSpec): Promise<Duplex> {
   return dial<Duplex>(t, spec, { isStream: true, hijack: true, openStdin: true }, true);
 }
 
@@ -210,7 +210,7 @@ export async function readAll(stream: NodeJS.ReadableStream, maxBytes: number, w
     size += chunk.length;
     if (size > maxBytes) {
       (stream as unknown as { destroy?: () => void }).destroy?.();
-      throw new EngineError('engine-refused', `${what} is larger than ${maxBytes} bytes`);
+      throw new ContainerEngineError('engine-refused', `${what} is larger than ${maxBytes} bytes`);
     }
     chunks.push(chunk);
   }

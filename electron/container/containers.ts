@@ -3,9 +3,9 @@
  * demultiplexed, bounded output.
  */
 import { randomBytes } from 'node:crypto';
-import { call, callHijack, callStream, DEFAULT_CALL_TIMEOUT_MS, streamDone, type EngineTarget } from './api';
+import { call, callHijack, callStream, DEFAULT_CALL_TIMEOUT_MS, streamDone, type ContainerTarget } from './api';
 import { Demuxer } from './demux';
-import { EngineError } from './errors';
+import { ContainerEngineError } from './errors';
 import { activeContainers, removeContainer, tempLabels, type TempKind } from './reap';
 
 export interface TempSpec {
@@ -20,7 +20,7 @@ export interface TempSpec {
 }
 
 /** Create a labelled container; on any failure nothing is left behind. Returns its ID (tracked as active). */
-export async function createTemp(t: EngineTarget, spec: TempSpec): Promise<string> {
+export async function createTemp(t: ContainerTarget, spec: TempSpec): Promise<string> {
   const name = `archway-${spec.kind}-${randomBytes(5).toString('hex')}`;
   const callMs = spec.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const labels = { ...((spec.body.Labels as Record<string, string> | undefined) ?? {}), ...tempLabels(spec.kind, Date.now() + spec.lifetimeMs + 2 * callMs) };
@@ -42,7 +42,7 @@ export async function createTemp(t: EngineTarget, spec: TempSpec): Promise<strin
 }
 
 /** Remove a temporary container (errors are swallowed: the reaper gets what this misses). */
-export async function disposeTemp(t: EngineTarget, id: string): Promise<void> {
+export async function disposeTemp(t: ContainerTarget, id: string): Promise<void> {
   try {
     await removeContainer(t, id, { timeoutMs: 15_000 });
   } catch {
@@ -52,7 +52,7 @@ export async function disposeTemp(t: EngineTarget, id: string): Promise<void> {
   }
 }
 
-export async function withTemp<T>(t: EngineTarget, spec: TempSpec, fn: (id: string) => Promise<T>): Promise<T> {
+export async function withTemp<T>(t: ContainerTarget, spec: TempSpec, fn: (id: string) => Promise<T>): Promise<T> {
   const id = await createTemp(t, spec);
   try {
     return await fn(id);
@@ -77,7 +77,7 @@ export interface ExecOptions {
 }
 
 /** Run a command (argv, no shell) in a running container and collect its output and exit code. */
-export async function execIn(t: EngineTarget, id: string, cmd: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+export async function execIn(t: ContainerTarget, id: string, cmd: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const max = opts.maxOutput ?? 1 << 20;
   const withStdin = opts.stdin !== undefined;
@@ -122,10 +122,10 @@ export async function execIn(t: EngineTarget, id: string, cmd: readonly string[]
     }
     await done;
     if (local.signal.aborted) {
-      if (opts.signal?.aborted) throw new EngineError('cancelled', `cancelled while ${doing}`);
-      throw new EngineError('timeout', `no answer within ${Math.round(timeoutMs / 1000)} s while ${doing}`);
+      if (opts.signal?.aborted) throw new ContainerEngineError('cancelled', `cancelled while ${doing}`);
+      throw new ContainerEngineError('timeout', `no answer within ${Math.round(timeoutMs / 1000)} s while ${doing}`);
     }
-    if (overflow) throw new EngineError('engine-refused', `${cmd.join(' ')} printed more than ${max} bytes`);
+    if (overflow) throw new ContainerEngineError('engine-refused', `${cmd.join(' ')} printed more than ${max} bytes`);
     // The stream can end a moment before the engine records the exit code.
     let info: { ExitCode?: number | null; Running?: boolean } = {};
     for (let i = 0; i < 40; i++) {

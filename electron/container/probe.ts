@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import type { DockerPlatform } from '../../../shared/arch/catalog';
+import type { DockerPlatform } from '../../shared/arch/catalog';
 import {
   classifyProbe,
   imageMatchesPlatform,
@@ -21,19 +21,19 @@ import {
   OutputCap,
   platformRecord,
   type ClassifyInput,
-  type EngineInfo,
+  type ContainerEngineInfo,
   type ProbeErrorKind,
   type ProbeEvent,
   type ProbeResult,
-} from '../../../shared/probe';
-import { call, callLong, callStream, DEFAULT_CALL_TIMEOUT_MS, streamDone, type EngineTarget } from './api';
+} from '../../shared/probe';
+import { call, callLong, callStream, DEFAULT_CALL_TIMEOUT_MS, streamDone, type ContainerTarget } from './api';
 import { Demuxer } from './demux';
-import { EngineError } from './errors';
+import { ContainerEngineError } from './errors';
 import { imagePlatforms, inspectImage, isImageId, memoryImageCache, resolveImage, tagImage, type ImageFacts, type PlatformImageCache, type PullPolicy } from './images';
 import { activeContainers, removeContainer, tempLabels } from './reap';
 
-export interface ProbeTarget extends EngineTarget {
-  info: Pick<EngineInfo, 'hostMachine' | 'imageStore'>;
+export interface ProbeTarget extends ContainerTarget {
+  info: Pick<ContainerEngineInfo, 'hostMachine' | 'imageStore'>;
 }
 
 export interface ProbeOptions {
@@ -84,7 +84,7 @@ function isDefault(command: readonly string[]): boolean {
 }
 
 function errorText(err: unknown): string {
-  if (err instanceof EngineError) return err.hint ? `${err.message}. ${err.hint}` : err.message;
+  if (err instanceof ContainerEngineError) return err.hint ? `${err.message}. ${err.hint}` : err.message;
   return (err as Error)?.message ?? String(err);
 }
 
@@ -133,7 +133,7 @@ async function resolveFor(
     }
     return { image: r.image, pulled: r.pulled };
   } catch (err) {
-    const cancelled = signal?.aborted || (err instanceof EngineError && err.code === 'cancelled');
+    const cancelled = signal?.aborted || (err instanceof ContainerEngineError && err.code === 'cancelled');
     return { outcome: cancelled ? { exitCode: null, errorKind: 'cancelled' } : { exitCode: null, errorKind: 'engine-error', errorMessage: errorText(err) } };
   }
 }
@@ -312,7 +312,7 @@ async function runContainer(
         signal: run.signal,
       });
       if (typeof w.StatusCode !== 'number') {
-        throw new EngineError('connection-lost', `the engine at ${t.endpointName} ended the wait without an exit code: the daemon probably stopped`);
+        throw new ContainerEngineError('connection-lost', `the engine at ${t.endpointName} ended the wait without an exit code: the daemon probably stopped`);
       }
       exitCode = w.StatusCode;
       if (w.Error?.Message) errorMessage = w.Error.Message;
@@ -422,7 +422,7 @@ export async function probeMatrix(opts: MatrixOptions, onEvent: ProbeListener = 
     const rec = platformRecord(p);
     if (!recs.some((r) => r.platform === rec.platform)) recs.push(rec);
   }
-  if (recs.length === 0) throw new EngineError('invalid-request', 'no platform to probe: give at least one, e.g. --platform linux/arm64');
+  if (recs.length === 0) throw new ContainerEngineError('invalid-request', 'no platform to probe: give at least one, e.g. --platform linux/arm64');
   const t = opts.conn;
   const emit = (e: ProbeEvent) => safeEmit(onEvent, e);
   const limit = limiter(Math.max(1, Math.min(opts.concurrency ?? Math.min(recs.length, MAX_MATRIX_CONCURRENCY), 64)));

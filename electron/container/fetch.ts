@@ -6,9 +6,9 @@
  * engine and must call `dispose()` afterwards (it removes the temporary directory).
  */
 import { rm } from 'node:fs/promises';
-import { resolveArchs } from '../../../shared/arch/resolve';
-import { PROTOCOL_VERSION, type HelperRequest } from '../../../shared/helper-protocol';
-import { extractEmulators, sourceableCpus, type EmulatorEvent, type EmulatorTarget, type ExtractedEmulator } from './emulators';
+import { resolveArchs } from '../../shared/arch/resolve';
+import { PROTOCOL_VERSION, type HelperRequest } from '../../shared/helper-protocol';
+import { extractEmulators, sourceableCpus, type EmulatorEvent, type EmulatorTarget, type ExtractedEmulator } from './emulator-image';
 import { BINFMT_IMAGE, type PinnedImage } from './pins';
 
 export interface PreparedFetch {

@@ -5,8 +5,8 @@
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { parseProcEntry } from '../../../shared/binfmt/entry';
-import { buildRegister } from '../../../shared/binfmt/register';
+import { parseProcEntry } from '../../shared/binfmt/entry';
+import { buildRegister } from '../../shared/binfmt/register';
 import { HOST_BINFMT } from './register';
 
 export interface HandlerSnapshot {
@@ -117,7 +117,7 @@ export async function readHostBinfmt(dir: string = HOST_BINFMT): Promise<BinfmtV
 }
 
 export interface WatchOptions {
-  /** Default: read the host's binfmt_misc. Pass readThroughEngine for an engine backend. */
+  /** Default: read the host's binfmt_misc. Pass readThroughContainerEngine for an engine backend. */
   read?: () => Promise<BinfmtView>;
   intervalMs?: number;
   signal: AbortSignal;

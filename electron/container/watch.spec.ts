@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildRegister } from '../../../shared/binfmt/register';
-import { catalogRule } from '../../../shared/status';
+import { buildRegister } from '../../shared/binfmt/register';
+import { catalogRule } from '../../shared/status';
 import { describeDiff, diffHandlers, reRegisterPlan, snapshotEntries, watchHandlers, type BinfmtView } from './watch';
 
 const entry = (cpu: string, interp: string, flags = 'F', enabled = true) => {

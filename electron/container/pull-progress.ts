@@ -2,7 +2,7 @@
  * Turn the engine's pull messages ({status, id, progressDetail} lines) into one progress figure:
  * layers done, bytes, percent. Pure; the caller feeds parsed JSON messages.
  */
-import type { PullProgress } from '../../../shared/probe';
+import type { PullProgress } from '../../shared/probe';
 
 export interface PullMessage {
   status?: string;

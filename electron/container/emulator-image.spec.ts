@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { hostElf, parseQemuVersion, verifyEmulatorBytes } from './emulators';
+import { hostElf, parseQemuVersion, verifyEmulatorBytes } from './emulator-image';
 
 describe('emulator checks', () => {
   it('parses QEMU version lines', () => {

@@ -5,10 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DockerPlatform } from '../../../shared/arch/catalog';
-import { formatPlatform, imageMatchesPlatform, type PullProgress } from '../../../shared/probe';
-import { call, callStream, type EngineTarget } from './api';
-import { EngineError } from './errors';
+import type { DockerPlatform } from '../../shared/arch/catalog';
+import { formatPlatform, imageMatchesPlatform, type PullProgress } from '../../shared/probe';
+import { call, callStream, type ContainerTarget } from './api';
+import { ContainerEngineError } from './errors';
 import { PullTracker, type PullMessage } from './pull-progress';
 
 export interface ImageFacts {
@@ -38,7 +38,7 @@ interface InspectJson {
   RepoDigests?: string[] | null;
 }
 
-export async function inspectImage(t: EngineTarget, ref: string, signal?: AbortSignal): Promise<ImageFacts | undefined> {
+export async function inspectImage(t: ContainerTarget, ref: string, signal?: AbortSignal): Promise<ImageFacts | undefined> {
   try {
     const j = await call<InspectJson>(t, {
       method: 'GET',
@@ -56,7 +56,7 @@ export async function inspectImage(t: EngineTarget, ref: string, signal?: AbortS
       repoDigests: j.RepoDigests ?? [],
     };
   } catch (err) {
-    if (err instanceof EngineError && err.code === 'not-found') return undefined;
+    if (err instanceof ContainerEngineError && err.code === 'not-found') return undefined;
     throw err;
   }
 }
@@ -83,8 +83,8 @@ export interface PullOptions {
   onProgress?: (p: PullProgress) => void;
 }
 
-/** Pull one platform of an image. Throws PullFailed for registry problems, EngineError otherwise. */
-export async function pullImage(t: EngineTarget, ref: string, platform: string, opts: PullOptions = {}): Promise<{ digest?: string }> {
+/** Pull one platform of an image. Throws PullFailed for registry problems, ContainerEngineError otherwise. */
+export async function pullImage(t: ContainerTarget, ref: string, platform: string, opts: PullOptions = {}): Promise<{ digest?: string }> {
   const { repo, tag } = splitReference(ref);
   const idle = opts.idleTimeoutMs ?? 120_000;
   const local = new AbortController();
@@ -113,7 +113,7 @@ export async function pullImage(t: EngineTarget, ref: string, platform: string, 
       });
     } catch (err) {
       if (opts.signal?.aborted) throw err;
-      if (err instanceof EngineError && err.statusCode !== undefined) throw new PullFailed(err.detail ?? err.message);
+      if (err instanceof ContainerEngineError && err.statusCode !== undefined) throw new PullFailed(err.detail ?? err.message);
       throw err;
     }
     const tracker = new PullTracker();
@@ -138,11 +138,11 @@ export async function pullImage(t: EngineTarget, ref: string, platform: string, 
         }
       }
     } catch (err) {
-      if (opts.signal?.aborted) throw new EngineError('cancelled', `cancelled while pulling ${ref}`);
+      if (opts.signal?.aborted) throw new ContainerEngineError('cancelled', `cancelled while pulling ${ref}`);
       if (stalled) throw new PullFailed(`no progress from the engine for ${Math.round(idle / 1000)} s while pulling ${ref}`);
-      throw new EngineError('connection-lost', `the engine at ${t.endpointName} closed the connection while pulling ${ref}: ${(err as Error).message}`);
+      throw new ContainerEngineError('connection-lost', `the engine at ${t.endpointName} closed the connection while pulling ${ref}: ${(err as Error).message}`);
     }
-    if (opts.signal?.aborted) throw new EngineError('cancelled', `cancelled while pulling ${ref}`);
+    if (opts.signal?.aborted) throw new ContainerEngineError('cancelled', `cancelled while pulling ${ref}`);
     if (stalled) throw new PullFailed(`no progress from the engine for ${Math.round(idle / 1000)} s while pulling ${ref}`);
     if (tracker.error) throw new PullFailed(tracker.error);
     return tracker.digest ? { digest: tracker.digest } : {};
@@ -154,7 +154,7 @@ export async function pullImage(t: EngineTarget, ref: string, platform: string, 
 
 /** Platforms an image offers: from the registry (GET /distribution/{name}/json), else the local copy. */
 export async function imagePlatforms(
-  t: EngineTarget,
+  t: ContainerTarget,
   ref: string,
   signal?: AbortSignal,
 ): Promise<{ platforms: string[]; source: 'registry' | 'local'; digest?: string; registryError?: string }> {
@@ -287,10 +287,10 @@ export interface ResolveOptions extends PullOptions {
 
 /**
  * Find (pulling if the policy allows) `ref` for `platform` and return its image ID. Serialised per
- * reference. Throws EngineError for engine failures; registry failures are a Resolution.
+ * reference. Throws ContainerEngineError for engine failures; registry failures are a Resolution.
  */
 export function resolveImage(
-  t: EngineTarget,
+  t: ContainerTarget,
   ref: string,
   platform: DockerPlatform,
   policy: PullPolicy,
@@ -327,7 +327,7 @@ export function resolveImage(
 }
 
 /** Point `repo:tag` at an image ID (used to put a tag back where it was). */
-export async function tagImage(t: EngineTarget, id: string, ref: string, signal?: AbortSignal): Promise<void> {
+export async function tagImage(t: ContainerTarget, id: string, ref: string, signal?: AbortSignal): Promise<void> {
   const { repo, tag } = splitReference(ref);
   await call(t, {
     method: 'POST',
@@ -340,7 +340,7 @@ export async function tagImage(t: EngineTarget, id: string, ref: string, signal?
 }
 
 /** Load a docker-archive tar (what `docker save` writes) into the engine. */
-export async function loadImage(t: EngineTarget, tarPath: string, signal?: AbortSignal): Promise<string[]> {
+export async function loadImage(t: ContainerTarget, tarPath: string, signal?: AbortSignal): Promise<string[]> {
   const res = await callStream(t, {
     method: 'POST',
     path: '/images/load',
@@ -356,7 +356,7 @@ export async function loadImage(t: EngineTarget, tarPath: string, signal?: Abort
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     const msg = JSON.parse(line) as { stream?: string; error?: string };
-    if (msg.error) throw new EngineError('engine-refused', `loading ${tarPath}: ${msg.error}`);
+    if (msg.error) throw new ContainerEngineError('engine-refused', `loading ${tarPath}: ${msg.error}`);
     const m = /Loaded image(?: ID)?: (\S+)/.exec(msg.stream ?? '');
     if (m) loaded.push(m[1]!);
   }
