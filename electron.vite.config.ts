@@ -1,7 +1,7 @@
 /**
  * electron-vite: main (ESM, out/main/index.js), preload (CommonJS — sandboxed preloads cannot be
  * ES modules — out/preload/index.cjs) and the React renderer (out/renderer). Every part is bundled
- * from source; only runtime dependencies of main (dockerode) stay in node_modules.
+ * from source; only runtime dependencies of main (docker-modem) stay in node_modules.
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

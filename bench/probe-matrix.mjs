@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Launcher for bench/probe-matrix.ts (tsx is not a dependency; esbuild is): bundles it into
-// .cache/bench (inside the repository, so `dockerode` resolves from node_modules) and runs it.
+// .cache/bench (inside the repository, so `docker-modem` resolves from node_modules) and runs it.
 //   sudo node bench/probe-matrix.mjs [ROUNDS]      (or: sudo npm run bench -- probe)
 import { build } from 'esbuild';
 import { mkdirSync } from 'node:fs';

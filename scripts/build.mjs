@@ -32,7 +32,7 @@ await build({
   entryPoints: [join(root, 'electron/helper/main.ts')],
   outfile: join(root, 'dist/helper/archway-helper.mjs'),
   // The helper never talks to Docker: keep it small.
-  external: ['dockerode'],
+  external: ['docker-modem'],
   banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
 });
 await build({
@@ -41,11 +41,11 @@ await build({
   outdir: join(root, 'dist/cli'),
   outExtension: { '.js': '.mjs' },
   // `archway status` must start nearly as fast as bare node: the Docker half (probe) is a separate
-  // chunk loaded only by `archway probe`; dockerode comes from node_modules at run time.
+  // chunk loaded only by `archway probe`; docker-modem comes from node_modules at run time.
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   minify: true,
-  external: ['dockerode'],
+  external: ['docker-modem'],
 });
 console.log('built dist/helper/archway-helper.mjs and dist/cli/archway.mjs');
 

@@ -124,6 +124,8 @@ export const ContainerEngineInfoSchema = z.strictObject({
   version: z.string(),
   apiVersion: z.string(),
   minApiVersion: opt(z.string()),
+  /** The API version Archway speaks with it (negotiated, or DOCKER_API_VERSION). */
+  usingApiVersion: opt(z.string()),
   os: z.string(),
   /** Docker's architecture name for the engine host (amd64). */
   arch: z.string(),

@@ -13,6 +13,7 @@ import { prepareEmulatorFetch } from '../container/fetch';
 import { BINFMT_IMAGE, type PinnedImage } from '../container/pins';
 import { controlThroughContainerEngine, registerThroughContainerEngine, type RegistrarImage } from '../container/register';
 import type { Engine } from '../engine';
+import { EXIT } from './exit-codes';
 import type { Io } from './main';
 
 /** `repo:tag@sha256:…` → a pin. A digest is required: emulators run for every foreign program. */
@@ -22,14 +23,33 @@ export function parsePin(ref: string): PinnedImage {
   return { repo: m[1]!, tag: m[2]!, digest: m[3]!, emulatorDir: '/usr/bin' };
 }
 
-async function connected(io: Io): Promise<Connection> {
-  const conn = await connect();
-  io.stderr(`engine: ${describeContainerEngine(conn.info)}\n`);
-  return conn;
+/**
+ * Run `work` on a fresh connection, closed when it is done. An engine that cannot be reached (or
+ * speaks no API version Archway can use) is EXIT.unavailable, as in `archway probe`.
+ */
+async function withConnection(io: Io, json: boolean, work: (conn: Connection) => Promise<number>): Promise<number> {
+  let conn: Connection;
+  try {
+    conn = await connect();
+  } catch (err) {
+    if (!(err instanceof ContainerEngineError)) throw err;
+    if (json) io.stdout(`${JSON.stringify({ ok: false, error: err.toJSON() })}\n`);
+    io.stderr(`archway: ${err.message}${err.hint ? `\n  → ${err.hint}` : ''}\n`);
+    return EXIT.unavailable;
+  }
+  try {
+    io.stderr(`engine: ${describeContainerEngine(conn.info)}\n`);
+    return await work(conn);
+  } finally {
+    conn.close();
+  }
 }
 
 export async function fetchEmulators(args: string[], opts: { image?: string; json: boolean }, io: Io, engine: Engine): Promise<number> {
-  const conn = await connected(io);
+  return withConnection(io, opts.json, (conn) => fetchWith(conn, args, opts, io, engine));
+}
+
+async function fetchWith(conn: Connection, args: string[], opts: { image?: string; json: boolean }, io: Io, engine: Engine): Promise<number> {
   const pin = opts.image ? parsePin(opts.image) : BINFMT_IMAGE;
   let lastPercent = -1;
   const prepared = await prepareEmulatorFetch(conn, {
@@ -86,16 +106,19 @@ export async function applyThroughContainerEngine(intent: Intent, opts: { regist
     io.stderr('Nothing was changed.\n');
     return 2;
   }
-  const conn = await connected(io);
+  return withConnection(io, opts.json, (conn) => changeWith(conn, intent, plan.preview!, opts, io));
+}
+
+async function changeWith(conn: Connection, intent: Intent, preview: NonNullable<Awaited<ReturnType<Engine['plan']>>['preview']>, opts: { registrar?: string; json: boolean }, io: Io): Promise<number> {
   const registrar: RegistrarImage | undefined = opts.registrar ? { image: { ref: opts.registrar, platform: `linux/${conn.info.arch}` } } : undefined;
   const session = registrar ? { registrar } : {};
   const lines: { ok: boolean; message: string }[] = [];
   if (intent.action === 'install') {
-    const rules = plan.preview.results.filter((r) => r.op === 'install' && r.register).map((r) => ({ register: r.register! }));
+    const rules = preview.results.filter((r) => r.op === 'install' && r.register).map((r) => ({ register: r.register! }));
     const out = await registerThroughContainerEngine(conn, rules, { ...session, replace: intent.takeOver === true });
     for (const o of out) lines.push({ ok: true, message: `${o.message} (through ${conn.info.name})` });
   } else {
-    const names = plan.preview.results.filter((r) => r.changed && r.name).map((r) => r.name!);
+    const names = preview.results.filter((r) => r.changed && r.name).map((r) => r.name!);
     const value = intent.action === 'uninstall' ? '-1' : intent.action === 'enable' ? '1' : '0';
     for (const o of await controlThroughContainerEngine(conn, names, value, session)) {
       lines.push({ ok: true, message: `${o.message} (through ${conn.info.name})` });

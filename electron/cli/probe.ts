@@ -10,6 +10,7 @@ import { ContainerEngineError } from '../container/errors';
 import { defaultImageCacheFile, fileImageCache, type PullPolicy } from '../container/images';
 import { probeMatrix } from '../container/probe';
 import { reapLeftovers } from '../container/reap';
+import { EXIT } from './exit-codes';
 
 export interface ProbeIo {
   stdout: (s: string) => void;
@@ -173,13 +174,13 @@ export async function runProbeCommand(argv: string[], io: ProbeIo): Promise<numb
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`archway probe: ${err.message}\n\n${PROBE_USAGE}`);
-      return 2;
+      return EXIT.usage;
     }
     throw err;
   }
   if (args.help) {
     io.stdout(PROBE_USAGE);
-    return 0;
+    return EXIT.ok;
   }
 
   const ac = new AbortController();
@@ -190,15 +191,17 @@ export async function runProbeCommand(argv: string[], io: ProbeIo): Promise<numb
   } else {
     process.once('SIGINT', onSigint);
   }
+  // A connection this command opened is closed when it returns: no idle socket outlives the work.
+  let opened: Connection | undefined;
   try {
     let conn: Connection;
     try {
-      conn = io.connection ?? (await connect({ ...(io.env ? { env: io.env } : {}), signal: ac.signal }));
+      conn = io.connection ?? (opened = await connect({ ...(io.env ? { env: io.env } : {}), signal: ac.signal }));
     } catch (err) {
       if (err instanceof ContainerEngineError) {
         if (args.json) io.stdout(`${JSON.stringify({ ok: false, error: err.toJSON() })}\n`);
         io.stderr(`archway probe: ${err.message}${err.hint ? `\n  → ${err.hint}` : ''}\n`);
-        return 3;
+        return EXIT.unavailable;
       }
       throw err;
     }
@@ -237,18 +240,19 @@ export async function runProbeCommand(argv: string[], io: ProbeIo): Promise<numb
       const bad = results.filter((r) => r.status !== 'ok').length;
       io.stdout(ok ? `All ${results.length} platform(s) ok.\n` : `${bad} of ${results.length} platform(s) not ok.\n`);
     }
-    return ok ? 0 : 1;
+    return ok ? EXIT.ok : EXIT.failed;
   } catch (err) {
     if (err instanceof PlatformError) {
       io.stderr(`archway probe: ${err.message}\n`);
-      return 2;
+      return EXIT.usage;
     }
     if (err instanceof ContainerEngineError) {
       io.stderr(`archway probe: ${err.message}${err.hint ? `\n  → ${err.hint}` : ''}\n`);
-      return 3;
+      return EXIT.unavailable;
     }
     throw err;
   } finally {
+    opened?.close();
     if (io.signal) io.signal.removeEventListener('abort', onSigint);
     else process.removeListener('SIGINT', onSigint);
   }

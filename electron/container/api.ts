@@ -1,14 +1,23 @@
 /**
- * One way to call the engine: docker-modem's dial (so DOCKER_HOST, TLS and ssh work as in
- * dockerode), with a deadline on every call, cancellation, and errors turned into EngineErrors.
+ * One way to call the container engine: docker-modem's dial (unix sockets, TLS and ssh), on the
+ * API version negotiated when connecting (endpoint.ts), with a deadline on every call,
+ * cancellation, and errors turned into ContainerEngineErrors.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type Docker from 'dockerode';
 import { ContainerEngineError, toContainerEngineError } from './errors';
 
+/** The part of docker-modem Archway uses (one request). */
+export interface Modem {
+  dial(opts: DialOptions, cb: (err: unknown, data: unknown) => void): void;
+}
+
 export interface ContainerTarget {
-  docker: Docker;
+  modem: Modem;
+  /** The negotiated API version ("1.41"): every call goes to `/v<version>/…`. Absent: version-less paths (before negotiation). */
+  apiVersion?: string;
+  /** The version was pinned by DOCKER_API_VERSION (refusals then name the variable). */
+  apiPinned?: boolean;
   /** For messages: `unix:///var/run/docker.sock`. */
   endpointName: string;
   kind: 'unix' | 'tcp' | 'ssh';
@@ -62,7 +71,7 @@ function timeoutError(t: ContainerTarget, ms: number, doing?: string): Container
   );
 }
 
-interface DialOptions {
+export interface DialOptions {
   path: string;
   method: string;
   options: Record<string, unknown>;
@@ -72,10 +81,6 @@ interface DialOptions {
   hijack?: boolean;
   openStdin?: boolean;
   file?: string | NodeJS.ReadableStream;
-}
-
-interface Modem {
-  dial(opts: DialOptions, cb: (err: unknown, data: unknown) => void): void;
 }
 
 /** One call's deadline, linked to the caller's signal: `signal` aborts on whichever comes first. */
@@ -102,7 +107,7 @@ function deadline(spec: CallSpec) {
 function dial<T>(t: ContainerTarget, spec: CallSpec, extra: Partial<DialOptions>, keepSignal: boolean): Promise<T> {
   if (spec.signal?.aborted) return Promise.reject(cancelledError(spec.doing));
   const d = deadline(spec);
-  const modem = t.docker.modem as unknown as Modem;
+  const modem = t.modem;
   const options: Record<string, unknown> = { _query: spec.query ?? {} };
   if (spec.method === 'POST') options._body = spec.body ?? {};
   return new Promise<T>((resolve, reject) => {
@@ -115,7 +120,7 @@ function dial<T>(t: ContainerTarget, spec: CallSpec, extra: Partial<DialOptions>
       d.signal.removeEventListener('abort', onLocalAbort);
       if (spec.signal?.aborted) return reject(cancelledError(spec.doing));
       if (d.timedOut()) return reject(timeoutError(t, d.timeoutMs, spec.doing));
-      reject(toContainerEngineError(err, { endpoint: t.endpointName, kind: t.kind, ...(spec.doing ? { doing: spec.doing } : {}) }));
+      reject(toContainerEngineError(err, { endpoint: t.endpointName, kind: t.kind, ...(spec.doing ? { doing: spec.doing } : {}), ...(t.apiPinned ? { apiPinned: true } : {}) }));
     };
     // docker-modem does not settle a call whose response had started when the connection dies or
     // the signal aborts; the deadline and cancellation are enforced here, whatever it does.
@@ -123,7 +128,7 @@ function dial<T>(t: ContainerTarget, spec: CallSpec, extra: Partial<DialOptions>
     d.signal.addEventListener('abort', onLocalAbort, { once: true });
     modem.dial(
       {
-        path: `${spec.path}?`,
+        path: `${t.apiVersion ? `/v${t.apiVersion}` : ''}${spec.path}?`,
         method: spec.method,
         options,
         statusCodes: STATUS_CODES,

@@ -1,21 +1,29 @@
 /**
- * Connect to the container engine: resolve the endpoint (endpoint-plan.ts), check it answers and
- * speaks API ≥ 1.41, and describe it. Main process and CLI only (never the renderer).
+ * Connect to the container engine: resolve the endpoint (endpoint-plan.ts), check it answers,
+ * agree on an API version (api-version.ts), and describe it. Main process and CLI only.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import * as os from 'node:os';
-import Docker from 'dockerode';
+import DockerModem from 'docker-modem';
 import type { ContainerEngineInfo } from '../../shared/probe';
-import { call, type ContainerTarget } from './api';
+import { call, callStream, type ContainerTarget, type Modem } from './api';
+import { negotiateApiVersion, type NegotiatedApi } from './api-version';
 import { describeEndpoint, planEndpoint, type Considered, type Endpoint, type EndpointFacts } from './endpoint-plan';
-import { apiTooOld, compareApiVersions, ContainerEngineError, MIN_API_VERSION, toContainerEngineError } from './errors';
+import { ContainerEngineError, toContainerEngineError } from './errors';
 
 export interface Connection extends ContainerTarget {
-  docker: Docker;
+  apiVersion: string;
   endpoint: Endpoint;
   info: ContainerEngineInfo;
   considered: Considered[];
+  /** How the API version was chosen. */
+  api: NegotiatedApi;
+  /** Close idle connections now (a CLI process then ends as soon as its work is done). */
+  close(): void;
 }
 
 export interface ConnectOptions {
@@ -58,38 +66,67 @@ function readOptional(path: string | undefined): Buffer | undefined {
   }
 }
 
+export interface Transport {
+  modem: Modem;
+  /** Destroy the connection pool (sockets kept alive between calls). */
+  close(): void;
+}
+
 /**
- * A dockerode instance for an endpoint. `version` pins the API path prefix; leave it out for the
- * version-less calls made before the daemon's API version is known.
+ * docker-modem for an endpoint, with its own keep-alive pool (calls reuse one socket; idle
+ * sockets do not keep a process alive, and close() ends them at once). Paths carry no version:
+ * api.ts adds the negotiated one.
  */
-export function dockerFor(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env, version?: string): Docker {
-  // docker-modem reads DOCKER_HOST itself; every field is given explicitly so it cannot win.
-  const common = { host: undefined, port: undefined, socketPath: undefined, protocol: undefined, ...(version ? { version } : {}) };
-  if (endpoint.kind === 'unix') return new Docker({ ...common, socketPath: endpoint.socketPath } as Docker.DockerOptions);
+export function transportFor(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): Transport {
+  // docker-modem reads DOCKER_HOST, DOCKER_CERT_PATH, DOCKER_CLIENT_TIMEOUT and DOCKER_PATH_PREFIX
+  // itself; every such field is given explicitly so that the endpoint resolved here wins.
+  const common = {
+    host: undefined,
+    port: undefined,
+    socketPath: undefined,
+    protocol: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    timeout: undefined,
+    pathPrefix: undefined,
+    version: undefined,
+  };
+  if (endpoint.kind === 'unix') {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const modem = new DockerModem({ ...common, socketPath: endpoint.socketPath, agent } as DockerModem.ConstructorOptions);
+    return { modem: modem as unknown as Modem, close: () => agent.destroy() };
+  }
   if (endpoint.kind === 'tcp') {
     const tls = endpoint.tls;
     const ca = readOptional(tls?.ca);
     const cert = readOptional(tls?.cert);
     const key = readOptional(tls?.key);
-    return new Docker({
+    const agent = tls
+      ? new https.Agent({ keepAlive: true, maxSockets: 16, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(!tls.verify ? { rejectUnauthorized: false } : {}) })
+      : new http.Agent({ keepAlive: true, maxSockets: 16 });
+    const modem = new DockerModem({
       ...common,
       host: endpoint.host,
       port: endpoint.port,
       protocol: tls ? 'https' : 'http',
+      agent,
       ...(ca ? { ca } : {}),
       ...(cert ? { cert } : {}),
       ...(key ? { key } : {}),
-      ...(tls && !tls.verify ? { checkServerIdentity: () => undefined } : {}),
-    } as Docker.DockerOptions);
+    } as DockerModem.ConstructorOptions);
+    return { modem: modem as unknown as Modem, close: () => agent.destroy() };
   }
-  return new Docker({
+  // ssh: docker-modem opens an ssh connection per call (through the user's agent).
+  const modem = new DockerModem({
     ...common,
     protocol: 'ssh',
     host: endpoint.host,
     ...(endpoint.port ? { port: endpoint.port } : {}),
     ...(endpoint.user ? { username: endpoint.user } : {}),
     sshOptions: { agent: env.SSH_AUTH_SOCK },
-  } as Docker.DockerOptions);
+  } as DockerModem.ConstructorOptions);
+  return { modem: modem as unknown as Modem, close: () => undefined };
 }
 
 interface VersionJson {
@@ -117,49 +154,62 @@ export function engineName(v: VersionJson): string {
   return v.Platform?.Name?.trim() || 'Docker Engine';
 }
 
-/** Connect, check the API version, and describe the engine. Throws ContainerEngineError. */
+/** The daemon's API version from /_ping's `API-Version` header (what the docker CLI reads), if any. */
+async function pingApiVersion(t: ContainerTarget, timeoutMs: number, signal?: AbortSignal): Promise<string | undefined> {
+  const res: IncomingMessage = await callStream(t, { method: 'GET', path: '/_ping', doing: 'pinging the engine', timeoutMs, ...(signal ? { signal } : {}) });
+  res.resume();
+  const h = res.headers['api-version'];
+  return typeof h === 'string' && h ? h : undefined;
+}
+
+/** Connect, agree on an API version, and describe the engine. Throws ContainerEngineError. */
 export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   const env = opts.env ?? process.env;
   const { endpoint, considered } = opts.endpoint ? { endpoint: opts.endpoint, considered: [] as Considered[] } : planEndpoint(hostFacts(env));
   const where = describeEndpoint(endpoint);
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const ctx = { endpoint: where, kind: endpoint.kind };
-  let bare: Docker;
+  let transport: Transport;
   try {
-    bare = dockerFor(endpoint, env);
+    transport = transportFor(endpoint, env);
   } catch (err) {
     throw toContainerEngineError(err, { ...ctx, doing: 'connecting' });
   }
-  const bareTarget: ContainerTarget = { docker: bare, endpointName: where, kind: endpoint.kind };
-  const signal = opts.signal;
-  const ping = await call<unknown>(bareTarget, { method: 'GET', path: '/_ping', doing: 'pinging the engine', timeoutMs, ...(signal ? { signal } : {}) });
-  void ping;
-  const version = await call<VersionJson>(bareTarget, { method: 'GET', path: '/version', doing: 'asking the engine its version', timeoutMs, ...(signal ? { signal } : {}) });
-  const api = version.ApiVersion ?? '0';
-  if (compareApiVersions(api, MIN_API_VERSION) < 0) throw apiTooOld(api, where);
-  const docker = dockerFor(endpoint, env, `v${MIN_API_VERSION}`);
-  const target: ContainerTarget = { docker, endpointName: where, kind: endpoint.kind };
-  const info = await call<InfoJson>(target, { method: 'GET', path: '/info', doing: 'asking the engine about itself', timeoutMs, ...(signal ? { signal } : {}) });
-  const driverStatus = info.DriverStatus ?? [];
-  const containerdStore = driverStatus.some(([k, v]) => k === 'driver-type' && /containerd/.test(v));
-  const engine: ContainerEngineInfo = {
-    endpoint: where,
-    source: endpoint.source === 'context' ? `docker context ${endpoint.context ?? ''}`.trim() : endpoint.source,
-    name: engineName(version),
-    version: version.Version ?? 'unknown',
-    apiVersion: api,
-    ...(version.MinAPIVersion ? { minApiVersion: version.MinAPIVersion } : {}),
-    os: version.Os ?? 'linux',
-    arch: version.Arch ?? 'unknown',
-    hostMachine: info.Architecture ?? 'unknown',
-    ...(info.KernelVersion || version.KernelVersion ? { kernel: info.KernelVersion ?? version.KernelVersion } : {}),
-    imageStore: containerdStore ? 'containerd' : 'classic',
-    rootless: (info.SecurityOptions ?? []).some((s) => /name=rootless/.test(s)),
-  };
-  return { docker, endpoint, info: engine, considered, endpointName: where, kind: endpoint.kind };
+  try {
+    const bare: ContainerTarget = { modem: transport.modem, endpointName: where, kind: endpoint.kind };
+    const signal = opts.signal;
+    const pinged = await pingApiVersion(bare, timeoutMs, signal);
+    // Version-less: the daemon answers in its own newest version, which every daemon accepts.
+    const version = await call<VersionJson>(bare, { method: 'GET', path: '/version', doing: 'asking the engine its version', timeoutMs, ...(signal ? { signal } : {}) });
+    const daemonApi = version.ApiVersion || pinged;
+    const api = negotiateApiVersion({ apiVersion: daemonApi, minApiVersion: version.MinAPIVersion }, env, where);
+    const target: ContainerTarget = { modem: transport.modem, apiVersion: api.version, ...(api.how === 'DOCKER_API_VERSION' ? { apiPinned: true } : {}), endpointName: where, kind: endpoint.kind };
+    const info = await call<InfoJson>(target, { method: 'GET', path: '/info', doing: 'asking the engine about itself', timeoutMs, ...(signal ? { signal } : {}) });
+    const driverStatus = info.DriverStatus ?? [];
+    const containerdStore = driverStatus.some(([k, v]) => k === 'driver-type' && /containerd/.test(v));
+    const engine: ContainerEngineInfo = {
+      endpoint: where,
+      source: endpoint.source === 'context' ? `docker context ${endpoint.context ?? ''}`.trim() : endpoint.source,
+      name: engineName(version),
+      version: version.Version ?? 'unknown',
+      apiVersion: daemonApi ?? 'unknown',
+      ...(version.MinAPIVersion ? { minApiVersion: version.MinAPIVersion } : {}),
+      usingApiVersion: api.version,
+      os: version.Os ?? 'linux',
+      arch: version.Arch ?? 'unknown',
+      hostMachine: info.Architecture ?? 'unknown',
+      ...(info.KernelVersion || version.KernelVersion ? { kernel: info.KernelVersion ?? version.KernelVersion } : {}),
+      imageStore: containerdStore ? 'containerd' : 'classic',
+      rootless: (info.SecurityOptions ?? []).some((s) => /name=rootless/.test(s)),
+    };
+    return { ...target, apiVersion: api.version, api, endpoint, info: engine, considered, close: transport.close };
+  } catch (err) {
+    transport.close();
+    throw err;
+  }
 }
 
 /** One line for people: "Docker Engine 20.10.24 (API 1.41) at unix:///var/run/docker.sock — x86_64, classic image store". */
 export function describeContainerEngine(info: ContainerEngineInfo): string {
-  return `${info.name} ${info.version} (API ${info.apiVersion}) at ${info.endpoint} [${info.source}] — host ${info.hostMachine} (${info.os}/${info.arch}), ${info.imageStore} image store${info.rootless ? ', rootless' : ''}`;
+  return `${info.name} ${info.version} (API ${info.apiVersion}${info.usingApiVersion && info.usingApiVersion !== info.apiVersion ? `, Archway uses ${info.usingApiVersion}` : ''}) at ${info.endpoint} [${info.source}] — host ${info.hostMachine} (${info.os}/${info.arch}), ${info.imageStore} image store${info.rootless ? ', rootless' : ''}`;
 }

@@ -7,6 +7,7 @@ export type ContainerEngineErrorCode =
   | 'daemon-not-running'
   | 'permission-denied'
   | 'api-too-old'
+  | 'client-too-old'
   | 'unreachable'
   | 'connection-lost'
   | 'timeout'
@@ -36,8 +37,10 @@ export class ContainerEngineError extends Error {
   }
 }
 
-/** Docker API version Archway needs: `platform` on container create came with 1.41. */
+/** The oldest Docker API Archway can work with: `platform` on container create came with 1.41. */
 export const MIN_API_VERSION = '1.41';
+/** The newest Docker API Archway speaks (Docker Engine 28.x); newer daemons are spoken to in this version. */
+export const MAX_API_VERSION = '1.51';
 
 export interface ErrorContext {
   /** `unix:///var/run/docker.sock`, `tcp://host:2376`… */
@@ -45,6 +48,8 @@ export interface ErrorContext {
   kind: 'unix' | 'tcp' | 'ssh';
   /** What Archway was doing: "connecting", "creating the container"… */
   doing?: string;
+  /** The API version was pinned by DOCKER_API_VERSION (the message then names it). */
+  apiPinned?: boolean;
 }
 
 export function dockerGroupHint(socketPath: string): string {
@@ -71,12 +76,28 @@ export function compareApiVersions(a: string, b: string): number {
   return 0;
 }
 
-export function apiTooOld(found: string, endpoint: string): ContainerEngineError {
+/** The engine cannot speak the oldest API Archway needs: the engine must be upgraded. */
+export function engineTooOld(endpoint: string, engineMax: string): ContainerEngineError {
   return new ContainerEngineError(
     'api-too-old',
-    `the engine at ${endpoint} speaks Docker API ${found}; Archway needs ${MIN_API_VERSION} or newer (to choose a platform per container)`,
+    `the engine at ${endpoint} speaks Docker API ${engineMax}; Archway needs ${MIN_API_VERSION} or newer (to choose a platform per container)`,
     'Upgrade the engine: Docker 20.10 or newer, or Podman 3 or newer.',
   );
+}
+
+/** The engine no longer accepts the API version Archway speaks: Archway (or DOCKER_API_VERSION) must change. */
+export function clientTooOld(endpoint: string, engineMin: string, clientVersion: string, pinned: boolean): ContainerEngineError {
+  return pinned
+    ? new ContainerEngineError(
+        'client-too-old',
+        `the engine at ${endpoint} accepts Docker API ${engineMin} or newer, but DOCKER_API_VERSION=${clientVersion} pins an older one`,
+        `Unset DOCKER_API_VERSION (Archway then agrees on a version with the engine) or set it to ${engineMin} or newer.`,
+      )
+    : new ContainerEngineError(
+        'client-too-old',
+        `the engine at ${endpoint} accepts Docker API ${engineMin} or newer; Archway used ${clientVersion}`,
+        `Upgrade Archway: this one speaks Docker API ${MAX_API_VERSION} at most.`,
+      );
 }
 
 interface ErrLike {
@@ -110,9 +131,22 @@ export function toContainerEngineError(err: unknown, ctx: ErrorContext): Contain
 
   if (status !== undefined) {
     const msg = daemonMessage(err);
-    if (status === 400 && /client version .* is too new|minimum supported API version/i.test(msg)) {
-      const m = /Maximum supported API version is ([\d.]+)/i.exec(msg);
-      return apiTooOld(m?.[1] ?? 'older', ctx.endpoint);
+    if (status === 400) {
+      // The daemon's own refusals of a version (moby: "client version 1.41 is too old. Minimum
+      // supported API version is 1.44, please upgrade your client…" / "… is too new. Maximum …").
+      const tooNew = /client version ([\d.]+) is too new\. Maximum supported API version is ([\d.]+)/i.exec(msg);
+      if (tooNew && compareApiVersions(tooNew[2]!, MIN_API_VERSION) < 0) return engineTooOld(ctx.endpoint, tooNew[2]!);
+      if (tooNew) {
+        return new ContainerEngineError(
+          'api-too-old',
+          `the engine at ${ctx.endpoint} speaks Docker API ${tooNew[2]} at most; Archway used ${tooNew[1]}${ctx.apiPinned ? ' (DOCKER_API_VERSION)' : ''}`,
+          ctx.apiPinned ? `Unset DOCKER_API_VERSION or set it to ${tooNew[2]}, or upgrade the engine.` : 'Upgrade the engine.',
+          status,
+          msg,
+        );
+      }
+      const tooOld = /client version ([\d.]+) is too old\. Minimum supported API version is ([\d.]+)/i.exec(msg);
+      if (tooOld) return clientTooOld(ctx.endpoint, tooOld[2]!, tooOld[1]!, ctx.apiPinned ?? false);
     }
     if (status === 404) return new ContainerEngineError('not-found', msg, undefined, status, msg);
     if (status === 409) return new ContainerEngineError('conflict', msg, undefined, status, msg);

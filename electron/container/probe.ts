@@ -321,7 +321,10 @@ async function runContainer(
       throw err;
     }
     // The exit is known; give the output stream a moment to deliver its last bytes.
-    await Promise.race([reading, new Promise((r) => setTimeout(r, 5_000))]);
+    // (The grace timer is cleared as soon as the output is in: a pending timer would keep a CLI
+    // process alive for its whole length after the result is printed.)
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([reading, new Promise((r) => (grace = setTimeout(r, OUTPUT_GRACE_MS)))]).finally(() => clearTimeout(grace));
     if (stopKind) return { exitCode, errorKind: stopKind };
     return { exitCode, ...(errorMessage ? { errorMessage } : {}) };
   } catch (err) {
@@ -339,6 +342,9 @@ async function runContainer(
     activeContainers.delete(id);
   }
 }
+
+/** After the exit is known, how long the attach stream may take to deliver its last bytes. */
+const OUTPUT_GRACE_MS = 5_000;
 
 /** Demultiplex the attach stream into the output caps, forwarding a bounded amount live. */
 async function readOutput(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildRegister } from '../../shared/binfmt/register';
 import { catalogRule } from '../../shared/status';
-import type Docker from 'dockerode';
+import type { Modem } from './api';
 import { planContainerEngineRule, registerThroughContainerEngine } from './register';
 
 describe('planContainerEngineRule (the helper\'s validation, for the engine backend)', () => {
@@ -33,7 +33,7 @@ describe('planContainerEngineRule (the helper\'s validation, for the engine back
 
 describe('rootless engines', () => {
   it('are refused before any container is made', async () => {
-    const t = { docker: {} as Docker, endpointName: 'unix:///run/user/1000/docker.sock', kind: 'unix' as const, info: { arch: 'amd64', hostMachine: 'x86_64', rootless: true } };
+    const t = { modem: {} as Modem, endpointName: 'unix:///run/user/1000/docker.sock', kind: 'unix' as const, info: { arch: 'amd64', hostMachine: 'x86_64', rootless: true } };
     await expect(registerThroughContainerEngine(t, [{ cpu: 'arm64', interpreter: '/usr/bin/qemu-aarch64-static' }])).rejects.toMatchObject({ message: expect.stringMatching(/rootless/), hint: expect.stringMatching(/archway install/) });
   });
 });
