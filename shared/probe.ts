@@ -138,6 +138,24 @@ export const ContainerEngineInfoSchema = z.strictObject({
 });
 export type ContainerEngineInfo = z.infer<typeof ContainerEngineInfoSchema>;
 
+/** A container engine found on this machine (`archway engines`, the Engine view): offered, not chosen. */
+export const ContainerEngineOfferSchema = z.strictObject({
+  /** Short name for `archway engines use NAME`: docker, docker-rootless, podman, podman-rootless, current. */
+  name: z.string(),
+  endpoint: z.string(),
+  /** What it is and why it is listed: "Podman (rootless)", "Docker (system), in use (default)". */
+  what: z.string(),
+  /** Archway uses this one now. */
+  current: z.boolean(),
+  engine: opt(z.string()),
+  version: opt(z.string()),
+  apiVersion: opt(z.string()),
+  rootless: opt(z.boolean()),
+  /** Why it could not be asked (not running, permission denied…). */
+  error: opt(z.strictObject({ code: z.string(), message: z.string(), hint: opt(z.string()) })),
+});
+export type ContainerEngineOffer = z.infer<typeof ContainerEngineOfferSchema>;
+
 // ---------------------------------------------------------------------------------------------
 // Platforms
 

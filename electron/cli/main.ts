@@ -38,6 +38,8 @@ Usage:
                                               (Docker socket, no sudo); no ownership record, no boot-time file
   archway log [--json]                        the audit log of privileged changes
   archway probe --platform P[,P…] --image IMAGE [--json] [--timeout S] [-- CMD…]
+  archway engines [--json] | engines use NAME|SOCKET|default
+                                              the container engines here; choose the one Archway uses
   archway --version | --help
 
 Architectures: arm64, aarch64, linux/arm64, linux/arm/v7, riscv64, s390x, ppc64le, 386, mips64le, … or all.
@@ -193,6 +195,10 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
     // `probe` has options of its own (--pull, --concurrency…): its parser takes the whole line.
     const { runProbeCommand } = await import('./probe');
     return runProbeCommand(argv.slice(1), io);
+  }
+  if (argv[0] === 'engines') {
+    const { runEnginesCommand } = await import('./engines');
+    return runEnginesCommand(argv.slice(1), io);
   }
   let p: Parsed;
   try {

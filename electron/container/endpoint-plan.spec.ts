@@ -82,17 +82,30 @@ describe('planEndpoint', () => {
     expect(() => planEndpoint(facts({ files: { '/home/ada/.docker/config.json': '{' } }))).toThrow(/not valid JSON/);
   });
 
-  it('then rootless Docker, then Podman, then the system socket', () => {
-    expect(planEndpoint(facts({ env: { XDG_RUNTIME_DIR: '/run/user/1000' }, files: { '/run/user/1000/docker.sock': '', '/var/run/docker.sock': '' } })).endpoint).toEqual({
+  it('never prefers a rootless Docker or Podman socket: with nothing set it is /var/run/docker.sock, as for the docker CLI', () => {
+    const everything = { '/run/user/1000/docker.sock': '', '/run/user/1000/podman/podman.sock': '', '/run/podman/podman.sock': '' };
+    expect(planEndpoint(facts({ env: { XDG_RUNTIME_DIR: '/run/user/1000' }, files: { ...everything, '/var/run/docker.sock': '' } })).endpoint).toEqual({
       kind: 'unix',
-      socketPath: '/run/user/1000/docker.sock',
-      source: 'rootless',
+      socketPath: '/var/run/docker.sock',
+      source: 'default',
     });
-    expect(planEndpoint(facts({ files: { '/run/user/1000/podman/podman.sock': '', '/var/run/docker.sock': '' } })).endpoint).toMatchObject({ source: 'podman' });
-    expect(planEndpoint(facts({ files: { '/run/podman/podman.sock': '' } })).endpoint).toMatchObject({ socketPath: '/run/podman/podman.sock', source: 'podman' });
+    // Even when /var/run/docker.sock is missing (the docker CLI would fail there too).
+    expect(planEndpoint(facts({ env: { XDG_RUNTIME_DIR: '/run/user/1000' }, files: everything })).endpoint).toMatchObject({ socketPath: '/var/run/docker.sock', source: 'default' });
     const d = planEndpoint(facts({ files: { '/home/ada/.docker/config.json': JSON.stringify({ currentContext: 'default' }) } }));
     expect(d.endpoint).toEqual({ kind: 'unix', socketPath: '/var/run/docker.sock', source: 'default' });
-    expect(d.considered.map((c) => c.what)).toEqual(['DOCKER_HOST', 'docker context', 'rootless Docker', 'rootless Podman', 'Podman (system)', '/var/run/docker.sock']);
+    expect(d.considered.map((c) => c.what)).toEqual(['DOCKER_HOST', 'DOCKER_CONTEXT', 'an engine chosen in Archway', 'docker context', '/var/run/docker.sock']);
+  });
+
+  it('an engine chosen in Archway comes after DOCKER_HOST and DOCKER_CONTEXT, before config.json\'s context', () => {
+    const choice = { '/home/ada/.config/archway/engine.json': JSON.stringify({ host: 'unix:///run/user/1000/podman/podman.sock' }) };
+    const meta = `/home/ada/.docker/contexts/meta/${sha('remote')}/meta.json`;
+    const ctx = { '/home/ada/.docker/config.json': JSON.stringify({ currentContext: 'remote' }), [meta]: JSON.stringify({ Endpoints: { docker: { Host: 'tcp://ctx:2375' } } }) };
+    expect(planEndpoint(facts({ files: { ...choice, ...ctx } })).endpoint).toEqual({ kind: 'unix', socketPath: '/run/user/1000/podman/podman.sock', source: 'chosen' });
+    expect(planEndpoint(facts({ env: { XDG_CONFIG_HOME: '/cfg' }, files: { '/cfg/archway/engine.json': JSON.stringify({ host: 'unix:///x.sock' }) } })).endpoint).toMatchObject({ socketPath: '/x.sock', source: 'chosen' });
+    expect(planEndpoint(facts({ env: { DOCKER_HOST: 'unix:///d.sock' }, files: choice })).endpoint).toMatchObject({ socketPath: '/d.sock', source: 'DOCKER_HOST' });
+    expect(planEndpoint(facts({ env: { DOCKER_CONTEXT: 'remote' }, files: { ...choice, ...ctx } })).endpoint).toMatchObject({ host: 'ctx', source: 'context' });
+    expect(planEndpoint(facts({ env: { DOCKER_CONTEXT: 'default' }, files: { ...choice, ...ctx } })).endpoint).toMatchObject({ socketPath: '/var/run/docker.sock', source: 'default' });
+    expect(() => planEndpoint(facts({ files: { '/home/ada/.config/archway/engine.json': '{' } }))).toThrow(/engine\.json is not valid JSON/);
   });
 
   it('root does not look for rootless sockets', () => {

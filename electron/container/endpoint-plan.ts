@@ -1,9 +1,12 @@
 /**
- * Which engine endpoint to use, decided like the docker CLI decides, plus the sockets rootless
- * Docker and Podman use. Pure: the file system is reached only through the facts passed in.
+ * Which container engine endpoint to use, decided as the docker CLI decides it, plus the one
+ * choice a user can make in Archway (`archway engines use`, the Engine view). Pure: the file
+ * system is reached only through the facts passed in.
  *
- * Order: DOCKER_HOST; the current context (DOCKER_CONTEXT, else config.json `currentContext`);
- * rootless Docker ($XDG_RUNTIME_DIR/docker.sock); Podman (rootless, then system); /var/run/docker.sock.
+ * Order: DOCKER_HOST; DOCKER_CONTEXT; the engine chosen in Archway ($XDG_CONFIG_HOME/archway/
+ * engine.json); the current context of $DOCKER_CONFIG/config.json; /var/run/docker.sock.
+ * Other sockets on the machine (rootless Docker, Podman) are never chosen silently: engines.ts
+ * offers them.
  */
 import { ContainerEngineError } from './errors';
 
@@ -21,7 +24,7 @@ export type EndpointAddress =
   | { kind: 'tcp'; host: string; port: number; tls?: TlsFiles }
   | { kind: 'ssh'; host: string; port?: number; user?: string };
 
-export type EndpointSource = 'DOCKER_HOST' | 'context' | 'rootless' | 'podman' | 'default' | 'explicit';
+export type EndpointSource = 'DOCKER_HOST' | 'context' | 'chosen' | 'default' | 'explicit';
 
 export type Endpoint = EndpointAddress & {
   source: EndpointSource;
@@ -122,22 +125,45 @@ function tlsIn(f: EndpointFacts, dir: string, verify: boolean): TlsFiles {
   return { verify, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
+/** The context config.json names (`currentContext`), if any other than "default". */
+function configContext(f: EndpointFacts): { name: string; from: string } | undefined {
+  const file = `${configDir(f)}/config.json`;
+  const text = f.readText(file);
+  if (!text) return undefined;
+  let cfg: unknown;
+  try {
+    cfg = JSON.parse(text);
+  } catch {
+    throw bad(`${file} is not valid JSON`, 'Fix or remove it; the docker CLI will complain about it too.');
+  }
+  const cur = (cfg as { currentContext?: unknown }).currentContext;
+  return typeof cur === 'string' && cur ? { name: cur, from: file } : undefined;
+}
+
 /** The current context name: DOCKER_CONTEXT, else config.json's currentContext, else "default". */
 export function currentContext(f: EndpointFacts): { name: string; from: string } {
   if (f.env.DOCKER_CONTEXT) return { name: f.env.DOCKER_CONTEXT, from: 'DOCKER_CONTEXT' };
-  const file = `${configDir(f)}/config.json`;
+  return configContext(f) ?? { name: 'default', from: 'no context set' };
+}
+
+/** Where Archway remembers a user's engine choice: $XDG_CONFIG_HOME/archway/engine.json. */
+export function engineChoiceFile(f: Pick<EndpointFacts, 'env' | 'home'>): string {
+  return `${f.env.XDG_CONFIG_HOME || `${f.home}/.config`}/archway/engine.json`;
+}
+
+/** The engine chosen in Archway (a DOCKER_HOST-style address), if any. Throws on a damaged file. */
+export function chosenEngine(f: EndpointFacts): { host: string; file: string } | undefined {
+  const file = engineChoiceFile(f);
   const text = f.readText(file);
-  if (text) {
-    let cfg: unknown;
-    try {
-      cfg = JSON.parse(text);
-    } catch {
-      throw bad(`${file} is not valid JSON`, 'Fix or remove it; the docker CLI will complain about it too.');
-    }
-    const cur = (cfg as { currentContext?: unknown }).currentContext;
-    if (typeof cur === 'string' && cur) return { name: cur, from: file };
+  if (text === undefined) return undefined;
+  let host: unknown;
+  try {
+    host = (JSON.parse(text) as { host?: unknown }).host;
+  } catch {
+    throw bad(`${file} is not valid JSON`, 'Choose again with `archway engines use NAME`, or remove the file.');
   }
-  return { name: 'default', from: 'no context set' };
+  if (typeof host !== 'string' || !host) throw bad(`${file} names no engine ("host")`, 'Choose again with `archway engines use NAME`, or remove the file.');
+  return { host, file };
 }
 
 /** Read a context's endpoint from contexts/meta/<sha256(name)>/meta.json. */
@@ -172,33 +198,27 @@ export function planEndpoint(f: EndpointFacts): EndpointPlan {
   }
   considered.push({ what: 'DOCKER_HOST', chosen: false, why: 'not set' });
 
-  const ctx = currentContext(f);
-  if (ctx.name !== 'default') {
-    const addr = contextEndpoint(f, ctx.name);
-    considered.push({ what: `docker context "${ctx.name}"`, chosen: true, why: `current context (${ctx.from})` });
-    return { endpoint: { ...addr, source: 'context', context: ctx.name }, considered };
-  }
-  considered.push({ what: 'docker context', chosen: false, why: `"default" (${ctx.from})` });
-
-  const runtime = f.env.XDG_RUNTIME_DIR || (f.uid > 0 ? `/run/user/${f.uid}` : undefined);
-  const unixAt = (socketPath: string, source: EndpointSource, what: string): EndpointPlan | undefined => {
-    if (f.exists(socketPath)) {
-      considered.push({ what, chosen: true, why: `${socketPath} exists` });
-      return { endpoint: { kind: 'unix', socketPath, source }, considered };
-    }
-    considered.push({ what, chosen: false, why: `no ${socketPath}` });
-    return undefined;
+  const fromContext = (name: string, from: string): EndpointPlan => {
+    const addr = contextEndpoint(f, name);
+    considered.push({ what: `docker context "${name}"`, chosen: true, why: `current context (${from})` });
+    return { endpoint: { ...addr, source: 'context', context: name }, considered };
   };
-  if (runtime && f.uid !== 0) {
-    const r = unixAt(`${runtime}/docker.sock`, 'rootless', 'rootless Docker');
-    if (r) return r;
-    const p = unixAt(`${runtime}/podman/podman.sock`, 'podman', 'rootless Podman');
-    if (p) return p;
+  const envContext = f.env.DOCKER_CONTEXT;
+  if (envContext && envContext !== 'default') return fromContext(envContext, 'DOCKER_CONTEXT');
+  considered.push({ what: 'DOCKER_CONTEXT', chosen: false, why: envContext ? '"default"' : 'not set' });
+
+  if (!envContext) {
+    const choice = chosenEngine(f);
+    if (choice) {
+      considered.push({ what: `the engine chosen in Archway (${choice.host})`, chosen: true, why: `remembered in ${choice.file}` });
+      return { endpoint: { ...parseDockerHost(choice.host), source: 'chosen' }, considered };
+    }
+    considered.push({ what: 'an engine chosen in Archway', chosen: false, why: `no ${engineChoiceFile(f)}` });
+    const cfg = configContext(f);
+    if (cfg && cfg.name !== 'default') return fromContext(cfg.name, cfg.from);
+    considered.push({ what: 'docker context', chosen: false, why: cfg ? `"default" (${cfg.from})` : 'no context set' });
   }
-  if (!f.exists(DEFAULT_SOCKET)) {
-    const p = unixAt('/run/podman/podman.sock', 'podman', 'Podman (system)');
-    if (p) return p;
-  }
+
   considered.push({ what: DEFAULT_SOCKET, chosen: true, why: f.exists(DEFAULT_SOCKET) ? 'the system Docker socket' : 'the default (missing: the daemon may not be running)' });
   return { endpoint: { kind: 'unix', socketPath: DEFAULT_SOCKET, source: 'default' }, considered };
 }

@@ -9,6 +9,7 @@ import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import * as os from 'node:os';
 import DockerModem from 'docker-modem';
+import { DOCKER_PLATFORMS } from '../../shared/arch/catalog';
 import type { ContainerEngineInfo } from '../../shared/probe';
 import { call, callStream, type ContainerTarget, type Modem } from './api';
 import { negotiateApiVersion, type NegotiatedApi } from './api-version';
@@ -162,6 +163,16 @@ async function pingApiVersion(t: ContainerTarget, timeoutMs: number, signal?: Ab
   return typeof h === 'string' && h ? h : undefined;
 }
 
+/**
+ * `uname -m` of the engine's host. Docker's /info says `x86_64`; Podman's says its Go architecture
+ * (`amd64`), which is mapped back to the machine name probes compare with.
+ */
+export function hostMachineOf(architecture: string | undefined): string {
+  if (!architecture) return 'unknown';
+  if (DOCKER_PLATFORMS.some((p) => p.unameM.includes(architecture))) return architecture;
+  return DOCKER_PLATFORMS.find((p) => p.architecture === architecture)?.unameM[0] ?? architecture;
+}
+
 /** Connect, agree on an API version, and describe the engine. Throws ContainerEngineError. */
 export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   const env = opts.env ?? process.env;
@@ -197,7 +208,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
       usingApiVersion: api.version,
       os: version.Os ?? 'linux',
       arch: version.Arch ?? 'unknown',
-      hostMachine: info.Architecture ?? 'unknown',
+      hostMachine: hostMachineOf(info.Architecture),
       ...(info.KernelVersion || version.KernelVersion ? { kernel: info.KernelVersion ?? version.KernelVersion } : {}),
       imageStore: containerdStore ? 'containerd' : 'classic',
       rootless: (info.SecurityOptions ?? []).some((s) => /name=rootless/.test(s)),

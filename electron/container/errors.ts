@@ -57,13 +57,13 @@ export function dockerGroupHint(socketPath: string): string {
     `Your user may not open ${socketPath}. Either add yourself to the docker group ` +
     '(`sudo usermod -aG docker $USER`, then log out and back in) — but know that the docker group is root-equivalent: ' +
     'anyone in it can start a privileged container and own this machine — or use rootless Docker or Podman ' +
-    '(Archway finds $XDG_RUNTIME_DIR/docker.sock and Podman\'s socket by itself).'
+    '(`archway engines` lists the engines on this machine; `archway engines use NAME` chooses one).'
   );
 }
 
 const START_HINT =
   'Start it: `sudo systemctl start docker` (rootless Docker: `systemctl --user start docker`; Podman: `systemctl --user start podman.socket`). ' +
-  'To use another engine, set DOCKER_HOST or `docker context use NAME`.';
+  'To use another engine: `archway engines` lists them, `archway engines use NAME` chooses one (or set DOCKER_HOST, or `docker context use NAME`).';
 
 /** Compare dotted API versions ("1.41" < "1.43"). */
 export function compareApiVersions(a: string, b: string): number {
