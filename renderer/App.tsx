@@ -40,6 +40,10 @@ export function App() {
   const [status, setStatus] = useState<Status | null>(null);
   const [statusError, setStatusError] = useState<IpcErrorShape | null>(null);
   const [engine, setEngine] = useState<ContainerEngineView | null>(null);
+  const listEngines = useCallback(() => api.listContainerEngines(), [api]);
+  const chooseEngine = useCallback(async (name: string) => {
+    setEngine(await api.chooseContainerEngine({ name }));
+  }, [api]);
   const [planState, setPlanState] = useState<PlanState | null>(null);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [run, setRun] = useState<RunState>(IDLE);
@@ -263,7 +267,7 @@ export function App() {
             onFix={(intent) => void plan(intent)}
           />
         ) : null}
-        {view === 'engine' ? <ContainerEnginePane engine={engine} onRefresh={() => api.getContainerEngine({ refresh: true }).then(setEngine)} onFetch={(archs) => void planFetch(archs)} busy={!!planState} /> : null}
+        {view === 'engine' ? <ContainerEnginePane engine={engine} onRefresh={() => api.getContainerEngine({ refresh: true }).then(setEngine)} onFetch={(archs) => void planFetch(archs)} busy={!!planState} onListEngines={listEngines} onChooseEngine={chooseEngine} /> : null}
         {view === 'activity' ? <Activity tick={auditTick} /> : null}
       </main>
       {planState ? (

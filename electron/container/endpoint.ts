@@ -196,12 +196,19 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
     const api = negotiateApiVersion({ apiVersion: daemonApi, minApiVersion: version.MinAPIVersion }, env, where);
     const target: ContainerTarget = { modem: transport.modem, apiVersion: api.version, ...(api.how === 'DOCKER_API_VERSION' ? { apiPinned: true } : {}), endpointName: where, kind: endpoint.kind };
     const info = await call<InfoJson>(target, { method: 'GET', path: '/info', doing: 'asking the engine about itself', timeoutMs, ...(signal ? { signal } : {}) });
+    const name = engineName(version);
+    let rootless = (info.SecurityOptions ?? []).some((s) => /name=rootless/.test(s));
+    if (name === 'Podman Engine' && !rootless) {
+      // Podman 4's compatible /info does not say it is rootless; its own /libpod/info does.
+      const lib = await call<{ host?: { security?: { rootless?: boolean } } }>(target, { method: 'GET', path: '/libpod/info', doing: 'asking Podman about itself', timeoutMs, ...(signal ? { signal } : {}) }).catch(() => undefined);
+      rootless = lib?.host?.security?.rootless === true;
+    }
     const driverStatus = info.DriverStatus ?? [];
     const containerdStore = driverStatus.some(([k, v]) => k === 'driver-type' && /containerd/.test(v));
     const engine: ContainerEngineInfo = {
       endpoint: where,
       source: endpoint.source === 'context' ? `docker context ${endpoint.context ?? ''}`.trim() : endpoint.source,
-      name: engineName(version),
+      name,
       version: version.Version ?? 'unknown',
       apiVersion: daemonApi ?? 'unknown',
       ...(version.MinAPIVersion ? { minApiVersion: version.MinAPIVersion } : {}),
@@ -211,7 +218,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
       hostMachine: hostMachineOf(info.Architecture),
       ...(info.KernelVersion || version.KernelVersion ? { kernel: info.KernelVersion ?? version.KernelVersion } : {}),
       imageStore: containerdStore ? 'containerd' : 'classic',
-      rootless: (info.SecurityOptions ?? []).some((s) => /name=rootless/.test(s)),
+      rootless,
     };
     return { ...target, apiVersion: api.version, api, endpoint, info: engine, considered, close: transport.close };
   } catch (err) {

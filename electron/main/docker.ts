@@ -5,6 +5,7 @@
  */
 import type { ProbeEvent, ProbeResult } from '../../shared/probe';
 import type { ContainerEngineView, ProbeRequest } from '../../shared/ipc/contract';
+import type { ContainerEngineOffer } from '../../shared/probe';
 import type { Status } from '../../shared/status';
 import type { Connection } from '../container/endpoint';
 import type { PreparedFetch } from '../container/fetch';
@@ -21,6 +22,10 @@ export interface ProbeGateway {
    * helper request that stores them (electron/container/fetch.ts). The caller disposes it.
    */
   prepareEmulators(archs: string[], signal?: AbortSignal): Promise<PreparedFetch>;
+  /** The container engines on this machine (electron/container/engines.ts, as `archway engines`). */
+  listEngines?(): Promise<ContainerEngineOffer[]>;
+  /** Remember the engine to use (as `archway engines use NAME`) and reconnect to it. */
+  chooseEngine?(name: string): Promise<ContainerEngineView>;
 }
 
 export interface DockerGatewayOptions {
@@ -73,6 +78,23 @@ export class DockerGateway implements ProbeGateway {
       });
     }
     return this.conn;
+  }
+
+  async listEngines(): Promise<ContainerEngineOffer[]> {
+    const { listEngines } = await import('../container/engines');
+    return listEngines({ env: this.opts.env ?? process.env });
+  }
+
+  /** Throws the engine's error (nothing is remembered) when no engine answers there. */
+  async chooseEngine(name: string): Promise<ContainerEngineView> {
+    const { chooseEngine } = await import('../container/engines');
+    try {
+      await chooseEngine(name, { env: this.opts.env ?? process.env });
+    } catch (err) {
+      const e = serialiseError(err);
+      throw new IpcRequestError(e.code, e.message, e.hint);
+    }
+    return this.view(true);
   }
 
   /** The engine now (cached connection unless `refresh`). Never throws: absence is a state. */

@@ -24,6 +24,7 @@ import type {
   ResponseOf,
 } from '../../shared/ipc/contract';
 import type { Status } from '../../shared/status';
+import type { ContainerEngineOffer } from '../../shared/probe';
 import type { Plan } from '../engine';
 import type { HelperRun } from '../engine/elevate';
 import type { AuditEntry } from '../engine/audit';
@@ -205,6 +206,13 @@ export function createRouter(deps: RouterDeps): Router {
     getAudit: async (req?: { limit?: number }): Promise<AuditView[]> => deps.engine.audit(req?.limit ?? 200),
 
     getContainerEngine: async (req?: { refresh?: boolean }): Promise<ContainerEngineView> => deps.docker.view(req?.refresh ?? false),
+
+    listContainerEngines: async (): Promise<ContainerEngineOffer[]> => (deps.docker.listEngines ? deps.docker.listEngines() : []),
+
+    chooseContainerEngine: async ({ name }: { name: string }): Promise<ContainerEngineView> => {
+      if (!deps.docker.chooseEngine) throw new IpcRequestError('unavailable', 'this window cannot choose a container engine', 'Use `archway engines use NAME`.');
+      return deps.docker.chooseEngine(name);
+    },
 
     startProbe: async (req: ProbeRequest): Promise<{ runId: string }> => {
       if (runs.size >= MAX_RUNS) throw new IpcRequestError('busy', `${MAX_RUNS} test runs are already going`, 'Cancel one or wait for it to finish.');

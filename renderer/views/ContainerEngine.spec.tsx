@@ -59,3 +59,32 @@ describe('Engine view: fetch emulators', () => {
     expect(screen.getByText(/fetching emulators need Docker/)).toBeTruthy();
   });
 });
+
+describe('Engine view: engines on this machine', () => {
+  const offers = [
+    { name: 'docker', endpoint: 'unix:///var/run/docker.sock', what: 'Docker (system), in use (default)', current: true, engine: 'Docker Engine', version: '20.10.24', apiVersion: '1.41', rootless: false },
+    { name: 'podman-rootless', endpoint: 'unix:///run/user/1000/podman/podman.sock', what: 'Podman (rootless)', current: false, engine: 'Podman Engine', version: '4.3.1', apiVersion: '1.41', rootless: true },
+    { name: 'podman', endpoint: 'unix:///run/podman/podman.sock', what: 'Podman (system)', current: false, error: { code: 'permission-denied', message: 'permission denied on unix:///run/podman/podman.sock' } },
+  ];
+
+  it('lists each engine with what it is; only engines that answer can be chosen, through the handler given', async () => {
+    const chosen: string[] = [];
+    render(
+      <ContainerEnginePane
+        engine={connected()}
+        onRefresh={() => undefined}
+        onListEngines={async () => offers}
+        onChooseEngine={async (name) => void chosen.push(name)}
+      />,
+    );
+    const section = screen.getByRole('region', { name: 'Engines on this machine' });
+    const rows = await within(section).findAllByRole('row');
+    expect(rows).toHaveLength(4);
+    expect(rows[1]!.textContent).toContain('in use');
+    expect(rows[2]!.textContent).toMatch(/Podman Engine.*Podman \(rootless\).*4\.3\.1.*rootless.*podman\.sock/);
+    expect(within(rows[3]!).queryByRole('button')).toBeNull();
+    expect(rows[3]!.textContent).toContain('Permission denied on unix:///run/podman/podman.sock');
+    fireEvent.click(within(rows[2]!).getByRole('button', { name: 'Use' }));
+    expect(chosen).toEqual(['podman-rootless']);
+  });
+});

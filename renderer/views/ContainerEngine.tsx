@@ -1,7 +1,8 @@
 /** The container engine Archway talks to, or a clear empty state when there is none. */
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { catalogEntry, fetchableCpus } from '../../shared/arch/catalog';
 import type { ContainerEngineView } from '../../shared/ipc/contract';
+import type { ContainerEngineOffer } from '../../shared/probe';
 
 export interface ContainerEnginePaneProps {
   engine: ContainerEngineView | null;
@@ -9,9 +10,13 @@ export interface ContainerEnginePaneProps {
   /** Plan fetching emulators for these CPUs (opens the plan dialog). */
   onFetch?: (archs: string[]) => void;
   busy?: boolean;
+  /** The engines on this machine (as `archway engines`): offered, never chosen silently. */
+  onListEngines?: () => Promise<ContainerEngineOffer[]>;
+  /** Remember one (as `archway engines use NAME`). */
+  onChooseEngine?: (name: string) => Promise<void>;
 }
 
-export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false }: ContainerEnginePaneProps) {
+export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false, onListEngines, onChooseEngine }: ContainerEnginePaneProps) {
   return (
     <section className="view" aria-labelledby="engine-title">
       <header className="view-head">
@@ -32,7 +37,8 @@ export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false }
           </dd>
           <dt>Engine</dt>
           <dd>
-            {engine.info.name} {engine.info.version} (API {engine.info.apiVersion})
+            {engine.info.name} {engine.info.version} (API {engine.info.apiVersion}
+            {engine.info.usingApiVersion && engine.info.usingApiVersion !== engine.info.apiVersion ? `; Archway speaks ${engine.info.usingApiVersion}` : ''})
           </dd>
           <dt>Endpoint</dt>
           <dd className="mono">{engine.info.endpoint}</dd>
@@ -48,6 +54,7 @@ export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false }
           <dd>{engine.info.rootless ? 'rootless' : 'rootful'}</dd>
         </dl>
       ) : null}
+      {onListEngines ? <EnginesHere list={onListEngines} choose={onChooseEngine} current={engine} /> : null}
       {engine?.state === 'connected' && onFetch ? <FetchEmulators hostMachine={engine.info.hostMachine} onFetch={onFetch} busy={busy} /> : null}
       {!engine || engine.state === 'connected' ? null : (
         <div className="empty">
@@ -58,6 +65,85 @@ export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false }
             The kernel side works without one: Archway still shows, installs and repairs binfmt_misc handlers. Test runs and fetching emulators need Docker or Podman.
           </p>
         </div>
+      )}
+    </section>
+  );
+}
+
+/**
+ * Every engine found on this machine, what it is, which one is in use; "Use" remembers a choice
+ * (DOCKER_HOST or DOCKER_CONTEXT set for the app still win).
+ */
+function EnginesHere({ list, choose, current }: { list: () => Promise<ContainerEngineOffer[]>; choose: ((name: string) => Promise<void>) | undefined; current: ContainerEngineView | null }) {
+  const [offers, setOffers] = useState<ContainerEngineOffer[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [choosing, setChoosing] = useState<string | null>(null);
+  const endpoint = current?.state === 'connected' ? current.info.endpoint : '';
+  useEffect(() => {
+    let live = true;
+    list().then(
+      (o) => live && setOffers(o),
+      (e: unknown) => live && setError((e as Error).message),
+    );
+    return () => {
+      live = false;
+    };
+  }, [list, endpoint]);
+  const use = (name: string) => {
+    if (!choose) return;
+    setChoosing(name);
+    setError(null);
+    choose(name)
+      .then(() => list().then(setOffers))
+      .catch((e: unknown) => setError((e as Error).message))
+      .finally(() => setChoosing(null));
+  };
+  return (
+    <section className="engines-here" aria-labelledby="engines-title">
+      <h2 id="engines-title">Engines on this machine</h2>
+      <p className="muted small">
+        Archway uses the engine the docker CLI would (DOCKER_HOST, DOCKER_CONTEXT, your choice here, the docker context, /var/run/docker.sock). Others are
+        listed, never used until you choose one.
+      </p>
+      {error ? <p role="alert">{sentence(error)}</p> : null}
+      {!offers ? (
+        <p className="muted">Looking for engines…</p>
+      ) : (
+        <table className="engines">
+          <thead>
+            <tr>
+              <th>Engine</th>
+              <th>Version</th>
+              <th>Mode</th>
+              <th>Endpoint</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {offers.map((o) => (
+              <tr key={`${o.name}:${o.endpoint}`} aria-current={o.current ? 'true' : undefined}>
+                <td>
+                  {o.engine ?? 'unavailable'} <span className="muted small">({o.what})</span>
+                </td>
+                <td>{o.version ?? '-'}</td>
+                <td>{o.error ? '-' : o.rootless ? 'rootless' : 'rootful'}</td>
+                <td className="mono">
+                  {o.endpoint || '-'}
+                  {o.error ? <div className="muted small">{sentence(o.error.message)}</div> : null}
+                </td>
+                <td>
+                  {o.current ? (
+                    <span className="badge state-ready">in use</span>
+                  ) : choose && !o.error && o.name !== 'current' ? (
+                    <button type="button" disabled={choosing !== null} onClick={() => use(o.name)}>
+                      {choosing === o.name ? 'Checking…' : 'Use'}
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </section>
   );

@@ -10,7 +10,7 @@
 import * as z from 'zod/mini';
 import { IntentSchema, type Intent } from '../actions';
 import type { HelperRequest, HelperResponse, OpResult } from '../helper-protocol';
-import type { ContainerEngineInfo, ProbeEvent, ProbeResult } from '../probe';
+import type { ContainerEngineInfo, ContainerEngineOffer, ProbeEvent, ProbeResult } from '../probe';
 import type { Status } from '../status';
 
 /** A type carried by the contract without a runtime schema (main produces it; nothing to validate). */
@@ -131,6 +131,10 @@ const none = z.optional(z.undefined());
 export const PlanIdSchema = z.strictObject({ planId: z.string().check(z.regex(/^[a-z0-9-]{8,64}$/)) });
 export const AuditRequestSchema = z.optional(z.strictObject({ limit: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(1000))) }));
 export const ContainerEngineRequestSchema = z.optional(z.strictObject({ refresh: z.optional(z.boolean()) }));
+/** Choose the engine Archway uses: a NAME from listContainerEngines, or `default` to forget the choice. */
+export const ContainerEngineChoiceSchema = z.strictObject({
+  name: z.string().check(z.minLength(1), z.maxLength(64), z.regex(/^[a-z0-9-]+$/, 'an engine name looks like podman-rootless')),
+});
 
 /** Image references as Docker accepts them (name[:tag][@digest]) or an image ID. */
 const imageRef = z.string().check(
@@ -191,6 +195,10 @@ export const INVOKES = {
   apply: invoke('archway:apply', PlanIdSchema, typed<ApplyView>()),
   getAudit: invoke('archway:audit', AuditRequestSchema, typed<AuditView[]>()),
   getContainerEngine: invoke('archway:container-engine', ContainerEngineRequestSchema, typed<ContainerEngineView>()),
+  /** The container engines on this machine (as `archway engines` lists them). */
+  listContainerEngines: invoke('archway:container-engines', none, typed<ContainerEngineOffer[]>()),
+  /** Remember the engine to use (as `archway engines use NAME`); answers with the engine now in use. */
+  chooseContainerEngine: invoke('archway:container-engine-choose', ContainerEngineChoiceSchema, typed<ContainerEngineView>()),
   startProbe: invoke('archway:probe-start', ProbeRequestSchema, typed<ProbeStarted>()),
   cancelProbe: invoke('archway:probe-cancel', RunIdSchema, typed<{ cancelled: boolean }>()),
   getPrefs: invoke('archway:prefs-get', none, typed<Prefs>()),
