@@ -38,7 +38,7 @@ async function waitForPing(socket: string, child: ChildProcess, logTail: () => s
  * Start a rootful Podman API service with private storage (--root/--runroot) on a socket in a
  * fresh temporary directory. `socket` may name another path (its directory must exist).
  */
-export async function startPodman(opts: { socket?: string } = {}): Promise<PodmanHandle> {
+export async function startPodman(opts: { socket?: string; insecureRegistries?: string[] } = {}): Promise<PodmanHandle> {
   if (process.getuid?.() !== 0) throw new Error('the Podman tests start a rootful service and need root');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'archway-podman-'));
   const socket = opts.socket ?? path.join(root, 'podman.sock');
@@ -53,7 +53,22 @@ export async function startPodman(opts: { socket?: string } = {}): Promise<Podma
     '--events-backend', 'file',
     'system', 'service', '--time=0', `unix://${socket}`,
   ];
-  const child = spawn('podman', args, { stdio: ['ignore', log, log], detached: false });
+  // Local test registries speak plain HTTP on loopback: Docker allows that by default, Podman only
+  // for registries its configuration names as insecure.
+  const env = { ...process.env };
+  // Rootful Podman gives containers nofile=1048576 and nproc=4194304 unless told otherwise; where
+  // the sandbox this runs in caps them lower (nofile 20000 on this CI machine, and not even root may
+  // raise them) runc fails with "error setting rlimit type 7/6". The test service gives its
+  // containers modest limits instead (busybox needs few).
+  const conf = path.join(root, 'containers.conf');
+  fs.writeFileSync(conf, '[containers]\ndefault_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]\n');
+  env.CONTAINERS_CONF = conf;
+  if (opts.insecureRegistries?.length) {
+    const conf = path.join(root, 'registries.conf');
+    fs.writeFileSync(conf, opts.insecureRegistries.map((r) => `[[registry]]\nlocation = "${r}"\ninsecure = true\n`).join('\n'));
+    env.CONTAINERS_REGISTRIES_CONF = conf;
+  }
+  const child = spawn('podman', args, { stdio: ['ignore', log, log], detached: false, env });
   fs.closeSync(log);
   const logTail = () => {
     try {
