@@ -8,13 +8,13 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import * as os from 'node:os';
-import DockerModem from 'docker-modem';
 import { DOCKER_PLATFORMS } from '../../shared/arch/catalog';
 import type { ContainerEngineInfo } from '../../shared/probe';
 import { call, callStream, type ContainerTarget, type Modem } from './api';
 import { negotiateApiVersion, type NegotiatedApi } from './api-version';
 import { describeEndpoint, planEndpoint, type Considered, type Endpoint, type EndpointFacts } from './endpoint-plan';
 import { ContainerEngineError, toContainerEngineError } from './errors';
+import { HttpModem, LazyDockerModem } from './http-modem';
 
 export interface Connection extends ContainerTarget {
   apiVersion: string;
@@ -74,29 +74,15 @@ export interface Transport {
 }
 
 /**
- * docker-modem for an endpoint, with its own keep-alive pool (calls reuse one socket; idle
- * sockets do not keep a process alive, and close() ends them at once). Paths carry no version:
- * api.ts adds the negotiated one.
+ * The transport for an endpoint: Node's http/https with its own keep-alive pool for unix and tcp
+ * (calls reuse one socket; idle sockets do not keep a process alive, and close() ends them at
+ * once), docker-modem (loaded on demand) for ssh. Paths carry no version: api.ts adds the
+ * negotiated one.
  */
 export function transportFor(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): Transport {
-  // docker-modem reads DOCKER_HOST, DOCKER_CERT_PATH, DOCKER_CLIENT_TIMEOUT and DOCKER_PATH_PREFIX
-  // itself; every such field is given explicitly so that the endpoint resolved here wins.
-  const common = {
-    host: undefined,
-    port: undefined,
-    socketPath: undefined,
-    protocol: undefined,
-    ca: undefined,
-    cert: undefined,
-    key: undefined,
-    timeout: undefined,
-    pathPrefix: undefined,
-    version: undefined,
-  };
   if (endpoint.kind === 'unix') {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-    const modem = new DockerModem({ ...common, socketPath: endpoint.socketPath, agent } as DockerModem.ConstructorOptions);
-    return { modem: modem as unknown as Modem, close: () => agent.destroy() };
+    return { modem: new HttpModem({ agent, socketPath: endpoint.socketPath }), close: () => agent.destroy() };
   }
   if (endpoint.kind === 'tcp') {
     const tls = endpoint.tls;
@@ -106,28 +92,25 @@ export function transportFor(endpoint: Endpoint, env: NodeJS.ProcessEnv = proces
     const agent = tls
       ? new https.Agent({ keepAlive: true, maxSockets: 16, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(!tls.verify ? { rejectUnauthorized: false } : {}) })
       : new http.Agent({ keepAlive: true, maxSockets: 16 });
-    const modem = new DockerModem({
-      ...common,
-      host: endpoint.host,
-      port: endpoint.port,
-      protocol: tls ? 'https' : 'http',
-      agent,
-      ...(ca ? { ca } : {}),
-      ...(cert ? { cert } : {}),
-      ...(key ? { key } : {}),
-    } as DockerModem.ConstructorOptions);
-    return { modem: modem as unknown as Modem, close: () => agent.destroy() };
+    return { modem: new HttpModem({ agent, host: endpoint.host, port: endpoint.port, tls: !!tls }), close: () => agent.destroy() };
   }
-  // ssh: docker-modem opens an ssh connection per call (through the user's agent).
-  const modem = new DockerModem({
-    ...common,
+  // ssh: docker-modem runs the API over an ssh connection per call (through the user's agent).
+  // Every field it would otherwise read from DOCKER_HOST and friends is given explicitly.
+  const modem = new LazyDockerModem({
+    socketPath: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    timeout: undefined,
+    pathPrefix: undefined,
+    version: undefined,
     protocol: 'ssh',
     host: endpoint.host,
-    ...(endpoint.port ? { port: endpoint.port } : {}),
+    port: endpoint.port,
     ...(endpoint.user ? { username: endpoint.user } : {}),
     sshOptions: { agent: env.SSH_AUTH_SOCK },
-  } as DockerModem.ConstructorOptions);
-  return { modem: modem as unknown as Modem, close: () => undefined };
+  });
+  return { modem, close: () => undefined };
 }
 
 interface VersionJson {
