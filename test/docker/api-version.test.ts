@@ -9,8 +9,8 @@ import { MAX_API_VERSION } from '../../electron/container/api-version';
 import { connect, type Connection } from '../../electron/container/endpoint';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { runArgv } from '../kernel/namespace';
-import { ensureDockerd, type DockerdHandle } from './dockerd';
-import { connectTo, loadBusybox, removeImage, X86_64_HOST } from './env';
+import type { DockerdHandle } from './dockerd';
+import { dockerdWithNativeImage, X86_64_HOST } from './env';
 import { podmanAvailable, startPodman, type PodmanHandle } from './podman';
 import { startVersionGate, type Gate } from './version-gate';
 
@@ -47,20 +47,16 @@ describe.runIf(X86_64_HOST)('API version negotiation', () => {
   };
   const probeArgs = ['probe', '--platform', 'linux/amd64', '--image', NATIVE, '--pull', 'never', '--json'];
 
+  let dispose: (() => Promise<void>) | undefined;
+
   beforeAll(async () => {
     expect(fs.existsSync(CLI), 'run `npm run build` first').toBe(true);
-    dockerd = await ensureDockerd();
-    conn = await connectTo(dockerd);
-    await loadBusybox(conn, 'i386', NATIVE, { platformOverride: { architecture: 'amd64' } });
+    ({ dockerd, conn, dispose } = await dockerdWithNativeImage(NATIVE));
   });
 
   afterAll(async () => {
     for (const g of gates) await g.stop();
-    if (conn) {
-      await removeImage(conn, NATIVE);
-      conn.close();
-    }
-    await dockerd?.stop();
+    await dispose?.();
   });
 
   it('dockerd 20.10: the daemon\'s 1.41 is the lower one and is used', async () => {

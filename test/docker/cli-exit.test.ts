@@ -6,10 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Connection } from '../../electron/container/endpoint';
 import { REPO_ROOT } from '../fixtures/foreign';
-import { ensureDockerd, type DockerdHandle } from './dockerd';
-import { connectTo, loadBusybox, removeImage, X86_64_HOST } from './env';
+import type { DockerdHandle } from './dockerd';
+import { dockerdWithNativeImage, X86_64_HOST } from './env';
 
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
 const NATIVE = 'archway-test/exit:amd64';
@@ -45,7 +44,6 @@ function runTimed(args: string[], env: NodeJS.ProcessEnv): Promise<Timed> {
 
 describe.runIf(X86_64_HOST)('CLI processes end promptly after their last output', () => {
   let dockerd: DockerdHandle;
-  let conn: Connection;
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'archway-exit-'));
   const env = (): NodeJS.ProcessEnv => {
     const e: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: `unix://${dockerd.socket}`, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache') };
@@ -54,19 +52,15 @@ describe.runIf(X86_64_HOST)('CLI processes end promptly after their last output'
     return e;
   };
 
+  let dispose: (() => Promise<void>) | undefined;
+
   beforeAll(async () => {
     expect(fs.existsSync(CLI), 'run `npm run build` first').toBe(true);
-    dockerd = await ensureDockerd();
-    conn = await connectTo(dockerd);
-    await loadBusybox(conn, 'i386', NATIVE, { platformOverride: { architecture: 'amd64' } });
+    ({ dockerd, dispose } = await dockerdWithNativeImage(NATIVE));
   });
 
   afterAll(async () => {
-    if (conn) {
-      await removeImage(conn, NATIVE);
-      conn.close();
-    }
-    await dockerd?.stop();
+    await dispose?.();
     fs.rmSync(home, { recursive: true, force: true });
   });
 

@@ -10,7 +10,7 @@ import { buildBusyboxImage, type BuildImageOptions, type ExtraFile } from '../fi
 import { pushImageArchive, pushManifestList, type Registry } from '../fixtures/registry';
 import type { PinnedImage } from '../../electron/container/pins';
 import type { DebArch } from '../fixtures/foreign';
-import type { DockerdHandle } from './dockerd';
+import { ensureDockerd, type DockerdHandle } from './dockerd';
 
 /** The suites use an i386 busybox as the "native" image: x86_64 runs it without any handler. */
 export const X86_64_HOST = os.machine() === 'x86_64';
@@ -48,6 +48,30 @@ export async function loadBusybox(conn: Connection, arch: DebArch, tag: string, 
   if (!img) throw new Error(`loaded ${built.tarPath} but ${built.tag} is not in the engine`);
   if (img.id !== built.imageId) throw new Error(`${built.tag} is ${img.id}, expected ${built.imageId}`);
   return img;
+}
+
+/** A linux/amd64 image that runs natively here: the i386 busybox (x86_64 runs it) labelled amd64. */
+export function loadNativeBusybox(conn: Connection, tag: string): Promise<ImageFacts> {
+  return loadBusybox(conn, 'i386', tag, { platformOverride: { architecture: 'amd64' } });
+}
+
+/**
+ * The shared dockerd (started if none answers) with a native image loaded as `tag`; dispose()
+ * removes the image, closes the connection and stops a daemon it started.
+ */
+export async function dockerdWithNativeImage(tag: string): Promise<{ dockerd: DockerdHandle; conn: Connection; dispose(): Promise<void> }> {
+  const dockerd = await ensureDockerd();
+  const conn = await connectTo(dockerd);
+  await loadNativeBusybox(conn, tag);
+  return {
+    dockerd,
+    conn,
+    dispose: async () => {
+      await removeImage(conn, tag);
+      conn.close();
+      await dockerd.stop();
+    },
+  };
 }
 
 export async function removeImage(conn: Connection, ref: string): Promise<void> {

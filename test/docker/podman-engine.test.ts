@@ -14,8 +14,9 @@ import { buildBusyboxImage } from '../fixtures/image';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { pushImageArchive, pushManifestList, startRegistry, type ManifestDescriptor, type Registry } from '../fixtures/registry';
 import { runArgv } from '../kernel/namespace';
+import { DockerGateway } from '../../electron/main/docker';
 import { setHandler, snapshotBinfmt, type BinfmtSnapshot } from './binfmt-snapshot';
-import { labelled, loadBusybox, pushFakeBinfmtImage, X86_64_HOST } from './env';
+import { labelled, loadBusybox, loadNativeBusybox, pushFakeBinfmtImage, X86_64_HOST } from './env';
 import { podmanAvailable, startPodman, type PodmanHandle } from './podman';
 
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
@@ -36,7 +37,7 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0 && podmanAvailable())('Po
     binfmt = await snapshotBinfmt();
     setHandler('aarch64');
     setHandler('s390x');
-    await loadBusybox(conn, 'i386', 'archway-test/podman:amd64', { platformOverride: { architecture: 'amd64' } });
+    await loadNativeBusybox(conn, 'archway-test/podman:amd64');
     await loadBusybox(conn, 'arm64', 'archway-test/podman:arm64');
     const entries: ManifestDescriptor[] = [];
     for (const deb of ['arm64', 's390x'] as const) {
@@ -103,5 +104,26 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0 && podmanAvailable())('Po
     const out = JSON.parse(r.stdout) as { engine: { name: string }; results: { status: string; observed: string }[] };
     expect(out.engine.name).toBe('Podman Engine');
     expect(out.results).toMatchObject([{ status: 'ok', observed: 'aarch64' }]);
+  });
+
+  it('the window\'s live view follows Podman\'s event stream (a container run is noticed)', async () => {
+    const gateway = new DockerGateway({ env: { DOCKER_HOST: `unix://${podman.socket}` } });
+    let calls = 0;
+    const waiters: { n: number; resolve: () => void }[] = [];
+    const reached = (n: number) => new Promise<void>((resolve) => (calls >= n ? resolve() : waiters.push({ n, resolve })));
+    const stop = gateway.watch(() => {
+      calls++;
+      for (const w of waiters.filter((x) => calls >= x.n)) w.resolve();
+    });
+    try {
+      await reached(1); // the stream is open
+      const before = calls;
+      const r = await probe({ conn, platform: 'linux/amd64', image: 'archway-test/podman:amd64', pull: 'never' });
+      expect(r.status, r.message).toBe('ok');
+      await reached(before + 1);
+      expect((await gateway.view(false)).state).toBe('connected');
+    } finally {
+      stop();
+    }
   });
 });
