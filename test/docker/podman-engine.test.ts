@@ -15,7 +15,11 @@ import { REPO_ROOT } from '../fixtures/foreign';
 import { pushImageArchive, pushManifestList, startRegistry, type ManifestDescriptor, type Registry } from '../fixtures/registry';
 import { runArgv } from '../kernel/namespace';
 import { DockerGateway } from '../../electron/main/docker';
-import { setHandler, snapshotBinfmt, type BinfmtSnapshot } from './binfmt-snapshot';
+import { BINFMT_DIR, removeHandler, setHandler, snapshotBinfmt, type BinfmtSnapshot } from './binfmt-snapshot';
+import { controlThroughContainerEngine, registerThroughContainerEngine } from '../../electron/container/register';
+import { buildRegister } from '../../shared/binfmt/register';
+import { parseProcEntry } from '../../shared/binfmt/entry';
+import { catalogRule } from '../../shared/status';
 import { labelled, loadBusybox, loadNativeBusybox, pushFakeBinfmtImage, X86_64_HOST } from './env';
 import { podmanAvailable, startPodman, type PodmanHandle } from './podman';
 
@@ -125,5 +129,23 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0 && podmanAvailable())('Po
     } finally {
       stop();
     }
+  });
+
+  it('the engine backend registers through a privileged Podman container: the helper\'s exact string, and removes it', async () => {
+    const QEMU = '/usr/bin/qemu-s390x-static';
+    removeHandler('qemu-s390x');
+    const before = await probe({ conn, platform: 'linux/s390x', image: multi });
+    expect(before.status, before.message).toBe('no-handler');
+    const registrar = { image: { ref: 'archway-test/podman:amd64', platform: 'linux/amd64' } };
+    const [r] = await registerThroughContainerEngine(conn, [{ cpu: 's390x', interpreter: QEMU, flags: 'F' }], { registrar });
+    const expected = buildRegister(catalogRule('s390x', QEMU, 'F'));
+    expect(r).toMatchObject({ cpu: 's390x', name: 'qemu-s390x', register: expected, changed: true });
+    const entry = parseProcEntry('qemu-s390x', fs.readFileSync(path.join(BINFMT_DIR, 'qemu-s390x'), 'utf8'));
+    expect(buildRegister(entry.rule)).toBe(expected);
+    const after = await probe({ conn, platform: 'linux/s390x', image: multi });
+    expect(after, after.message).toMatchObject({ status: 'ok', observed: 's390x' });
+    await controlThroughContainerEngine(conn, ['qemu-s390x'], '-1', { registrar });
+    expect(fs.existsSync(path.join(BINFMT_DIR, 'qemu-s390x'))).toBe(false);
+    expect(await labelled(conn)).toEqual([]);
   });
 });
