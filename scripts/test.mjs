@@ -28,6 +28,8 @@ const PACKAGES = {
   'libxml2-utils': 'xmllint, to validate the polkit policy',
   'util-linux': 'unshare, nsenter, mount, setpriv',
   'desktop-file-utils': 'desktop-file-validate for the .desktop entry',
+  podman: "a second real engine: Podman's Docker-compatible API (test/docker/podman*.test.ts)",
+  uidmap: 'newuidmap/newgidmap for the rootless Podman in test/docker/endpoint-rootless.test.ts',
 };
 
 function run(cmd, args, opts = {}) {
