@@ -12,7 +12,7 @@ export function optionLabel(o: OptionSpec): string {
 }
 
 function twoColumns(t: Term, rows: [string, string][], cols: number): string[] {
-  const left = Math.min(Math.max(...rows.map(([l]) => width(l))), 26);
+  const left = Math.max(4, ...rows.map(([l]) => width(l)).filter((w) => w <= 26));
   const out: string[] = [];
   for (const [l, r] of rows) {
     const pad = 2 + left + 2;
@@ -34,7 +34,7 @@ function exitRows(cmd?: CommandSpec): [string, string][] {
 
 export function topHelp(t: Term = PLAIN): string {
   const cols = Math.min(t.columns, 100);
-  const out: string[] = [`archway ${t.unicode ? '—' : '-'} ${TAGLINE}`, '', `${paint(t, 'bold', 'Usage:')} archway COMMAND [options]`, ''];
+  const out: string[] = [...wrap(`archway ${t.unicode ? '—' : '-'} ${TAGLINE}`, cols), '', `${paint(t, 'bold', 'Usage:')} archway COMMAND [options]`, ''];
   out.push(paint(t, 'bold', 'Commands:'));
   out.push(...twoColumns(t, COMMANDS.map((c) => [c.name, c.summary]), cols));
   out.push('', paint(t, 'bold', 'Options:'));
@@ -49,7 +49,12 @@ export function topHelp(t: Term = PLAIN): string {
 
 export function commandHelp(cmd: CommandSpec, t: Term = PLAIN): string {
   const cols = Math.min(t.columns, 100);
-  const out: string[] = [`${paint(t, 'bold', 'Usage:')} ${usageLine(cmd)}`, ''];
+  const out: string[] = [];
+  cmd.synopsis.forEach((syn, i) => {
+    const lines = wrap(`archway ${syn}`, cols - 7, '', '    ');
+    out.push(`${i === 0 ? paint(t, 'bold', 'Usage:') : '      '} ${lines[0]}`, ...lines.slice(1).map((l) => `       ${l}`));
+  });
+  out.push('');
   out.push(...wrap(`${cmd.summary[0]!.toUpperCase()}${cmd.summary.slice(1)}.`, cols));
   if (cmd.description) {
     for (const para of cmd.description.split('\n\n')) out.push('', ...wrap(para, cols));

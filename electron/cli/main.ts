@@ -196,7 +196,7 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
   };
   const cmd = p.command;
   if (p.help) {
-    o.stdout(cmd && cmd.name !== 'help' ? commandHelp(cmd, term) : topHelp(term));
+    o.stdout(cmd ? commandHelp(cmd, term) : topHelp(term));
     return EXIT.ok;
   }
   if (!cmd) {
