@@ -13,6 +13,7 @@ import { prepareEmulatorFetch } from '../engine/docker/fetch';
 import { BINFMT_IMAGE, type PinnedImage } from '../engine/docker/pins';
 import { controlThroughEngine, registerThroughEngine, type RegistrarImage } from '../engine/docker/register';
 import type { Engine } from '../engine';
+import { EXIT, exitForErrorCode } from './exit-codes';
 import type { Io } from './main';
 
 /** `repo:tag@sha256:…` → a pin. A digest is required: emulators run for every foreign program. */
@@ -49,7 +50,7 @@ export async function fetchEmulators(args: string[], opts: { image?: string; jso
     if (!preview.ok) {
       if (opts.json) io.stdout(`${JSON.stringify(preview)}\n`);
       else for (const r of preview.results) io.stderr(`✗ ${r.message}${r.error?.hint ? `\n  → ${r.error.hint}` : ''}\n`);
-      return 2;
+      return exitForErrorCode(preview.error?.code ?? preview.results.find((r) => r.error)?.error?.code, EXIT.usage);
     }
     const run = await engine.apply(request);
     if (opts.json) io.stdout(`${JSON.stringify(run.response)}\n`);
@@ -57,7 +58,8 @@ export async function fetchEmulators(args: string[], opts: { image?: string; jso
       for (const r of run.response.results) io.stdout(`${r.ok ? '✓' : '✗'} ${r.message}\n`);
       if (run.response.ok) io.stdout(`Use them: archway install ${emulators.map((e) => e.cpu).join(' ')} --source store\n`);
     }
-    return run.response.ok ? 0 : 1;
+    if (run.response.ok) return EXIT.ok;
+    return run.response.error ? exitForErrorCode(run.response.error.code, EXIT.usage) : EXIT.failed;
   } finally {
     await prepared.dispose();
   }
@@ -79,12 +81,12 @@ export async function applyThroughEngine(intent: Intent, opts: { registrar?: str
   const plan = await engine.plan(intent);
   if (!plan.request || !plan.preview) {
     io.stdout('Nothing to do.\n');
-    return 0;
+    return EXIT.ok;
   }
   if (!plan.preview.ok) {
     for (const r of plan.preview.results) io.stderr(`✗ ${r.message}${r.error?.hint ? `\n  → ${r.error.hint}` : ''}\n`);
     io.stderr('Nothing was changed.\n');
-    return 2;
+    return exitForErrorCode(plan.preview.error?.code ?? plan.preview.results.find((r) => r.error)?.error?.code, EXIT.usage);
   }
   const conn = await connected(io);
   const registrar: RegistrarImage | undefined = opts.registrar ? { image: { ref: opts.registrar, platform: `linux/${conn.info.arch}` } } : undefined;
@@ -103,5 +105,5 @@ export async function applyThroughEngine(intent: Intent, opts: { registrar?: str
   }
   if (opts.json) io.stdout(`${JSON.stringify({ ok: true, backend: 'engine', engine: conn.info.endpoint, results: lines })}\n`);
   else for (const l of lines) io.stdout(`${l.ok ? '✓' : '✗'} ${l.message}\n`);
-  return 0;
+  return EXIT.ok;
 }
