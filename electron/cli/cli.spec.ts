@@ -206,6 +206,7 @@ describe('fitting text', () => {
     expect(truncate('/usr/libexec/qemu-binfmt/aarch64-binfmt-P', 20)).toBe('…/aarch64-binfmt-P');
     expect(truncate('linux/arm/v7,linux/arm/v6', 12)).toBe('linux/arm/v…');
     expect(truncate('short', 12)).toBe('short');
+    expect(truncate('(can use /usr/libexec/qemu-binfmt/arm-binfmt-P)', 30)).toBe('(can use …/arm-binfmt-P)');
   });
 
   it('a table fits any width: shrink the path column, then drop columns, then cut', () => {

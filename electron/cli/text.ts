@@ -16,12 +16,18 @@ export function truncate(s: string, max: number, ellipsis = '…'): string {
   if (width(s) <= max) return s;
   const e = width(ellipsis);
   if (max <= e) return sliceCols(s, 0, Math.max(0, max));
-  if (s.startsWith('/') || s.startsWith('(')) {
-    // Paths: the file name says the most. Keep the end, from a `/` when one is near.
-    let tail = sliceCols(s, width(s) - (max - e));
-    const slash = tail.indexOf('/');
-    if (slash >= 0 && slash < width(tail) / 2) tail = tail.slice(slash);
-    return ellipsis + tail;
+  // A path (alone, or inside words such as `(can use /usr/…/arm-binfmt-P)`): the file name says the
+  // most, so the path is shortened from its front, keeping the words around it.
+  const m = /^((?:[^/]*[ (])?)(\/\S*?)(\)?)$/u.exec(s);
+  if (m) {
+    const [, before, path, after] = m as unknown as [string, string, string, string];
+    const room = max - width(before) - width(after) - e;
+    if (room >= 6) {
+      let tail = sliceCols(path, width(path) - room);
+      const slash = tail.indexOf('/');
+      if (slash >= 0 && slash < width(tail) / 2) tail = tail.slice(slash);
+      return before + ellipsis + tail + after;
+    }
   }
   return sliceCols(s, 0, max - e) + ellipsis;
 }
