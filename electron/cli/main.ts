@@ -8,7 +8,6 @@ import { ArchwayError, type HelperResponse, type OpResult } from '../../shared/h
 import type { ArchStatus, HandlerStatus, Status } from '../../shared/status';
 import { Engine } from '../engine';
 import { checkPlatforms } from './check';
-import { completionScript } from './completion';
 import { EXIT, exitForErrorCode } from './exit-codes';
 import { formatStatus, statusJson } from './format';
 import { commandHelp, topHelp, usageError } from './help';
@@ -222,9 +221,11 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
       case 'version':
         o.stdout(`archway ${archwayVersion()}\n`);
         return EXIT.ok;
-      case 'completion':
+      case 'completion': {
+        const { completionScript } = await import('./completion');
         o.stdout(completionScript(p.positional[0] as 'bash' | 'zsh' | 'fish'));
         return EXIT.ok;
+      }
       case 'status':
         return status(engine, p, o);
       case 'install':

@@ -3,6 +3,7 @@
  * the global ones), enumerated values are checked here, and every mistake is a UsageError that
  * names the command so the caller can print that command's usage line.
  */
+import { distance } from '../../shared/arch/resolve';
 import { COMMANDS, commandSpec, optionsOf, type CommandSpec, type OptionSpec } from './spec';
 
 export class UsageError extends Error {
@@ -30,17 +31,10 @@ export interface ParsedLine {
 
 /** Closest command name within two edits, for "did you mean". */
 export function suggestCommand(word: string): string | undefined {
-  const d = (a: string, b: string) => {
-    const m = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-    for (let j = 1; j <= b.length; j++) m[0]![j] = j;
-    for (let i = 1; i <= a.length; i++)
-      for (let j = 1; j <= b.length; j++) m[i]![j] = Math.min(m[i - 1]![j]! + 1, m[i]![j - 1]! + 1, m[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    return m[a.length]![b.length]!;
-  };
   let best: string | undefined;
   let bestD = 3;
   for (const c of COMMANDS) {
-    const dd = c.name.startsWith(word) && word.length >= 2 ? 0 : d(word, c.name);
+    const dd = c.name.startsWith(word) && word.length >= 2 ? 0 : distance(word, c.name);
     if (dd < bestD) {
       bestD = dd;
       best = c.name;

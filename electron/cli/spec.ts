@@ -85,6 +85,19 @@ const backend: OptionSpec = {
 const registrar: OptionSpec = { name: '--registrar', arg: 'IMAGE', complete: { kind: 'none' }, description: 'the image that writes the register strings with --backend engine (default: busybox, pinned)' };
 const ARCHS: PositionalSpec = { name: 'ARCH…', complete: { kind: 'arch' }, variadic: true };
 
+/** uninstall, enable, disable: the same arguments and options. */
+function handlerCommand(name: string, summary: string, example: [string, string], description?: string): CommandSpec {
+  return {
+    name,
+    summary,
+    synopsis: [`${name} ARCH…|all [--force] [--dry-run] [--json]`],
+    ...(description ? { description } : {}),
+    positionals: [ARCHS],
+    options: [force, dryRun, json, backend, registrar],
+    examples: [{ command: example[0], note: example[1] }],
+  };
+}
+
 export const ARCH_NOTE =
   'Architectures can be named as people name them: arm64, aarch64, linux/arm64, linux/arm/v7, armhf, riscv64, s390x, ppc64le, 386, mips64le, qemu-aarch64, or all.';
 
@@ -138,31 +151,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'archway install s390x --dry-run', note: 'see the exact register string first' },
     ],
   },
-  {
-    name: 'uninstall',
-    summary: "remove Archway's handlers",
-    synopsis: ['uninstall ARCH…|all [--force] [--dry-run] [--json]'],
-    description: 'Removes the handlers (and their boot-time files). A handler Archway took over is put back as it was.',
-    positionals: [ARCHS],
-    options: [force, dryRun, json, backend, registrar],
-    examples: [{ command: 'archway uninstall arm64', note: 'arm64 programs fail again with "exec format error"' }],
-  },
-  {
-    name: 'enable',
-    summary: 'enable registered handlers',
-    synopsis: ['enable ARCH…|all [--force] [--dry-run] [--json]'],
-    positionals: [ARCHS],
-    options: [force, dryRun, json, backend, registrar],
-    examples: [{ command: 'archway enable arm64', note: 'the kernel uses the handler again' }],
-  },
-  {
-    name: 'disable',
-    summary: 'disable handlers without removing them',
-    synopsis: ['disable ARCH…|all [--force] [--dry-run] [--json]'],
-    positionals: [ARCHS],
-    options: [force, dryRun, json, backend, registrar],
-    examples: [{ command: 'archway disable arm64', note: 'the kernel ignores the handler until enabled' }],
-  },
+  handlerCommand('uninstall', "remove Archway's handlers", ['archway uninstall arm64', 'arm64 programs fail again with "exec format error"'],
+    'Removes the handlers (and their boot-time files). A handler Archway took over is put back as it was.'),
+  handlerCommand('enable', 'enable registered handlers', ['archway enable arm64', 'the kernel uses the handler again']),
+  handlerCommand('disable', 'disable handlers without removing them', ['archway disable arm64', 'the kernel ignores the handler until enabled']),
   {
     name: 'persist',
     summary: 'keep handlers after reboot, or stop keeping them',
