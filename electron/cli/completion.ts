@@ -116,7 +116,8 @@ function zshAction(c: Completer | undefined, label: string): string {
     case 'command':
       return `:${label}:($commands_names)`;
     case 'words':
-      return c.files ? `:${label}:{_alternative 'values:${label}:(${c.words.join(' ')})' 'files:file:_files'}` : `:${label}:(${c.words.join(' ')})`;
+      // Words or a file: a small function per option (see zshCompletion), named after its label.
+      return c.files ? `:${label}:_archway_${label.replace(/[^a-z0-9]/g, '_')}_or_file` : `:${label}:(${c.words.join(' ')})`;
     case 'file':
       return `:${label}:_files`;
     default:
@@ -153,7 +154,7 @@ export function zshCompletion(): string {
   lines.push('    return');
   lines.push('  fi');
   lines.push('  local cmd=$words[i]');
-  lines.push('  words=(${words[i,-1]})');
+  lines.push('  words=("${(@)words[i,-1]}")');
   lines.push('  (( CURRENT -= i - 1 ))');
   lines.push('  case $cmd in');
   for (const c of COMMANDS) {
@@ -162,11 +163,19 @@ export function zshCompletion(): string {
       const label = p.name.toLowerCase().replace(/[^a-z0-9|]+/g, '-').replace(/\|/g, '-or-').replace(/^-|-$/g, '');
       specs.push(`'${p.variadic ? '*' : String(k + 1)}${zshAction(p.complete, label)}'`);
     });
-    if (c.takesRest) specs.push("'*::command:_normal'");
     lines.push(`    ${c.name}) _arguments -s ${specs.join(' \\\n        ')} ;;`);
   }
   lines.push('  esac');
   lines.push('}');
+  for (const c of COMMANDS) {
+    for (const o of c.options) {
+      if (o.complete?.kind !== 'words' || !o.complete.files || !o.arg) continue;
+      const label = o.arg.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'value';
+      const fn = `_archway_${label.replace(/[^a-z0-9]/g, '_')}_or_file`;
+      if (lines.some((l) => l.startsWith(`${fn}()`))) continue;
+      lines.push(`${fn}() { _alternative 'values:${label}:(${o.complete.words.join(' ')})' 'files:file:_files'; }`);
+    }
+  }
   lines.push('if [[ $zsh_eval_context[-1] == loadautofunc ]]; then _archway "$@"; else compdef _archway archway; fi');
   return `${lines.join('\n')}\n`;
 }

@@ -115,40 +115,57 @@ describe('archway as a process', () => {
   });
 });
 
-describe('bash completes `archway ins<TAB>` in a real interactive shell', () => {
-  const session = `archway-cli-${process.pid}`;
+describe('shells complete `archway ins<TAB>` in a real interactive session (tmux)', () => {
+  const sessions: string[] = [];
   let bindir: string;
   beforeAll(() => {
     bindir = mkdtempSync(join(tmpdir(), 'archway-bin-'));
     symlinkSync(BIN, join(bindir, 'archway'));
   });
   afterAll(() => {
-    spawnSync('tmux', ['kill-session', '-t', session]);
+    for (const s of sessions) spawnSync('tmux', ['kill-session', '-t', s]);
     rmSync(bindir, { recursive: true, force: true });
   });
 
-  const pane = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
-  async function until(pred: (text: string) => boolean, what: string): Promise<string> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const text = pane();
-      if (pred(text)) return text;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the pane shows:\n${text}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  /** An interactive shell in a detached tmux session; `type` sends keys, `until` waits for the pane to show something. */
+  async function shell(name: string, argv: string) {
+    const session = `archway-${name}-${process.pid}`;
+    sessions.push(session);
+    const env = `env -i PATH=${bindir}:${process.env.PATH} HOME=${bindir} TERM=xterm LANG=C.UTF-8 ${argv}`;
+    expect(spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '150', '-y', '30', env]).status).toBe(0);
+    const pane = () => spawnSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' }).stdout;
+    const until = async (pred: (text: string) => boolean, what: string): Promise<string> => {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const text = pane();
+        if (pred(text)) return text;
+        if (Date.now() > deadline) throw new Error(`${name}: timed out waiting for ${what}; the pane shows:\n${text}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    const type = (...keys: string[]) => spawnSync('tmux', ['send-keys', '-t', session, ...keys]);
+    return { until, type };
   }
 
-  it('after `source <(archway completion bash)`', async () => {
-    const env = `env -i PATH=${bindir}:${process.env.PATH} HOME=${process.env.HOME} TERM=xterm LANG=C.UTF-8 PS1='$ ' bash --norc --noprofile -i`;
-    expect(spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '120', '-y', '20', env]).status).toBe(0);
-    await until((t) => t.includes('$'), 'the prompt');
-    spawnSync('tmux', ['send-keys', '-t', session, 'source <(archway completion bash) && echo loaded', 'Enter']);
-    await until((t) => /^loaded$/m.test(t), 'the completion script to load');
-    spawnSync('tmux', ['send-keys', '-t', session, 'archway ins', 'Tab']);
-    const text = await until((t) => t.includes('$ archway install '), 'archway ins<TAB> to complete');
-    expect(text).toContain('$ archway install ');
-    spawnSync('tmux', ['send-keys', '-t', session, 'ris', 'Tab', 'Tab']);
-    await until((t) => t.includes('riscv32') && t.includes('riscv64'), 'the architecture names');
-    spawnSync('tmux', ['send-keys', '-t', session, 'C-c']);
+  it('bash, after `source <(archway completion bash)`', async () => {
+    const sh = await shell('bash', "PS1='$ ' bash --norc --noprofile -i");
+    sh.type('source <(archway completion bash) && echo loaded', 'Enter');
+    await sh.until((t) => /^loaded$/m.test(t), 'the completion script to load');
+    sh.type('archway ins', 'Tab');
+    await sh.until((t) => t.includes('$ archway install '), 'archway ins<TAB> to complete to install');
+    sh.type('ris', 'Tab', 'Tab');
+    await sh.until((t) => t.includes('riscv32') && t.includes('riscv64'), 'the architecture names');
+    sh.type('C-c');
+  });
+
+  it('zsh, after compinit and `source <(archway completion zsh)`', async () => {
+    const sh = await shell('zsh', 'zsh -f -i');
+    sh.type("PS1='%% '; autoload -U compinit && compinit -u && source <(archway completion zsh) && echo loaded", 'Enter');
+    await sh.until((t) => /^loaded$/m.test(t), 'the completion script to load');
+    sh.type('archway ins', 'Tab');
+    await sh.until((t) => t.includes('% archway install '), 'archway ins<TAB> to complete to install');
+    sh.type('C-u', 'archway probe --pull ', 'Tab');
+    await sh.until((t) => /always\s+missing\s+never/.test(t), 'the --pull values');
+    sh.type('C-c');
   });
 });
