@@ -151,7 +151,8 @@ function status(engine: Engine, p: ParsedLine, o: Out): number {
       const name = c.platform && c.input.includes('/') ? c.platform : c.input;
       const head = c.runs ? `${paint(o.term, 'green', sym.ok)} ${name}: runs here (${c.state}): ${c.why}` : `${paint(o.term, 'red', sym.fail)} ${name}: does not run here (${c.state}): ${c.why}`;
       const line = `${head}${c.fix ? ` ${sym.dash} fix: ${c.fix}` : ''}`;
-      o.stdout(`${wrap(line, o.term.columns, '', '    ').join('\n')}\n`);
+      // One line per platform for logs and grep; wrapped only for a person at a terminal.
+      o.stdout(`${o.term.tty ? wrap(line, o.term.columns, '', '    ').join('\n') : line}\n`);
     }
   }
   return ok ? EXIT.ok : EXIT.failed;

