@@ -58,9 +58,10 @@ export function parseLine(argv: readonly string[]): ParsedLine {
     const o = findOption(opts, name);
     const where = cmd ? `${cmd.name} ` : '';
     if (!o) {
-      const elsewhere = !cmd ? COMMANDS.find((c) => c.options.some((x) => x.name === name)) : undefined;
+      const owners = COMMANDS.filter((c) => c.options.some((x) => x.name === name)).map((c) => c.name);
+      if (owners.length === 0) throw new UsageError(`unknown option ${name}${cmd ? ` for ${cmd.name}` : ''}`, cmd);
       throw new UsageError(
-        `unknown option ${name}${cmd ? ` for ${cmd.name}` : ''}${elsewhere ? ` (it belongs after a command, e.g. archway ${elsewhere.name} ${name})` : ''}`,
+        cmd ? `${cmd.name} does not take ${name} (${owners.join(', ')} ${owners.length > 1 ? 'do' : 'does'})` : `${name} belongs after a command, e.g. archway ${owners[0]} ${name}`,
         cmd,
       );
     }
@@ -125,7 +126,9 @@ function checkPositionals(cmd: CommandSpec, words: string[]): void {
       return;
     }
     if (p.complete.kind === 'words' && !p.complete.words.includes(w)) {
-      throw new UsageError(`${cmd.name}: expected ${p.complete.words.join(' or ')}, not "${w}"`, cmd);
+      const ws = p.complete.words;
+      const list = ws.length > 1 ? `${ws.slice(0, -1).join(', ')} or ${ws[ws.length - 1]}` : ws[0];
+      throw new UsageError(`${cmd.name}: say ${list}, not "${w}"`, cmd);
     }
   });
   const last = specs[specs.length - 1];
