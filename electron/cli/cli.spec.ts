@@ -323,6 +323,32 @@ describe('status --check', () => {
 });
 
 describe('exit codes', () => {
+  it('main: a missing helper or refused authorization exits 3, a refusal 2, a failed operation 1', async () => {
+    const { ArchwayError } = await import('../../shared/helper-protocol');
+    const s = status();
+    const planThrows = (err: Error) => ({ status: () => s, plan: async () => { throw err; } }) as unknown as Engine;
+    const go = async (engine: Engine, argv = ['install', 'riscv64']) => {
+      let err = '';
+      const code = await main(argv, { stdout: () => undefined, stderr: (x) => (err += x), env: { LANG: 'C.UTF-8' } }, engine);
+      return { code, err };
+    };
+    const missing = await go(planThrows(new ArchwayError('helper-missing', 'the privileged helper is missing (/x)', 'Build it with `npm run build`.')));
+    expect(missing.code).toBe(EXIT.unavailable);
+    expect(missing.err).toMatch(/helper is missing.*\n  → Build it/s);
+    expect((await go(planThrows(new ArchwayError('not-authorized', 'not authorized')))).code).toBe(EXIT.unavailable);
+    expect((await go(planThrows(new ArchwayError('native-arch', 'runs natively')))).code).toBe(EXIT.usage);
+    const engineDown = Object.assign(new Error('cannot reach the engine'), { name: 'EngineError', code: 'daemon-not-running' });
+    expect((await go(planThrows(engineDown))).code).toBe(EXIT.unavailable);
+    // the whole request refused by the helper (not authorized) → 3; an operation that failed → 1
+    const preview = { version: 1, ok: true, dryRun: true, results: [{ op: 'install', ok: true, changed: true, message: 'install riscv64' }] };
+    const applying = (response: object) =>
+      ({ status: () => s, plan: async () => ({ request: {}, preview, skipped: [], elevation: 'direct' }), apply: async () => ({ response }) }) as unknown as Engine;
+    expect((await go(applying({ ok: false, dryRun: false, results: [], error: { code: 'not-authorized', message: 'no' } }))).code).toBe(EXIT.unavailable);
+    expect((await go(applying({ ok: false, dryRun: false, results: [{ op: 'install', ok: false, changed: false, message: 'kernel said no' }] }))).code).toBe(EXIT.failed);
+    expect((await go(applying({ ok: true, dryRun: false, results: [] }))).code).toBe(EXIT.ok);
+    expect((await go(noEngine, ['help', 'bogus'])).code).toBe(EXIT.usage);
+  });
+
   it('unavailable for a missing helper, refused authorization or an unusable engine; 2 for refusals', () => {
     for (const c of ['helper-missing', 'not-authorized', 'daemon-not-running', 'api-too-old', 'permission-denied']) expect(exitForErrorCode(c)).toBe(EXIT.unavailable);
     for (const c of ['bad-request', 'native-arch', 'not-owned', 'invalid-request', 'unknown-arch']) expect(exitForErrorCode(c)).toBe(EXIT.usage);
