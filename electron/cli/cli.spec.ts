@@ -23,7 +23,7 @@ import { main } from './main';
 import { manPage } from './man';
 import { parseLine, UsageError } from './parse';
 import { COMMANDS, GLOBAL_OPTIONS, commandSpec, type OptionSpec } from './spec';
-import { asciify, detectTerm, localeIsUtf8 } from './term';
+import { asciify, detectTerm, localeIsUtf8, terminalSafe } from './term';
 import { fitTable, truncate, width, wrap } from './text';
 import { archwayVersion } from './version';
 
@@ -170,6 +170,25 @@ describe('terminal abilities', () => {
     expect(detectTerm({ COLUMNS: '60' }, { isTTY: true, columns: 120 }).columns).toBe(60);
     expect(detectTerm({ COLUMNS: 'wide' }, { isTTY: true, columns: 120 }).columns).toBe(120);
     expect(detectTerm({}, { isTTY: false, columns: 120 }).columns).toBe(80);
+  });
+
+  it('untrusted text reaches the terminal without control sequences (colour kept only when painting)', () => {
+    const evil = 'qemu\x1b]0;pwned\x07-arm\x1b[2J\r\x9b1m\x00';
+    expect(terminalSafe(evil)).toBe('qemu]0;pwned-arm[2J1m');
+    expect(terminalSafe('\x1b[32m✓ ready\x1b[0m\tx\n', true)).toBe('\x1b[32m✓ ready\x1b[0m\tx\n');
+    expect(terminalSafe('\x1b[32mok\x1b[0m')).toBe('ok');
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => !/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(terminalSafe(s))));
+  });
+
+  it('main: a status summary carrying escape sequences is printed without them', async () => {
+    const s = status();
+    s.archs[0]!.summary = 'x\x1b]0;owned\x07y';
+    s.warnings.push('look \x1b[2J here');
+    const engine = { status: () => s } as unknown as Engine;
+    let out = '';
+    await main(['status', '--all'], { stdout: (x) => (out += x), stderr: () => undefined, env: { LANG: 'C.UTF-8' } }, engine);
+    expect(out).toContain('look [2J here');
+    expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
   });
 
   it('asciify leaves ASCII alone and spells the symbols out', () => {

@@ -13,7 +13,7 @@ import { formatStatus, statusJson } from './format';
 import { commandHelp, topHelp, usageError } from './help';
 import { optionValue, parseLine, UsageError, type ParsedLine } from './parse';
 import { commandSpec } from './spec';
-import { asciify, detectTerm, paint, symbols, type ColorChoice, type StreamFacts, type Term } from './term';
+import { asciify, detectTerm, paint, symbols, terminalSafe, type ColorChoice, type StreamFacts, type Term } from './term';
 import { wrap } from './text';
 import { archwayVersion } from './version';
 
@@ -186,11 +186,15 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
   const choice: ColorChoice = p.options.has('--no-color') ? 'never' : p.options.has('--color') ? 'always' : 'auto';
   const term = detectTerm(env, io.stdoutTTY ?? {}, choice);
   const errTerm = detectTerm(env, io.stderrTTY ?? {}, choice);
-  // JSON is data, UTF-8 by definition: it is never transliterated.
+  // Everything printed is made safe for a terminal and, without a UTF-8 locale, spelled in ASCII —
+  // except JSON, which is data (UTF-8 by definition, control characters escaped by JSON itself).
   const raw = p.options.has('--json');
+  const forTerm = (t: Term) => (s: string) => (t.unicode ? terminalSafe(s, t.color) : asciify(terminalSafe(s, t.color)));
+  const toOut = forTerm(term);
+  const toErr = forTerm(errTerm);
   const o: Out = {
-    stdout: term.unicode || raw ? io.stdout : (s) => io.stdout(asciify(s)),
-    stderr: errTerm.unicode ? io.stderr : (s) => io.stderr(asciify(s)),
+    stdout: raw ? io.stdout : (s) => io.stdout(toOut(s)),
+    stderr: (s) => io.stderr(toErr(s)),
     term,
     errTerm,
   };

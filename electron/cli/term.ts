@@ -69,6 +69,19 @@ export function asciify(s: string): string {
   return s.replace(/[^\x00-\x7f]/gu, (c) => TRANSLIT[c] ?? '?');
 }
 
+/**
+ * Text from elsewhere (kernel entries, daemon and container output, file names) made safe for a
+ * terminal: control characters other than newline and tab are removed — escape sequences could move
+ * the cursor, retitle the window or hide text. With `keepColour`, plain colour sequences (SGR, what
+ * `paint` writes) are kept.
+ */
+export function terminalSafe(s: string, keepColour = false): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = keepColour ? s.replace(/\x1b(?!\[[0-9;]*m)/g, '') : s.replace(/\x1b\[[0-9;]*m/g, '').replace(/\x1b/g, '');
+  // eslint-disable-next-line no-control-regex
+  return cleaned.replace(keepColour ? /[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]/g : /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+}
+
 const SGR = { bold: '1', dim: '2', red: '31', green: '32', yellow: '33', cyan: '36' } as const;
 export type Style = keyof typeof SGR;
 
