@@ -223,6 +223,13 @@ describe('fitting text', () => {
     );
   });
 
+  it('colour takes no columns: a painted line wraps as the plain one does', () => {
+    expect(width('\x1b[31m✗\x1b[0m ok')).toBe(4);
+    const plain = wrap('✗ arm64: does not run here (missing): no handler: aarch64 programs fail', 60);
+    const painted = wrap('\x1b[31m✗\x1b[0m arm64: does not run here (missing): no handler: aarch64 programs fail', 60);
+    expect(painted.map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''))).toEqual(plain);
+  });
+
   it('paths are shortened from the front, keeping the file name', () => {
     expect(truncate('/usr/libexec/qemu-binfmt/aarch64-binfmt-P', 20)).toBe('…/aarch64-binfmt-P');
     expect(truncate('linux/arm/v7,linux/arm/v6', 12)).toBe('linux/arm/v…');

@@ -12,7 +12,7 @@ export function optionLabel(o: OptionSpec): string {
 }
 
 function twoColumns(t: Term, rows: [string, string][], cols: number): string[] {
-  const left = Math.max(4, ...rows.map(([l]) => width(l)).filter((w) => w <= 26));
+  const left = Math.max(1, ...rows.map(([l]) => width(l)).filter((w) => w <= 26));
   const out: string[] = [];
   for (const [l, r] of rows) {
     const pad = 2 + left + 2;

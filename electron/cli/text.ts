@@ -1,9 +1,10 @@
 /** Fitting text to a width: wrapping prose, shortening cells, and tables that fit $COLUMNS. Pure. */
 
-/** Columns a string takes (one per code point: the CLI prints no wide characters of its own). */
+/** Columns a string takes: one per code point (the CLI prints no wide characters of its own); colour sequences take none. */
 export function width(s: string): number {
   let n = 0;
-  for (const _ of s) n++;
+  // eslint-disable-next-line no-control-regex
+  for (const _ of s.replace(/\x1b\[[0-9;]*m/g, '')) n++;
   return n;
 }
 
