@@ -28,6 +28,10 @@ const PACKAGES = {
   'libxml2-utils': 'xmllint, to validate the polkit policy',
   'util-linux': 'unshare, nsenter, mount, setpriv',
   'desktop-file-utils': 'desktop-file-validate for the .desktop entry',
+  tmux: 'real terminals for the CLI completion tests',
+  zsh: 'zsh completion tests',
+  fish: 'fish completion tests',
+  mandoc: 'mandoc -T lint for the man page',
 };
 
 function run(cmd, args, opts = {}) {
