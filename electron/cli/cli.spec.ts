@@ -94,6 +94,11 @@ describe('the command spec', () => {
     }
     // words after -- are not options (probe's command line)
     expect(parseLine(['probe', '--platform', 'arm64', '--image', 'x', '--', 'sh', '--help']).help).toBe(false);
+    // probe parses its own options, but the global ones are taken before it sees them
+    const probe = parseLine(['probe', '--no-color', '--platform', 'arm64', '--image', 'x', '--', 'ls', '--color']);
+    expect(probe.options.has('--no-color')).toBe(true);
+    expect(probe.rest).toEqual(['--platform', 'arm64', '--image', 'x', '--', 'ls', '--color']);
+    expect(() => parseProbeArgs(probe.rest)).not.toThrow();
   });
 });
 

@@ -4,7 +4,7 @@
  * names the command so the caller can print that command's usage line.
  */
 import { distance } from '../../shared/arch/resolve';
-import { COMMANDS, commandSpec, optionsOf, type CommandSpec, type OptionSpec } from './spec';
+import { COMMANDS, commandSpec, GLOBAL_OPTIONS, optionsOf, type CommandSpec, type OptionSpec } from './spec';
 
 export class UsageError extends Error {
   constructor(
@@ -95,9 +95,13 @@ export function parseLine(argv: readonly string[]): ParsedLine {
       }
       out.command = cmd;
       if (cmd.ownParser) {
-        out.rest = argv.slice(i + 1);
-        const dd = out.rest.indexOf('--');
-        out.help = (dd < 0 ? out.rest : out.rest.slice(0, dd)).some((w) => w === '--help' || w === '-h');
+        // The command parses its own options; the global ones (before any `--`) are taken here.
+        const rest = argv.slice(i + 1);
+        const dd = rest.indexOf('--') < 0 ? rest.length : rest.indexOf('--');
+        const global = new Set(GLOBAL_OPTIONS.flatMap((o) => (o.short ? [o.name, o.short] : [o.name])));
+        for (const w of rest.slice(0, dd)) if (global.has(w)) out.options.set(findOption(GLOBAL_OPTIONS, w)!.name, true);
+        out.help = out.options.has('--help');
+        out.rest = [...rest.slice(0, dd).filter((w) => !global.has(w)), ...rest.slice(dd)];
         return out;
       }
       continue;
