@@ -1,6 +1,6 @@
 /** archway(1) in roff (man macros), generated from spec.ts — the same source as `--help`. Pure. */
 import { EXIT } from './exit-codes';
-import { TAGLINE, optionLabel } from './help';
+import { TAGLINE } from './help';
 import { ARCH_NOTE, COMMANDS, ENVIRONMENT, EXIT_MEANING, GLOBAL_OPTIONS, TOP_OPTIONS, type OptionSpec } from './spec';
 
 /** Text for roff: backslashes escaped, hyphens as \-, non-ASCII as \[uXXXX], no line starting with a control character. */
@@ -95,4 +95,3 @@ export function manPage(version: string, date: string): string {
   return `${l.join('\n')}\n`;
 }
 
-export { optionLabel };
