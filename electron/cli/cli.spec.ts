@@ -3,9 +3,9 @@
  * abilities, fitting text to $COLUMNS, status --check, completion scripts (run in real shells) and
  * the man page (checked by groff and mandoc).
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -393,6 +393,7 @@ function have(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 const dir = mkdtempSync(join(tmpdir(), 'archway-completion-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function bashComplete(line: string): string[] {
   const file = join(dir, 'archway.bash');
