@@ -3,13 +3,14 @@
 // auditable, run by plain Node or by Electron as Node), and the desktop app with electron-vite.
 // `node scripts/build.mjs cli` builds only the helper and the CLI (no Electron toolchain needed).
 import { build } from 'esbuild';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv[2];
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 const common = {
   bundle: true,
@@ -40,6 +41,8 @@ await build({
   entryPoints: { archway: join(root, 'electron/cli/archway.ts') },
   outdir: join(root, 'dist/cli'),
   outExtension: { '.js': '.mjs' },
+  // `archway --version` from package.json, without reading a file at start-up.
+  define: { __ARCHWAY_VERSION__: JSON.stringify(version) },
   // `archway status` must start nearly as fast as bare node: the Docker half (probe) is a separate
   // chunk loaded only by `archway probe`; docker-modem comes from node_modules at run time.
   splitting: true,

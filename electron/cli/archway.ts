@@ -4,6 +4,9 @@ import { main } from './main';
 main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
+  env: process.env,
+  stdoutTTY: { isTTY: process.stdout.isTTY === true, ...(process.stdout.columns ? { columns: process.stdout.columns } : {}) },
+  stderrTTY: { isTTY: process.stderr.isTTY === true, ...(process.stderr.columns ? { columns: process.stderr.columns } : {}) },
 }).then(
   (code) => {
     process.exitCode = code;

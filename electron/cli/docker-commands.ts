@@ -13,7 +13,7 @@ import { prepareEmulatorFetch } from '../container/fetch';
 import { BINFMT_IMAGE, type PinnedImage } from '../container/pins';
 import { controlThroughContainerEngine, registerThroughContainerEngine, type RegistrarImage } from '../container/register';
 import type { Engine } from '../engine';
-import { EXIT } from './exit-codes';
+import { EXIT, exitForErrorCode } from './exit-codes';
 import type { Io } from './main';
 
 /** `repo:tag@sha256:…` → a pin. A digest is required: emulators run for every foreign program. */
@@ -69,7 +69,7 @@ async function fetchWith(conn: Connection, args: string[], opts: { image?: strin
     if (!preview.ok) {
       if (opts.json) io.stdout(`${JSON.stringify(preview)}\n`);
       else for (const r of preview.results) io.stderr(`✗ ${r.message}${r.error?.hint ? `\n  → ${r.error.hint}` : ''}\n`);
-      return 2;
+      return exitForErrorCode(preview.error?.code ?? preview.results.find((r) => r.error)?.error?.code, EXIT.usage);
     }
     const run = await engine.apply(request);
     if (opts.json) io.stdout(`${JSON.stringify(run.response)}\n`);
@@ -77,7 +77,8 @@ async function fetchWith(conn: Connection, args: string[], opts: { image?: strin
       for (const r of run.response.results) io.stdout(`${r.ok ? '✓' : '✗'} ${r.message}\n`);
       if (run.response.ok) io.stdout(`Use them: archway install ${emulators.map((e) => e.cpu).join(' ')} --source store\n`);
     }
-    return run.response.ok ? 0 : 1;
+    if (run.response.ok) return EXIT.ok;
+    return run.response.error ? exitForErrorCode(run.response.error.code, EXIT.usage) : EXIT.failed;
   } finally {
     await prepared.dispose();
   }
@@ -99,12 +100,12 @@ export async function applyThroughContainerEngine(intent: Intent, opts: { regist
   const plan = await engine.plan(intent);
   if (!plan.request || !plan.preview) {
     io.stdout('Nothing to do.\n');
-    return 0;
+    return EXIT.ok;
   }
   if (!plan.preview.ok) {
     for (const r of plan.preview.results) io.stderr(`✗ ${r.message}${r.error?.hint ? `\n  → ${r.error.hint}` : ''}\n`);
     io.stderr('Nothing was changed.\n');
-    return 2;
+    return exitForErrorCode(plan.preview.error?.code ?? plan.preview.results.find((r) => r.error)?.error?.code, EXIT.usage);
   }
   return withConnection(io, opts.json, (conn) => changeWith(conn, intent, plan.preview!, opts, io));
 }
@@ -126,5 +127,5 @@ async function changeWith(conn: Connection, intent: Intent, preview: NonNullable
   }
   if (opts.json) io.stdout(`${JSON.stringify({ ok: true, backend: 'engine', engine: conn.info.endpoint, results: lines })}\n`);
   else for (const l of lines) io.stdout(`${l.ok ? '✓' : '✗'} ${l.message}\n`);
-  return 0;
+  return EXIT.ok;
 }

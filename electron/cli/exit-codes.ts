@@ -13,3 +13,46 @@ export const EXIT = {
   unavailable: 3,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Helper and container-engine error codes that mean "something Archway needs is unavailable". */
+const UNAVAILABLE = new Set([
+  // helper / elevation
+  'helper-missing',
+  'not-authorized',
+  'not-root',
+  // container engine (electron/container/errors.ts)
+  'daemon-not-running',
+  'permission-denied',
+  'api-too-old',
+  'client-too-old',
+  'unreachable',
+  'connection-lost',
+  'timeout',
+  'bad-endpoint',
+]);
+
+/** Codes of requests refused before anything changed (bad input, a rule that protects the user). */
+const REFUSED = new Set([
+  'bad-request',
+  'invalid-request',
+  'unknown-arch',
+  'native-arch',
+  'not-owned',
+  'never-touch',
+  'no-emulator',
+  'unsafe-interpreter',
+  'dynamic-interpreter',
+  'bad-flags',
+  'invalid-rule',
+]);
+
+/**
+ * The exit code for an error code of the helper protocol (ArchwayError) or of the container engine
+ * (EngineError): unavailable → 3, refused before any change → 2, anything else → `otherwise`
+ * (1: it went wrong; a caller that knows nothing ran, e.g. a whole request refused, passes 2).
+ */
+export function exitForErrorCode(code: string | undefined, otherwise: ExitCode = EXIT.failed): ExitCode {
+  if (code && UNAVAILABLE.has(code)) return EXIT.unavailable;
+  if (code && REFUSED.has(code)) return EXIT.usage;
+  return otherwise;
+}

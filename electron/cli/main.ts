@@ -1,273 +1,284 @@
 /**
- * `archway` — the command-line face of the engine. No logic of its own: parse argv, call the
- * engine, print. Exit 0 on success, 1 when an operation failed, 2 on usage errors or refusals.
+ * `archway` — the command-line face of the engine. No logic of its own: parse argv (as spec.ts
+ * describes it), call the engine, print. Exit codes come from exit-codes.ts only.
  */
 import { IntentSchema, type Intent } from '../../shared/actions';
 import { UnknownArchError } from '../../shared/arch/resolve';
 import { ArchwayError, type HelperResponse, type OpResult } from '../../shared/helper-protocol';
 import type { ArchStatus, HandlerStatus, Status } from '../../shared/status';
 import { Engine } from '../engine';
+import { checkPlatforms } from './check';
+import { EXIT, exitForErrorCode } from './exit-codes';
 import { formatStatus, statusJson } from './format';
+import { commandHelp, topHelp, usageError } from './help';
+import { optionValue, parseLine, UsageError, type ParsedLine } from './parse';
+import { commandSpec } from './spec';
+import { asciify, detectTerm, paint, symbols, terminalSafe, type ColorChoice, type StreamFacts, type Term } from './term';
+import { wrap } from './text';
+import { archwayVersion } from './version';
 
 export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** The environment that decides colour, symbols and width (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Whether each stream is a terminal and how wide (default: not a terminal). */
+  stdoutTTY?: StreamFacts;
+  stderrTTY?: StreamFacts;
 }
 
-const VERSION = '0.1.0';
-
-const USAGE = `archway — see and manage which foreign-architecture programs this Linux kernel can run
-
-Usage:
-  archway status [--all] [--json]             architectures, handlers, health, owners, conflicts
-  archway install <arch…|all> [options]       register QEMU handlers (default flags FC; P with Debian's wrappers)
-      --flags LETTERS      binfmt_misc flags from P, O, C, F (F: works in every container; C: sudo works)
-      --persist            keep after reboot (/etc/binfmt.d/qemu-<cpu>.conf, read by systemd-binfmt)
-      --source distro|store|/abs/path   where the emulator comes from (default: distro, /usr/bin/qemu-*-static)
-      --allow-dynamic      accept a dynamically linked emulator (it fails inside foreign containers)
-      --take-over          replace a handler of the same name from another tool (restored on uninstall)
-      --dry-run            print the exact register strings and files, change nothing
-  archway uninstall <arch…|all> [--force] [--dry-run]   remove Archway's handlers (--force: others' too)
-  archway enable|disable <arch…|all> [--force] [--dry-run]
-  archway persist on|off <arch…|all> [--dry-run]
-  archway mount                               mount binfmt_misc if it is not mounted
-  archway emulators fetch <arch…|all> [--image REPO:TAG@sha256:…]
-                                              copy static QEMU out of a pinned tonistiigi/binfmt image (through
-                                              Docker) into Archway's store; then: install … --source store
-  --backend engine [--registrar IMAGE]        install/uninstall/enable/disable through a privileged container
-                                              (Docker socket, no sudo); no ownership record, no boot-time file
-  archway log [--json]                        the audit log of privileged changes
-  archway probe --platform P[,P…] --image IMAGE [--json] [--timeout S] [-- CMD…]
-  archway engines [--json] | engines use NAME|SOCKET|default
-                                              the container engines here; choose the one Archway uses
-  archway --version | --help
-
-Architectures: arm64, aarch64, linux/arm64, linux/arm/v7, riscv64, s390x, ppc64le, 386, mips64le, … or all.
-Changes need root: Archway runs its helper directly as root, otherwise through pkexec (a password prompt).
-`;
-
-class UsageError extends Error {}
-
-interface Parsed {
-  command: string;
-  positional: string[];
-  flags: Map<string, string | true>;
-  rest: string[];
+/** What commands print through: text already fitted to the terminal's abilities. */
+interface Out extends Io {
+  term: Term;
+  errTerm: Term;
 }
 
-const VALUE_FLAGS = new Set(['--flags', '--source', '--platform', '--image', '--timeout', '--limit', '--backend', '--registrar']);
-const BOOL_FLAGS = new Set(['--json', '--all', '--persist', '--allow-dynamic', '--take-over', '--force', '--dry-run', '--help', '-h', '--version']);
-
-export function parseArgs(argv: string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  let rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      rest = argv.slice(i + 1);
-      break;
-    }
-    if (a.startsWith('-')) {
-      const [k, v] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-      if (VALUE_FLAGS.has(k)) {
-        const val = v ?? argv[++i];
-        if (val === undefined) throw new UsageError(`${k} needs a value`);
-        flags.set(k, val);
-      } else if (BOOL_FLAGS.has(k)) {
-        if (v !== undefined) throw new UsageError(`${k} takes no value`);
-        flags.set(k, true);
-      } else {
-        throw new UsageError(`unknown option ${k}`);
-      }
-    } else {
-      positional.push(a);
-    }
-  }
-  return { command: positional[0] ?? '', positional: positional.slice(1), flags, rest };
-}
-
-function intentFrom(p: Parsed): Intent {
-  const archsFrom = (list: string[]) => {
-    if (list.length === 0) throw new UsageError(`${p.command}: name at least one architecture (or all)`);
-    return list.flatMap((a) => a.split(',')).filter(Boolean);
-  };
-  const allowed: Record<string, string[]> = {
-    install: ['--flags', '--persist', '--source', '--allow-dynamic', '--take-over', '--dry-run', '--json', '--backend', '--registrar'],
-    uninstall: ['--force', '--dry-run', '--json', '--backend', '--registrar'],
-    enable: ['--force', '--dry-run', '--json', '--backend', '--registrar'],
-    disable: ['--force', '--dry-run', '--json', '--backend', '--registrar'],
-    persist: ['--dry-run', '--json'],
-    mount: ['--dry-run', '--json'],
-  };
-  for (const k of p.flags.keys()) {
-    if (!allowed[p.command]!.includes(k)) throw new UsageError(`${p.command} does not take ${k}`);
-  }
+function intentFrom(p: ParsedLine): Intent {
+  const cmd = p.command!;
+  const archsFrom = (list: string[]) => list.flatMap((a) => a.split(',')).filter(Boolean);
   let intent: Intent;
-  if (p.command === 'persist') {
+  if (cmd.name === 'persist') {
     const [mode, ...archs] = p.positional;
-    if (mode !== 'on' && mode !== 'off') throw new UsageError('persist: say on or off, e.g. archway persist on arm64');
     intent = { action: mode === 'on' ? 'persist-on' : 'persist-off', archs: archsFrom(archs) };
-  } else if (p.command === 'mount') {
+  } else if (cmd.name === 'mount') {
     intent = { action: 'mount', archs: [] };
   } else {
-    intent = { action: p.command as Intent['action'], archs: archsFrom(p.positional) };
+    intent = { action: cmd.name as Intent['action'], archs: archsFrom(p.positional) };
   }
-  const flags = p.flags.get('--flags');
-  if (typeof flags === 'string') intent.flags = flags.toUpperCase();
-  if (p.flags.has('--persist')) intent.persist = true;
-  const source = p.flags.get('--source');
-  if (typeof source === 'string') intent.source = source === 'distro' || source === 'store' ? source : { path: source };
-  if (p.flags.has('--allow-dynamic')) intent.allowDynamic = true;
-  if (p.flags.has('--take-over')) intent.takeOver = true;
-  if (p.flags.has('--force')) intent.force = true;
+  if (intent.action !== 'mount' && intent.archs.length === 0) throw new UsageError(`${cmd.name}: name at least one architecture (or all)`, cmd);
+  const flags = optionValue(p, '--flags');
+  if (flags !== undefined) intent.flags = flags.toUpperCase();
+  if (p.options.has('--persist')) intent.persist = true;
+  const source = optionValue(p, '--source');
+  if (source !== undefined) intent.source = source === 'distro' || source === 'store' ? source : { path: source };
+  if (p.options.has('--allow-dynamic')) intent.allowDynamic = true;
+  // The planner's IntentSchema names this allowSetuid; until it does, the strict schema refuses it.
+  if (p.options.has('--allow-setuid')) Object.assign(intent, { allowSetuid: true });
+  if (p.options.has('--take-over')) intent.takeOver = true;
+  if (p.options.has('--force')) intent.force = true;
   const checked = IntentSchema.safeParse(intent);
   if (!checked.success) {
     const i = checked.error.issues[0]!;
-    throw new UsageError(`${i.path.join('.') || 'arguments'}: ${i.message}`);
+    throw new UsageError(`${i.path.join('.') || 'arguments'}: ${i.message}`, cmd);
   }
   return checked.data;
 }
 
-function describeResult(r: OpResult): string {
-  const mark = !r.ok ? '✗' : r.changed ? '✓' : '·';
+function describeResult(r: OpResult, t: Term): string {
+  const sym = symbols(t);
+  const mark = !r.ok ? paint(t, 'red', sym.fail) : r.changed ? paint(t, 'green', sym.ok) : sym.none;
   const lines = [`${mark} ${r.message}`];
-  if (r.error?.hint) lines.push(`  → ${r.error.hint}`);
-  for (const w of r.warnings ?? []) lines.push(`  ! ${w}`);
+  if (r.error?.hint) lines.push(`  ${sym.arrow} ${r.error.hint}`);
+  for (const w of r.warnings ?? []) lines.push(`  ${sym.warn} ${w}`);
   return lines.join('\n');
 }
 
-function printResponse(io: Io, res: HelperResponse, dryRun: boolean): void {
+function printResponse(o: Out, res: HelperResponse, dryRun: boolean): void {
   // A refusal goes to stderr as a whole, so it reads in order.
-  const out = res.ok ? io.stdout : io.stderr;
+  const [out, t] = res.ok ? [o.stdout, o.term] : [o.stderr, o.errTerm];
   if (!res.ok && dryRun) out('Nothing was changed:\n');
-  else if (dryRun) out('Dry run — nothing was changed. Archway would:\n');
+  else if (dryRun) out(`Dry run ${symbols(t).dash} nothing was changed. Archway would:\n`);
   for (const r of res.results) {
-    out(`${describeResult(r)}\n`);
+    out(`${describeResult(r, t)}\n`);
     if (dryRun && r.ok && r.register) out(`    register: ${r.register}\n`);
     if (dryRun && r.ok && r.files?.length) out(`    files: ${r.files.join(', ')}\n`);
   }
   for (const rep of res.repairs ?? []) out(`  (repair) ${rep}\n`);
-  if (res.error) io.stderr(`archway: ${res.error.message}${res.error.hint ? `\n  → ${res.error.hint}` : ''}\n`);
+  if (res.error) o.stderr(`archway: ${res.error.message}${res.error.hint ? `\n  ${symbols(o.errTerm).arrow} ${res.error.hint}` : ''}\n`);
 }
 
-async function change(engine: Engine, p: Parsed, io: Io): Promise<number> {
+async function change(engine: Engine, p: ParsedLine, o: Out): Promise<number> {
+  const cmd = p.command!;
   const intent = intentFrom(p);
-  const json = p.flags.has('--json');
-  const dryRun = p.flags.has('--dry-run');
-  const backend = p.flags.get('--backend') ?? 'helper';
-  if (backend !== 'helper' && backend !== 'engine') throw new UsageError('--backend is helper (default) or engine');
-  if (p.flags.has('--registrar') && backend !== 'engine') throw new UsageError('--registrar goes with --backend engine');
+  const json = p.options.has('--json');
+  const dryRun = p.options.has('--dry-run');
+  const backend = optionValue(p, '--backend') ?? 'helper';
+  if (p.options.has('--registrar') && backend !== 'engine') throw new UsageError('--registrar goes with --backend engine', cmd);
   if (backend === 'engine' && !dryRun) {
     const { applyThroughContainerEngine } = await import('./docker-commands');
-    const registrar = p.flags.get('--registrar');
-    return applyThroughContainerEngine(intent, { json, ...(typeof registrar === 'string' ? { registrar } : {}) }, io, engine);
+    const registrar = optionValue(p, '--registrar');
+    return applyThroughContainerEngine(intent, { json, ...(registrar !== undefined ? { registrar } : {}) }, o, engine);
   }
   const plan = await engine.plan(intent);
-  for (const s of plan.skipped) if (!json) io.stdout(`· skip ${s.arch}: ${s.why}\n`);
+  for (const s of plan.skipped) if (!json) o.stdout(`${symbols(o.term).none} skip ${s.arch}: ${s.why}\n`);
   if (!plan.request || !plan.preview) {
-    if (json) io.stdout(`${JSON.stringify({ ok: true, dryRun, results: [], skipped: plan.skipped })}\n`);
-    else io.stdout('Nothing to do.\n');
-    return 0;
+    if (json) o.stdout(`${JSON.stringify({ ok: true, dryRun, results: [], skipped: plan.skipped })}\n`);
+    else o.stdout('Nothing to do.\n');
+    return EXIT.ok;
   }
   if (!plan.preview.ok || dryRun) {
-    if (json) io.stdout(`${JSON.stringify({ ...plan.preview, dryRun: true, skipped: plan.skipped })}\n`);
-    else printResponse(io, plan.preview, true);
-    return plan.preview.ok ? 0 : 2;
+    if (json) o.stdout(`${JSON.stringify({ ...plan.preview, dryRun: true, skipped: plan.skipped })}\n`);
+    else printResponse(o, plan.preview, true);
+    // A dry run that says no is a refusal: nothing was changed.
+    return plan.preview.ok ? EXIT.ok : EXIT.usage;
   }
   const changes = plan.preview.results.filter((r) => r.changed);
   if (changes.length === 0) {
-    if (json) io.stdout(`${JSON.stringify({ ...plan.preview, dryRun: false, skipped: plan.skipped })}\n`);
-    else printResponse(io, plan.preview, false);
-    return 0;
+    if (json) o.stdout(`${JSON.stringify({ ...plan.preview, dryRun: false, skipped: plan.skipped })}\n`);
+    else printResponse(o, plan.preview, false);
+    return EXIT.ok;
   }
   if (plan.elevation === 'pkexec' && !json) {
-    io.stderr(`Asking for administrator rights (pkexec) to:\n${changes.map((r) => `  - ${r.message}`).join('\n')}\n`);
+    o.stderr(`Asking for administrator rights (pkexec) to:\n${changes.map((r) => `  - ${r.message}`).join('\n')}\n`);
   }
   const run = await engine.apply(plan.request);
-  if (json) io.stdout(`${JSON.stringify({ ...run.response, skipped: plan.skipped })}\n`);
-  else printResponse(io, run.response, false);
-  return run.response.ok ? 0 : run.response.error ? 2 : 1;
+  if (json) o.stdout(`${JSON.stringify({ ...run.response, skipped: plan.skipped })}\n`);
+  else printResponse(o, run.response, false);
+  if (run.response.ok) return EXIT.ok;
+  // The whole request refused before anything ran (2, or 3 when e.g. not authorized); else an operation failed (1).
+  return run.response.error ? exitForErrorCode(run.response.error.code, EXIT.usage) : EXIT.failed;
+}
+
+function status(engine: Engine, p: ParsedLine, o: Out): number {
+  const cmd = p.command!;
+  const json = p.options.has('--json');
+  const st = engine.status();
+  if (!p.options.has('--check')) {
+    if (p.positional.length) throw new UsageError('status takes platforms only with --check, e.g. archway status --check linux/arm64', cmd);
+    o.stdout(json ? `${JSON.stringify(statusJson(st), null, 2)}\n` : formatStatus(st, { all: p.options.has('--all'), term: o.term }));
+    return EXIT.ok;
+  }
+  if (p.options.has('--all')) throw new UsageError('status --check does not take --all', cmd);
+  const inputs = p.positional.flatMap((x) => x.split(',')).filter(Boolean);
+  if (inputs.length === 0) throw new UsageError('status --check: name at least one platform, e.g. archway status --check linux/arm64', cmd);
+  const checks = checkPlatforms(st, inputs);
+  const ok = checks.every((c) => c.runs);
+  if (json) {
+    o.stdout(`${JSON.stringify({ ok, platforms: checks }, null, 2)}\n`);
+  } else {
+    const sym = symbols(o.term);
+    for (const c of checks) {
+      const name = c.platform && c.input.includes('/') ? c.platform : c.input;
+      const head = c.runs ? `${paint(o.term, 'green', sym.ok)} ${name}: runs here (${c.state}): ${c.why}` : `${paint(o.term, 'red', sym.fail)} ${name}: does not run here (${c.state}): ${c.why}`;
+      const line = `${head}${c.fix ? ` ${sym.dash} fix: ${c.fix}` : ''}`;
+      // One line per platform for logs and grep; wrapped only for a person at a terminal.
+      o.stdout(`${o.term.tty ? wrap(line, o.term.columns, '', '    ').join('\n') : line}\n`);
+    }
+  }
+  return ok ? EXIT.ok : EXIT.failed;
+}
+
+function printLog(engine: Engine, p: ParsedLine, o: Out): number {
+  const entries = engine.audit();
+  const sym = symbols(o.term);
+  if (p.options.has('--json')) o.stdout(`${JSON.stringify(entries)}\n`);
+  else if (entries.length === 0) o.stdout('No privileged changes recorded yet.\n');
+  else {
+    for (const e of entries) {
+      const line = `${e.time}  uid ${e.uid}  ${e.ok ? sym.ok : sym.fail} ${e.op}${e.arch ? ` ${e.arch}` : ''}: ${e.message}`;
+      o.stdout(`${wrap(line, o.term.columns, '', '    ').join('\n')}\n`);
+    }
+  }
+  return EXIT.ok;
 }
 
 export async function main(argv: string[], io: Io, engine = new Engine()): Promise<number> {
-  if (argv[0] === 'probe') {
-    // `probe` has options of its own (--pull, --concurrency…): its parser takes the whole line.
-    const { runProbeCommand } = await import('./probe');
-    return runProbeCommand(argv.slice(1), io);
-  }
-  if (argv[0] === 'engines') {
-    const { runEnginesCommand } = await import('./engines');
-    return runEnginesCommand(argv.slice(1), io);
-  }
-  let p: Parsed;
+  const env = io.env ?? process.env;
+  let p: ParsedLine;
   try {
-    p = parseArgs(argv);
+    p = parseLine(argv);
   } catch (err) {
-    io.stderr(`archway: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
+    if (!(err instanceof UsageError)) throw err;
+    const t = detectTerm(env, io.stderrTTY ?? {});
+    io.stderr((t.unicode ? (s: string) => s : asciify)(usageError(err.message, err.command)));
+    return EXIT.usage;
   }
-  if (p.flags.has('--version')) {
-    io.stdout(`archway ${VERSION}\n`);
-    return 0;
+  const choice: ColorChoice = p.options.has('--no-color') ? 'never' : p.options.has('--color') ? 'always' : 'auto';
+  const term = detectTerm(env, io.stdoutTTY ?? {}, choice);
+  const errTerm = detectTerm(env, io.stderrTTY ?? {}, choice);
+  // Everything printed is made safe for a terminal and, without a UTF-8 locale, spelled in ASCII —
+  // except JSON, which is data (UTF-8 by definition, control characters escaped by JSON itself).
+  const raw = p.options.has('--json');
+  const forTerm = (t: Term) => (s: string) => (t.unicode ? terminalSafe(s, t.color) : asciify(terminalSafe(s, t.color)));
+  const toOut = forTerm(term);
+  const toErr = forTerm(errTerm);
+  const o: Out = {
+    stdout: raw ? io.stdout : (s) => io.stdout(toOut(s)),
+    stderr: (s) => io.stderr(toErr(s)),
+    term,
+    errTerm,
+  };
+  const cmd = p.command;
+  if (p.help) {
+    o.stdout(cmd ? commandHelp(cmd, term) : topHelp(term));
+    return EXIT.ok;
   }
-  if (p.flags.has('--help') || p.flags.has('-h') || p.command === 'help' || p.command === '') {
-    (p.command === '' && !p.flags.has('--help') ? io.stderr : io.stdout)(USAGE);
-    return p.command === '' && !p.flags.has('--help') ? 2 : 0;
+  if (!cmd) {
+    if (p.options.has('--version')) {
+      o.stdout(`archway ${archwayVersion()}\n`);
+      return EXIT.ok;
+    }
+    o.stderr(topHelp(errTerm));
+    return EXIT.usage;
   }
   try {
-    switch (p.command) {
-      case 'status': {
-        for (const k of p.flags.keys()) if (k !== '--json' && k !== '--all') throw new UsageError(`status does not take ${k}`);
-        if (p.positional.length) throw new UsageError('status takes no architectures');
-        const status = engine.status();
-        io.stdout(p.flags.has('--json') ? `${JSON.stringify(statusJson(status), null, 2)}\n` : formatStatus(status, { all: p.flags.has('--all') }));
-        return 0;
+    switch (cmd.name) {
+      case 'help': {
+        const name = p.positional[0];
+        if (name === undefined) o.stdout(topHelp(term));
+        else {
+          const about = commandSpec(name);
+          if (!about) throw new UsageError(`help: unknown command "${name}"`, cmd);
+          o.stdout(commandHelp(about, term));
+        }
+        return EXIT.ok;
       }
+      case 'version':
+        o.stdout(`archway ${archwayVersion()}\n`);
+        return EXIT.ok;
+      case 'completion': {
+        const { completionScript } = await import('./completion');
+        o.stdout(completionScript(p.positional[0] as 'bash' | 'zsh' | 'fish'));
+        return EXIT.ok;
+      }
+      case 'status':
+        return status(engine, p, o);
       case 'install':
       case 'uninstall':
       case 'enable':
       case 'disable':
       case 'persist':
       case 'mount':
-        return await change(engine, p, io);
-      case 'log': {
-        const entries = engine.audit();
-        if (p.flags.has('--json')) io.stdout(`${JSON.stringify(entries)}\n`);
-        else if (entries.length === 0) io.stdout('No privileged changes recorded yet.\n');
-        else for (const e of entries) io.stdout(`${e.time}  uid ${e.uid}  ${e.ok ? '✓' : '✗'} ${e.op}${e.arch ? ` ${e.arch}` : ''}: ${e.message}\n`);
-        return 0;
-      }
+        return await change(engine, p, o);
+      case 'log':
+        return printLog(engine, p, o);
       case 'emulators': {
-        const [sub, ...archs] = p.positional;
-        if (sub !== 'fetch') throw new UsageError('emulators: the subcommand is fetch, e.g. archway emulators fetch arm64 s390x');
-        if (archs.length === 0) throw new UsageError('emulators fetch: name at least one architecture (or all)');
-        for (const k of p.flags.keys()) if (k !== '--image' && k !== '--json') throw new UsageError(`emulators fetch does not take ${k}`);
         const { fetchEmulators } = await import('./docker-commands');
-        const image = p.flags.get('--image');
-        return await fetchEmulators(archs, { json: p.flags.has('--json'), ...(typeof image === 'string' ? { image } : {}) }, io, engine);
+        const image = optionValue(p, '--image');
+        return await fetchEmulators(p.positional.slice(1), { json: p.options.has('--json'), ...(image !== undefined ? { image } : {}) }, o, engine);
+      }
+      case 'probe': {
+        // `probe` parses its own options (spec.ts documents them; a unit spec keeps the two in step).
+        const { runProbeCommand } = await import('./probe');
+        return await runProbeCommand(p.rest, { stdout: o.stdout, stderr: o.stderr });
+      }
+      case 'engines': {
+        const { runEnginesCommand } = await import('./engines');
+        return await runEnginesCommand([...p.positional, ...(p.options.has('--json') ? ['--json'] : [])], o);
       }
       default:
-        throw new UsageError(`unknown command "${p.command}"`);
+        throw new UsageError(`unknown command "${cmd.name}"`);
     }
   } catch (err) {
+    const arrow = symbols(errTerm).arrow;
     if (err instanceof UsageError) {
-      io.stderr(`archway: ${err.message}\nRun \`archway --help\` for usage.\n`);
-      return 2;
+      o.stderr(usageError(err.message, err.command ?? cmd));
+      return EXIT.usage;
     }
-    if (err instanceof Error && err.name === 'ContainerEngineError') {
-      const e = err as Error & { hint?: string };
-      io.stderr(`archway: ${e.message}${e.hint ? `\n  → ${e.hint}` : ''}\n`);
-      return 2;
+    const changing = ['install', 'uninstall', 'enable', 'disable', 'persist', 'mount', 'emulators'].includes(cmd.name);
+    if (err instanceof UnknownArchError) {
+      o.stderr(`archway: ${err.message}\n${changing ? 'Nothing was changed.\n' : ''}`);
+      return EXIT.usage;
     }
-    if (err instanceof UnknownArchError || err instanceof ArchwayError) {
-      const hint = err instanceof ArchwayError ? err.hint : undefined;
-      const unchanged = err instanceof UnknownArchError || ['not-authorized', 'helper-missing', 'bad-request'].includes(err.code);
-      io.stderr(`archway: ${err.message}${hint ? `\n  → ${hint}` : ''}\n${unchanged ? 'Nothing was changed.\n' : ''}`);
-      return 2;
+    if (err instanceof ArchwayError || (err instanceof Error && err.name === 'ContainerEngineError')) {
+      const e = err as Error & { code?: string; hint?: string };
+      const code = exitForErrorCode(e.code);
+      const unchanged = changing && err instanceof ArchwayError && code !== EXIT.failed;
+      o.stderr(`archway: ${e.message}${e.hint ? `\n  ${arrow} ${e.hint}` : ''}\n${unchanged ? 'Nothing was changed.\n' : ''}`);
+      return code;
     }
-    io.stderr(`archway: ${(err as Error).stack ?? String(err)}\n`);
-    return 1;
+    o.stderr(`archway: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT.failed;
   }
 }
 

@@ -35,7 +35,8 @@ function normalise(name: string): string {
   return n;
 }
 
-function distance(a: string, b: string): number {
+/** Edit distance (Levenshtein), for "did you mean". */
+export function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
