@@ -7,21 +7,12 @@ import { existsSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { ENTRIES, ESBUILD_COMMON } from './esbuild-common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv[2];
 
-const common = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  sourcemap: false,
-  logLevel: 'warning',
-  legalComments: 'none',
-  // ESM bundles that pull in CommonJS dependencies need a real require().
-  banner: { js: "import { createRequire as __archwayRequire } from 'node:module'; const require = __archwayRequire(import.meta.url);" },
-};
+const common = ESBUILD_COMMON;
 
 // Stale code-split chunks from earlier builds must not linger next to the new ones.
 rmSync(join(root, 'dist/cli'), { recursive: true, force: true });
@@ -29,7 +20,7 @@ rmSync(join(root, 'dist/helper'), { recursive: true, force: true });
 
 await build({
   ...common,
-  entryPoints: [join(root, 'electron/helper/main.ts')],
+  entryPoints: [join(root, ENTRIES.helper)],
   outfile: join(root, 'dist/helper/archway-helper.mjs'),
   // The helper never talks to Docker: keep it small.
   external: ['dockerode'],
@@ -37,7 +28,7 @@ await build({
 });
 await build({
   ...common,
-  entryPoints: { archway: join(root, 'electron/cli/archway.ts') },
+  entryPoints: { archway: join(root, ENTRIES.cli) },
   outdir: join(root, 'dist/cli'),
   outExtension: { '.js': '.mjs' },
   // `archway status` must start nearly as fast as bare node: the Docker half (probe) is a separate

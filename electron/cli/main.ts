@@ -14,7 +14,7 @@ export interface Io {
   stderr: (s: string) => void;
 }
 
-const VERSION = '0.1.0';
+import { ARCHWAY_VERSION as VERSION } from '../version';
 
 const USAGE = `archway — see and manage which foreign-architecture programs this Linux kernel can run
 
