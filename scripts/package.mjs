@@ -24,40 +24,9 @@ import { electronBinary } from '../build/electron-binary.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const at = (...p) => join(root, ...p);
-const pkg = JSON.parse(readFileSync(at('package.json'), 'utf8'));
 
-/** Everything about the headless package that both formats and the tests need, in one place. */
-export const HEADLESS = {
-  name: 'archway',
-  version: pkg.version,
-  /** Debian revision / RPM release of this packaging. */
-  revision: '1',
-  /** Oldest Node the bundles run on (Debian 12's and Ubuntu 24.04's nodejs). */
-  minNode: 18,
-  maintainer: 'Archway maintainers <packaging@archway.dev>',
-  summary: 'manage QEMU binfmt_misc handlers for foreign-architecture containers',
-  description: [
-    'Archway shows, installs, persists and tests the QEMU binfmt_misc handlers that',
-    'let Docker and Podman run containers of other CPU architectures, visibly,',
-    'safely and reversibly.',
-    '',
-    'This package has the command-line tool and the small privileged helper it',
-    'runs through pkexec, for servers and CI. The desktop app is archway-desktop.',
-  ],
-  cli: '/usr/bin/archway',
-  helper: '/usr/lib/archway/archway-helper',
-  libDir: '/usr/lib/archway',
-  policy: '/usr/share/polkit-1/actions/dev.archway.helper.policy',
-  logrotate: '/etc/logrotate.d/archway',
-  man: '/usr/share/man/man1/archway.1.gz',
-  completions: {
-    bash: '/usr/share/bash-completion/completions/archway',
-    zsh: '/usr/share/zsh/vendor-completions/_archway',
-    fish: '/usr/share/fish/vendor_completions.d/archway.fish',
-  },
-  doc: '/usr/share/doc/archway',
-};
-export const DEB_VERSION = `${HEADLESS.version}-${HEADLESS.revision}`;
+import { DEB_VERSION, HEADLESS } from '../build/linux/headless/package-info.mjs';
+import { metainfoXml, METAINFO_BUILT } from '../build/linux/metainfo.mjs';
 
 const OUT = at('dist/packages');
 const WORK = join(OUT, 'headless');
@@ -385,7 +354,6 @@ async function stageHeadless() {
 }
 
 function buildDeb(manifest) {
-  const ctl = join(WORK, 'DEBIAN');
   const debRoot = join(WORK, 'deb');
   rmSync(debRoot, { recursive: true, force: true });
   sh('cp', ['-a', STAGE, debRoot]);
@@ -415,7 +383,6 @@ function buildDeb(manifest) {
   writeFileSync(D('md5sums'), `${sums.join('\n')}\n`);
   for (const f of ['control', 'conffiles', 'md5sums']) chmodSync(D(f), 0o644);
   sh('chmod', ['-R', 'go-w', debRoot]);
-  void ctl;
   const deb = join(OUT, `${HEADLESS.name}_${DEB_VERSION}_all.deb`);
   sh('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', debRoot, deb], { env: { ...process.env, SOURCE_DATE_EPOCH: String(manifest.epoch) } });
   return deb;
@@ -496,9 +463,12 @@ async function main() {
     else notBuilt.push('archway .rpm because rpmbuild is not installed (apt install rpm)');
   }
   if (all || want.has('desktop')) {
+    // The desktop package's metainfo, with package.json's version (electron-builder installs it).
+    mkdirSync(dirname(METAINFO_BUILT), { recursive: true });
+    writeFileSync(METAINFO_BUILT, metainfoXml({ version: HEADLESS.version, date: new Date(sourceDateEpoch() * 1000).toISOString().slice(0, 10) }));
     const e = electronBinary();
     if (!e.ok) {
-      notBuilt.push(`archway-desktop .deb/.rpm/AppImage because ${e.reason} (see README, "The desktop app")`);
+      notBuilt.push(`archway-desktop .deb/.rpm/AppImage because there is no Electron binary: ${e.reason} (see README, "The desktop app"); its metainfo is in ${relative(root, METAINFO_BUILT)}`);
     } else {
       const r = spawnSync(process.execPath, [at('node_modules/electron-builder/cli.js'), '--config', at('build/electron-builder.config.mjs'), '--linux'], { cwd: root, stdio: 'inherit', env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: dirname(e.path) } });
       if (r.status === 0) built.push('archway-desktop (dist/packages: AppImage, .deb, .rpm)');

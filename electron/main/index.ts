@@ -95,11 +95,12 @@ async function start(): Promise<void> {
 
 /**
  * Root mode ('direct') runs the helper bundle with this runtime. From a checkout elevate.ts finds
- * dist/helper itself; a package has it in /usr/lib/archway (.deb) or in its resources (AppImage).
+ * dist/helper itself; the desktop .deb/.rpm get it from the `archway` package they depend on
+ * (build/linux/headless/package-info.mjs: libDir/helper), the AppImage from its resources.
  */
 function packagedHelper(): string | undefined {
   if (!app.isPackaged) return undefined;
-  return ['/usr/lib/archway/archway-helper.mjs', join(process.resourcesPath, 'helper/archway-helper.mjs')].find((p) => existsSync(p));
+  return ['/usr/lib/archway/helper/archway-helper.mjs', join(process.resourcesPath, 'helper/archway-helper.mjs')].find((p) => existsSync(p));
 }
 
 function createWindow(state: StateFile): void {

@@ -88,6 +88,8 @@ export function inRoot(root: string, command: string, opts: { input?: string; en
   const setup = [
     'set -e',
     'mount --rbind /proc "$R/proc"',
+    // apt wants a pseudo-terminal for its log: a private devpts instance.
+    'mount -t devpts -o newinstance,ptmxmode=0666 devpts "$R/dev/pts" || true',
     // The host's binfmt_misc, when mounted, is seen but cannot be changed from inside.
     'if mountpoint -q "$R/proc/sys/fs/binfmt_misc"; then mount -o remount,bind,ro "$R/proc/sys/fs/binfmt_misc"; fi',
     'exec chroot "$R" /usr/bin/env -i "$@" /bin/sh -c "$CMD"',
