@@ -28,6 +28,11 @@ const PACKAGES = {
   'libxml2-utils': 'xmllint, to validate the polkit policy',
   'util-linux': 'unshare, nsenter, mount, setpriv',
   'desktop-file-utils': 'desktop-file-validate for the .desktop entry',
+  debootstrap: 'a throw-away Debian 12 root to install the archway .deb in (test/packaging)',
+  lintian: 'checks the archway .deb',
+  rpm: 'rpmbuild and rpm -qlp for the archway .rpm',
+  appstream: 'appstreamcli validate for the desktop metainfo',
+  'librsvg2-bin': 'rsvg-convert, renders the icon SVG to the hicolor PNGs',
 };
 
 function run(cmd, args, opts = {}) {

@@ -159,7 +159,7 @@ describe.skipIf(skipReason !== '')('the archway .deb in a fresh Debian 12 root',
     expect(out.indexOf('  /var/lib/archway/state.json')).toBeGreaterThan(listed);
     expect(out).toContain('archway: purge removes /var/log/archway:');
     expect(out).toContain('  /var/log/archway/audit.log');
-    expect(out).toMatch(/left alone handlers registered in the kernel and \/etc\/binfmt\.d\/qemu-\*\.conf/);
+    expect(out).toMatch(/purge left alone: handlers registered in the kernel and \/etc\/binfmt\.d\/qemu-\*\.conf files .*archway uninstall all/);
     expect(existsSync(join(root, 'var/lib/archway'))).toBe(false);
     expect(existsSync(join(root, 'var/log/archway'))).toBe(false);
     expect(readFileSync(join(root, 'etc/binfmt.d/qemu-aarch64.conf'), 'utf8')).toBe(files['etc/binfmt.d/qemu-aarch64.conf']);

@@ -5,7 +5,7 @@
  * else is loaded. (Newer Node running them for real: test/packaging/headless-deb.test.ts.)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
@@ -41,9 +41,10 @@ describe.each([HEADLESS.cli, HEADLESS.helper])('launcher %s', (path) => {
     expect(r.status).toBe(3);
   });
 
-  it('on this Node: passes the check and loads the installed bundle (absent here, so it says which file)', () => {
+  it('on this Node: passes the check and goes on to the installed loader', () => {
     const r = spawnSync(process.execPath, [join(STAGE, path), '--version'], { encoding: 'utf8' });
     expect(r.stderr).not.toContain('needs Node.js');
-    expect(r.stderr).toContain(`${HEADLESS.libDir}/load.cjs`);
+    // Without the package installed on this machine, the next step fails naming the file it wanted.
+    if (!existsSync(`${HEADLESS.libDir}/load.cjs`)) expect(r.stderr).toContain(`${HEADLESS.libDir}/load.cjs`);
   });
 });

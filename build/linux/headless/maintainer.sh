@@ -18,7 +18,7 @@ archway_removal_notice() {
 	files=$(ls /etc/binfmt.d/qemu-*.conf 2>/dev/null | tr '\n' ' ' | sed 's/ $//')
 	state=none
 	[ -e "$ARCHWAY_STATE_DIR" ] && state=$ARCHWAY_STATE_DIR
-	echo "archway: left in place: registered handlers (${handlers:-none recorded}), boot-time files (${files:-none}), Archway's records ($state); to remove them, run \`archway uninstall all\` before removing the package."
+	echo "archway: left in place: handlers Archway registered (${handlers:-none recorded}), boot-time files (${files:-none}), Archway's records ($state); to remove them, run \`archway uninstall all\` before removing the package."
 }
 
 # Purge: Archway's own state only, each path printed before it goes. Handlers stay registered and
@@ -30,5 +30,5 @@ archway_purge_state() {
 		find "$dir" -mindepth 1 | sort | sed 's/^/  /'
 		rm -rf -- "$dir"
 	done
-	echo "archway: purge left alone handlers registered in the kernel and /etc/binfmt.d/qemu-*.conf (remove them with \`archway uninstall all\` before purging, or by hand)."
+	echo "archway: purge left alone: handlers registered in the kernel and /etc/binfmt.d/qemu-*.conf files (to remove them, reinstall archway and run \`archway uninstall all\`)."
 }
