@@ -9,8 +9,9 @@
 // No custom afterInstall, so none of electron-builder's stock steps (chrome-sandbox, /usr/bin
 // link) are lost.
 //
-// The AppImage carries the helper bundle as a resource; privileged changes from an AppImage need
-// the helper installed system-wide (the `archway` package, or `npm run install-helper`).
+// The AppImage carries the helper bundle, the policy and scripts/install-helper.mjs: its "Install
+// system helper" step (electron/engine/system-helper.ts) installs them system-wide in one
+// elevation; the `archway` package is the other way.
 //
 // Fuses: the values are Archway's security policy, defined in electron/main/security.ts (FUSES);
 // electron/main/security.spec.ts fails if these drift from it.
@@ -42,7 +43,12 @@ const config = {
   copyright: 'Archway contributors',
   directories: { output: 'dist/packages', buildResources: 'build' },
   files: ['out/**/*', 'package.json', '!**/*.map'],
-  extraResources: [{ from: 'dist/helper/archway-helper.mjs', to: 'helper/archway-helper.mjs' }],
+  // The AppImage's "Install system helper" (electron/engine/system-helper.ts HELPER_RESOURCES).
+  extraResources: [
+    { from: 'dist/helper/archway-helper.mjs', to: 'helper/archway-helper.mjs' },
+    { from: 'scripts/install-helper.mjs', to: 'helper/install-helper.mjs' },
+    { from: 'build/polkit/dev.archway.helper.policy', to: 'helper/dev.archway.helper.policy' },
+  ],
   asar: true,
   npmRebuild: false,
   electronFuses: {
