@@ -7,7 +7,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { ENTRIES, ESBUILD_COMMON } from './esbuild-common.mjs';
+import { ESBUILD_COMMON } from './esbuild-common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv[2];
@@ -20,7 +20,7 @@ rmSync(join(root, 'dist/helper'), { recursive: true, force: true });
 
 await build({
   ...common,
-  entryPoints: [join(root, ENTRIES.helper)],
+  entryPoints: [join(root, 'electron/helper/main.ts')],
   outfile: join(root, 'dist/helper/archway-helper.mjs'),
   // The helper never talks to Docker: keep it small.
   external: ['dockerode'],
@@ -28,7 +28,7 @@ await build({
 });
 await build({
   ...common,
-  entryPoints: { archway: join(root, ENTRIES.cli) },
+  entryPoints: { archway: join(root, 'electron/cli/archway.ts') },
   outdir: join(root, 'dist/cli'),
   outExtension: { '.js': '.mjs' },
   // `archway status` must start nearly as fast as bare node: the Docker half (probe) is a separate

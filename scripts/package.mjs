@@ -103,7 +103,16 @@ const noNativeAddons = {
 
 /** The bundles, for node18, with every dependency inside (no node_modules on the target). */
 async function bundles() {
-  const common = { ...ESBUILD_COMMON, target: `node${HEADLESS.minNode}`, external: [], metafile: true, logLevel: 'error', plugins: [noNativeAddons] };
+  const common = {
+    ...ESBUILD_COMMON,
+    target: `node${HEADLESS.minNode}`,
+    external: [],
+    metafile: true,
+    logLevel: 'error',
+    plugins: [noNativeAddons],
+    // package.json's version, compiled in (the CLI's --version reads __ARCHWAY_VERSION__ when defined).
+    define: { __ARCHWAY_VERSION__: JSON.stringify(HEADLESS.version) },
+  };
   const helper = await build({
     ...common,
     entryPoints: [at(ENTRIES.helper)],
@@ -200,13 +209,14 @@ complete -F _archway archway
 `;
 }
 
-/** The man page: the CLI's generator when it exists (same source as --help), else the fallback. */
+/** The man page: the CLI's generator when it exists (`node scripts/man.mjs OUT`, from the same spec as --help), else the fallback. */
 function manPage(date) {
   const gen = at('scripts/man.mjs');
   if (existsSync(gen)) {
-    const r = spawnSync(process.execPath, [gen], { cwd: root, encoding: 'utf8' });
-    if (r.status === 0 && /^(\.|'\\")/.test(r.stdout)) return { text: r.stdout, source: 'scripts/man.mjs' };
-    process.stderr.write(`package: scripts/man.mjs exited ${r.status} without a man page on stdout; using the fallback\n${r.stderr}`);
+    const out = join(WORK, 'archway.1');
+    const r = spawnSync(process.execPath, [gen, out], { cwd: root, encoding: 'utf8' });
+    if (r.status === 0 && existsSync(out)) return { text: readFileSync(out, 'utf8'), source: 'scripts/man.mjs' };
+    throw new Error(`scripts/man.mjs exited ${r.status}:\n${r.stderr}${r.stdout}`);
   }
   return { text: fallbackMan(helpText(), date), source: 'fallback from archway --help' };
 }

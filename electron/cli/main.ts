@@ -14,7 +14,7 @@ export interface Io {
   stderr: (s: string) => void;
 }
 
-import { ARCHWAY_VERSION as VERSION } from '../version';
+const VERSION = '0.1.0';
 
 const USAGE = `archway — see and manage which foreign-architecture programs this Linux kernel can run
 
