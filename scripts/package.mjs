@@ -21,12 +21,11 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENTRIES, ESBUILD_COMMON } from './esbuild-common.mjs';
 import { electronBinary } from '../build/electron-binary.mjs';
+import { DEB_VERSION, HEADLESS } from '../build/linux/headless/package-info.mjs';
+import { metainfoXml, METAINFO_BUILT } from '../build/linux/metainfo.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const at = (...p) => join(root, ...p);
-
-import { DEB_VERSION, HEADLESS } from '../build/linux/headless/package-info.mjs';
-import { metainfoXml, METAINFO_BUILT } from '../build/linux/metainfo.mjs';
 
 const OUT = at('dist/packages');
 const WORK = join(OUT, 'headless');

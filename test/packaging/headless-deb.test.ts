@@ -93,7 +93,7 @@ describe.skipIf(skipReason !== '')('the archway .deb in a fresh Debian 12 root',
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^ARCHWAY\(1\)/m);
-    expect(r.stdout).toMatch(/NAME\s+archway - /);
+    expect(r.stdout).toMatch(/NAME\s+archway\s+[-‐–]\s/);
     expect(r.stdout).toContain('install');
   });
 
