@@ -83,7 +83,16 @@ function cacheKey(mirror: string, dbs: string): string {
 }
 
 /** Run a shell command inside `root`, in a private mount namespace with the host's /proc (binfmt_misc read-only). */
-export function inRoot(root: string, command: string, opts: { input?: string; env?: Record<string, string> } = {}): SpawnSyncReturns<string> {
+export interface InRootOptions {
+  input?: string;
+  env?: Record<string, string>;
+  /**
+   * Mount this kernel's binfmt_misc read-only inside the command's own mount namespace (when the
+   * host has it unmounted): the chroot then reads the host's table; nothing on the host changes.
+   */
+  mountBinfmt?: boolean;
+}
+export function inRoot(root: string, command: string, opts: InRootOptions = {}): SpawnSyncReturns<string> {
   const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', TERM: 'dumb', DEBIAN_FRONTEND: 'noninteractive', ...opts.env };
   const setup = [
     'set -e',
@@ -91,7 +100,8 @@ export function inRoot(root: string, command: string, opts: { input?: string; en
     // apt wants a pseudo-terminal for its log: a private devpts instance.
     'mount -t devpts -o newinstance,ptmxmode=0666 devpts "$R/dev/pts" || true',
     // The host's binfmt_misc, when mounted, is seen but cannot be changed from inside.
-    'if mountpoint -q "$R/proc/sys/fs/binfmt_misc"; then mount -o remount,bind,ro "$R/proc/sys/fs/binfmt_misc"; fi',
+    'if mountpoint -q "$R/proc/sys/fs/binfmt_misc"; then mount -o remount,bind,ro "$R/proc/sys/fs/binfmt_misc";',
+    `elif [ "${opts.mountBinfmt ? 1 : 0}" = 1 ]; then mount -t binfmt_misc -o ro,nosuid,nodev,noexec binfmt_misc "$R/proc/sys/fs/binfmt_misc"; fi`,
     'exec chroot "$R" /usr/bin/env -i "$@" /bin/sh -c "$CMD"',
   ].join('\n');
   return run('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', setup, 'in-root', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)], {
@@ -99,7 +109,7 @@ export function inRoot(root: string, command: string, opts: { input?: string; en
     env: { ...process.env, R: root, CMD: command },
   });
 }
-export function mustInRoot(root: string, command: string, opts: { input?: string; env?: Record<string, string> } = {}): string {
+export function mustInRoot(root: string, command: string, opts: InRootOptions = {}): string {
   const r = inRoot(root, command, opts);
   if (r.status !== 0) throw new Error(`in the Debian root: ${command} exited ${r.status ?? r.signal}:\n${r.stderr}\n${r.stdout}`.slice(0, 8000));
   return r.stdout;

@@ -82,6 +82,21 @@ describe.skipIf(skipReason !== '')('the archway .deb in a fresh Debian 12 root',
     expect(hostBinfmt()).toBe(before);
   });
 
+  it('`archway status` with binfmt_misc mounted read-only in the root reports this kernel\'s table as it is', () => {
+    const before = hostBinfmt();
+    // What the kernel's table holds, read the same way (same namespace set-up) as status reads it.
+    const listing = mustInRoot(root, 'cd /proc/sys/fs/binfmt_misc && for f in *; do [ "$f" = register ] || [ "$f" = status ] || echo "$f $(head -1 "$f")"; done', { mountBinfmt: true });
+    const entries = listing.trim().split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]);
+    const json = JSON.parse(mustInRoot(root, 'archway status --json', { mountBinfmt: true })) as { mount: { mounted: boolean }; emulators: string[] | null; handlers: { name: string }[] };
+    expect(json.mount.mounted).toBe(true);
+    expect(json.handlers.map((h) => h.name).sort()).toEqual(entries.map(([n]) => n).sort());
+    const enabled = entries.filter(([, state]) => state === 'enabled').map(([n]) => n).sort();
+    expect(json.emulators === null ? [] : [...json.emulators].sort()).toEqual(enabled);
+    // The mount is read-only (checked, not tried: a write test that failed would change the host).
+    expect(mustInRoot(root, 'grep " /proc/sys/fs/binfmt_misc " /proc/self/mounts', { mountBinfmt: true })).toMatch(/^binfmt_misc \/proc\/sys\/fs\/binfmt_misc binfmt_misc ro,/m);
+    expect(hostBinfmt()).toBe(before);
+  });
+
   it('the helper runs on the distribution\'s Node and answers a dry run', () => {
     const r = inRoot(root, '/usr/lib/archway/archway-helper', { input: JSON.stringify({ version: 1, ops: [{ op: 'install', arch: 'aarch64' }], dryRun: true }) });
     const answer = JSON.parse(r.stdout.trim().split('\n').pop()!) as { version: number; dryRun: boolean };
