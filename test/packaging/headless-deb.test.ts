@@ -103,6 +103,17 @@ describe.skipIf(skipReason !== '')('the archway .deb in a fresh Debian 12 root',
     expect(answer).toMatchObject({ version: 1, dryRun: true });
   });
 
+  it.skipIf(!existsSync('/usr/bin/qemu-aarch64-static'))('the CLI plans an install through the packaged helper (dry run; binfmt_misc read-only)', () => {
+    // A static emulator from the host, root-owned in the root's /usr/bin, as qemu-user-static puts it.
+    writeFileSync(join(root, 'usr/bin/qemu-aarch64-static'), readFileSync('/usr/bin/qemu-aarch64-static'), { mode: 0o755 });
+    const before = hostBinfmt();
+    const r = inRoot(root, 'archway install arm64 --flags F --dry-run', { mountBinfmt: true });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Dry run — nothing was changed.');
+    expect(r.stdout).toMatch(/register: :qemu-aarch64:M:0?:\\x7f\\x45\\x4c\\x46\\x02.*:\/usr\/bin\/qemu-aarch64-static:F$/m);
+    expect(hostBinfmt()).toBe(before);
+  });
+
   it('`man archway` renders archway(1) without groff warnings', () => {
     const r = inRoot(root, 'man --warnings archway', { env: { MANPAGER: 'cat', MANWIDTH: '80' } });
     expect(r.status, r.stderr).toBe(0);
