@@ -1,28 +1,28 @@
-// electron-builder: Linux AppImage and .deb.
+// electron-builder: the archway-desktop packages (AppImage, .deb, .rpm).
 //
-// The .deb also installs, root-owned:
-//   /usr/lib/archway/archway-helper       the program pkexec runs (build/linux/archway-helper)
-//   /usr/lib/archway/archway-helper.mjs   the helper bundle (dist/helper, built by scripts/build.mjs)
-//   /usr/share/polkit-1/actions/dev.archway.helper.policy   (build/polkit, owned by the polkit work)
-// and electron-builder's own desktop entry, icons and stock after-install script (chrome-sandbox
-// setuid, /usr/bin link): no custom afterInstall, so none of the stock steps are lost.
+// The .deb and .rpm depend on the headless `archway` package (scripts/package.mjs) of the same
+// version, which installs the CLI (/usr/bin/archway), the privileged helper
+// (/usr/lib/archway/archway-helper, run by the distribution's Node) and the polkit policy: one copy
+// of the privileged code on the machine. This package adds the app, its desktop entry, the icons
+// (build/icons: hicolor PNGs rendered from build/icons/archway.svg by scripts/icons.mjs) and the
+// AppStream metainfo (build/linux/metainfo.mjs, written to dist/desktop by scripts/package.mjs).
+// No custom afterInstall, so none of electron-builder's stock steps (chrome-sandbox, /usr/bin
+// link) are lost.
 //
-// The AppImage carries the helper bundle as a resource; privileged changes from an AppImage need
-// the helper installed system-wide (the .deb), or running as root.
+// The AppImage carries the helper bundle, the policy and scripts/install-helper.mjs: its "Install
+// system helper" step (electron/engine/system-helper.ts) installs them system-wide in one
+// elevation; the `archway` package is the other way.
 //
 // Fuses: the values are Archway's security policy, defined in electron/main/security.ts (FUSES);
 // electron/main/security.spec.ts fails if these drift from it.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { HEADLESS_DEPENDENCY } from './linux/headless/package-info.mjs';
+import { METAINFO_BUILT, METAINFO_INSTALLED } from './linux/metainfo.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const at = (p) => join(root, p);
+export { HEADLESS_DEPENDENCY };
 
 /** fpm "source=destination" pairs for files outside /opt/Archway. */
 export const SYSTEM_FILES = {
-  '/usr/lib/archway/archway-helper': 'build/linux/archway-helper',
-  '/usr/lib/archway/archway-helper.mjs': 'dist/helper/archway-helper.mjs',
-  '/usr/share/polkit-1/actions/dev.archway.helper.policy': 'build/polkit/dev.archway.helper.policy',
+  [METAINFO_INSTALLED]: METAINFO_BUILT,
 };
 
 export const DESKTOP_ENTRY = {
@@ -43,7 +43,12 @@ const config = {
   copyright: 'Archway contributors',
   directories: { output: 'dist/packages', buildResources: 'build' },
   files: ['out/**/*', 'package.json', '!**/*.map'],
-  extraResources: [{ from: 'dist/helper/archway-helper.mjs', to: 'helper/archway-helper.mjs' }],
+  // The AppImage's "Install system helper" (electron/engine/system-helper.ts HELPER_RESOURCES).
+  extraResources: [
+    { from: 'dist/helper/archway-helper.mjs', to: 'helper/archway-helper.mjs' },
+    { from: 'scripts/install-helper.mjs', to: 'helper/install-helper.mjs' },
+    { from: 'build/polkit/dev.archway.helper.policy', to: 'helper/dev.archway.helper.policy' },
+  ],
   asar: true,
   npmRebuild: false,
   electronFuses: {
@@ -57,7 +62,8 @@ const config = {
     grantFileProtocolExtraPrivileges: false,
   },
   linux: {
-    target: ['AppImage', 'deb'],
+    target: ['AppImage', 'deb', 'rpm'],
+    icon: 'build/icons',
     category: 'System',
     maintainer: 'Archway contributors',
     synopsis: 'Make foreign-architecture containers just work',
@@ -66,10 +72,14 @@ const config = {
     desktop: { entry: DESKTOP_ENTRY },
   },
   deb: {
-    // The stock Electron dependencies, plus polkit's pkexec for the privileged helper and a static QEMU.
-    depends: ['libgtk-3-0', 'libnotify4', 'libnss3', 'libxss1', 'libxtst6', 'xdg-utils', 'libatspi2.0-0', 'libuuid1', 'libsecret-1-0', 'pkexec | policykit-1'],
-    recommends: ['qemu-user-static | qemu-user-binfmt'],
-    fpm: Object.entries(SYSTEM_FILES).map(([dest, src]) => `${at(src)}=${dest}`),
+    // The stock Electron dependencies, plus the headless package (CLI, helper, policy).
+    depends: ['libgtk-3-0', 'libnotify4', 'libnss3', 'libxss1', 'libxtst6', 'xdg-utils', 'libatspi2.0-0', 'libuuid1', 'libsecret-1-0', HEADLESS_DEPENDENCY.deb],
+    recommends: ['qemu-user-static', 'pkexec'],
+    fpm: Object.entries(SYSTEM_FILES).map(([dest, src]) => `${src}=${dest}`),
+  },
+  rpm: {
+    depends: ['gtk3', 'libnotify', 'nss', 'libXScrnSaver', 'libXtst', 'xdg-utils', 'at-spi2-core', 'libuuid', 'libsecret', HEADLESS_DEPENDENCY.rpm],
+    fpm: Object.entries(SYSTEM_FILES).map(([dest, src]) => `${src}=${dest}`),
   },
   appImage: { artifactName: '${productName}-${version}-${arch}.AppImage' },
 };

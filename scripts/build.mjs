@@ -7,22 +7,13 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { ESBUILD_COMMON } from './esbuild-common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv[2];
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-const common = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  sourcemap: false,
-  logLevel: 'warning',
-  legalComments: 'none',
-  // ESM bundles that pull in CommonJS dependencies need a real require().
-  banner: { js: "import { createRequire as __archwayRequire } from 'node:module'; const require = __archwayRequire(import.meta.url);" },
-};
+const common = ESBUILD_COMMON;
 
 // Stale code-split chunks from earlier builds must not linger next to the new ones.
 rmSync(join(root, 'dist/cli'), { recursive: true, force: true });

@@ -14,8 +14,11 @@
 // - refuses a node that is not root-owned or is writable by others, and a destination whose folders
 //   are not root-owned and closed to others: the helper runs as root, so everything it is made of
 //   must be as trustworthy as it is;
-// - with --policy it also copies build/polkit/dev.archway.helper.policy to
-//   /usr/share/polkit-1/actions/ (packages do this; a checkout may not have it yet).
+// - with --policy it also copies build/polkit/dev.archway.helper.policy (or --policy-source FILE) to
+//   /usr/share/polkit-1/actions/ (packages do this; a checkout may not have it yet);
+// - --root PREFIX puts both under PREFIX instead of / (tests install into a fake root directory).
+// The AppImage's "Install system helper" runs this same program, from a copy outside its FUSE
+// mount, in one elevation (electron/engine/system-helper.ts).
 // Uninstall: sudo rm /usr/lib/archway/archway-helper /usr/share/polkit-1/actions/dev.archway.helper.policy
 import { chmodSync, chownSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -36,6 +39,8 @@ const args = process.argv.slice(2);
 let dest = DEFAULT_DEST;
 let source = join(root, 'dist/helper/archway-helper.mjs');
 let withPolicy = false;
+let policySource = POLICY;
+let prefix = '/';
 let nodePath = process.execPath;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -43,8 +48,10 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--source') source = resolve(args[++i] ?? die('--source needs a path'));
   else if (a === '--node') nodePath = resolve(args[++i] ?? die('--node needs a path'));
   else if (a === '--policy') withPolicy = true;
+  else if (a === '--policy-source') policySource = resolve(args[++i] ?? die('--policy-source needs a path'));
+  else if (a === '--root') prefix = resolve(args[++i] ?? die('--root needs a path'));
   else if (a === '--help' || a === '-h') {
-    process.stdout.write('usage: sudo node scripts/install-helper.mjs [--dest PATH] [--source FILE] [--node PATH] [--policy]\n');
+    process.stdout.write('usage: sudo node scripts/install-helper.mjs [--dest PATH] [--source FILE] [--node PATH] [--policy [--policy-source FILE]] [--root PREFIX]\n');
     process.exit(0);
   } else die(`unknown argument ${a}`);
 }
@@ -122,6 +129,15 @@ function installFile(path, content, mode) {
   process.stdout.write(`installed ${path} (root:root ${(st.mode & 0o7777).toString(8)})\n`);
 }
 
-installFile(dest, text, 0o755);
+let policyText;
+if (withPolicy) {
+  try {
+    policyText = readFileSync(policySource, 'utf8');
+  } catch (err) {
+    die(`cannot read the polkit policy ${policySource} (${err.code ?? err.message})`);
+  }
+}
+const under = (p) => join(prefix, p);
+installFile(under(dest), text, 0o755);
 process.stdout.write(`  shebang: #!${nodePath}\n`);
-if (withPolicy) installFile(POLICY_DEST, readFileSync(POLICY, 'utf8'), 0o644);
+if (withPolicy) installFile(under(POLICY_DEST), policyText, 0o644);

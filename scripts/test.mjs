@@ -34,6 +34,11 @@ const PACKAGES = {
   zsh: 'zsh completion tests',
   fish: 'fish completion tests',
   mandoc: 'mandoc -T lint for the man page',
+  debootstrap: 'a throw-away Debian 12 root to install the archway .deb in (test/packaging)',
+  lintian: 'checks the archway .deb',
+  rpm: 'rpmbuild and rpm -qlp for the archway .rpm',
+  appstream: 'appstreamcli validate for the desktop metainfo',
+  'librsvg2-bin': 'rsvg-convert, renders the icon SVG to the hicolor PNGs',
 };
 
 function run(cmd, args, opts = {}) {

@@ -3,12 +3,13 @@
  * (status, plans, the helper, Docker); the renderer owns nothing privileged and reaches main only
  * through the contract (ipc.ts). Every lockdown lives in security.ts.
  */
-import { app, BrowserWindow, ipcMain, nativeTheme, protocol, screen, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, nativeTheme, protocol, screen, session } from 'electron';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Engine } from '../engine';
+import { checkHelper, installSystemHelper } from '../engine/system-helper';
 import { DockerGateway } from './docker';
 import { createDispatcher, eventEmitter, registerIpc } from './ipc';
 import { startLive, type Live } from './live';
@@ -84,6 +85,7 @@ async function start(): Promise<void> {
   registerIpc(ipcMain, dispatch);
 
   createWindow(state);
+  void offerSystemHelper().catch((err: unknown) => log(`system helper check failed: ${(err as Error).message}`));
   live = startLive({
     readStatus: () => engine.status(),
     readContainerEngine: () => docker.view(true),
@@ -95,11 +97,44 @@ async function start(): Promise<void> {
 
 /**
  * Root mode ('direct') runs the helper bundle with this runtime. From a checkout elevate.ts finds
- * dist/helper itself; a package has it in /usr/lib/archway (.deb) or in its resources (AppImage).
+ * dist/helper itself; the desktop .deb/.rpm get it from the `archway` package they depend on
+ * (build/linux/headless/package-info.mjs: libDir/helper), the AppImage from its resources.
  */
 function packagedHelper(): string | undefined {
   if (!app.isPackaged) return undefined;
-  return ['/usr/lib/archway/archway-helper.mjs', join(process.resourcesPath, 'helper/archway-helper.mjs')].find((p) => existsSync(p));
+  return ['/usr/lib/archway/helper/archway-helper.mjs', join(process.resourcesPath, 'helper/archway-helper.mjs')].find((p) => existsSync(p));
+}
+
+/**
+ * The version handshake, once at start in a packaged app run by a user: an installed helper that
+ * does not speak this app's protocol (older, newer, broken) or none at all is reported, and from
+ * an AppImage the user is offered "Install system helper": one pkexec prompt, running the same
+ * installer as `sudo npm run install-helper` from a copy outside the FUSE mount
+ * (electron/engine/system-helper.ts). The .deb/.rpm get the helper from the archway package.
+ */
+async function offerSystemHelper(): Promise<void> {
+  if (!app.isPackaged || process.getuid?.() === 0) return;
+  const check = await checkHelper();
+  if (check.state === 'ok' || !win) return;
+  const fromAppImage = Boolean(process.env.APPIMAGE);
+  const offer = fromAppImage && check.state !== 'newer';
+  const { response } = await dialog.showMessageBox(win, {
+    type: 'warning',
+    message: `Changes need the system helper: ${check.message}.`,
+    detail: offer
+      ? `${check.hint ?? ''}\n\nInstalling runs Archway's installer as root once (administrator password): it copies the helper to /usr/lib/archway and the polkit policy to /usr/share/polkit-1/actions.`
+      : (check.hint ?? ''),
+    buttons: offer ? ['Install system helper', 'Not now'] : ['OK'],
+    defaultId: 0,
+    cancelId: offer ? 1 : 0,
+  });
+  if (!offer || response !== 0) return;
+  const result = await installSystemHelper({ resourcesDir: process.resourcesPath, mode: 'pkexec' });
+  await dialog.showMessageBox(win, {
+    type: result.ok ? 'info' : 'error',
+    message: result.ok ? 'The system helper is installed.' : `The system helper was not installed: ${result.check.message}.`,
+    detail: result.output,
+  });
 }
 
 function createWindow(state: StateFile): void {

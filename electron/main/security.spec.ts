@@ -196,9 +196,9 @@ describe('fuses', () => {
       onlyLoadAppFromAsar: true,
       enableEmbeddedAsarIntegrityValidation: true,
     });
-    // runAsNode is on for the helper (docs/decisions/0002-fuses-run-as-node.md): the package's
-    // helper launcher must be what needs it.
+    // runAsNode is on for the helper (docs/decisions/0002-fuses-run-as-node.md): root mode runs
+    // the helper bundle with the app's own runtime, and that must be what needs it.
     expect(FUSES.runAsNode).toBe(true);
-    expect(readFileSync(join(REPO, 'build/linux/archway-helper'), 'utf8')).toContain('ELECTRON_RUN_AS_NODE=1');
+    expect(readFileSync(join(REPO, 'electron/engine/elevate.ts'), 'utf8')).toContain("env.ELECTRON_RUN_AS_NODE = '1'");
   });
 });

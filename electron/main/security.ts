@@ -244,10 +244,11 @@ export function hardenWebContents(contents: ContentsLike, log: SecurityLog = () 
  * Electron fuses flipped into the packaged binary (build/electron-builder.config.mjs must carry
  * exactly these; a unit test compares them).
  *
- * runAsNode stays ON, on purpose: the privileged helper is a Node program, and the packages run it
- * with Archway's own runtime (`ELECTRON_RUN_AS_NODE=1 archway-desktop archway-helper.mjs`, from
- * /usr/lib/archway/archway-helper under pkexec) so they do not depend on a distro Node.js (Debian 12
- * ships 18). Root mode (elevate.ts 'direct') does the same with process.execPath. The cost: anyone
+ * runAsNode stays ON, on purpose: the privileged helper is a Node program, and root mode
+ * (elevate.ts 'direct': the app started as root, or an AppImage without the system helper) runs it
+ * with Archway's own runtime (`ELECTRON_RUN_AS_NODE=1 archway-desktop archway-helper.mjs`). Under
+ * pkexec the packages run /usr/lib/archway/archway-helper from the `archway` package, on the
+ * distribution's Node (>= 18). The cost: anyone
  * who can run the binary can use it as a Node interpreter — on Linux that grants nothing they did
  * not have (no setuid, no capabilities, no entitlements). See docs/decisions/0002-fuses-run-as-node.md.
  */

@@ -1,0 +1,50 @@
+/**
+ * The packages' launchers (/usr/bin/archway, /usr/lib/archway/archway-helper) run on whatever
+ * /usr/bin/node the distribution has. On one older than 18 they must say what to install instead
+ * of failing on syntax they cannot parse: they are plain ES5, and the check runs before anything
+ * else is loaded. (Newer Node running them for real: test/packaging/headless-deb.test.ts.)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { transformSync } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HEADLESS } from '../../build/linux/headless/package-info.mjs';
+import { buildPackages, REPO } from './packages';
+
+const STAGE = join(REPO, 'dist/packages/headless/root');
+const tmp = mkdtempSync(join(tmpdir(), 'archway-launcher-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe.each([HEADLESS.cli, HEADLESS.helper])('launcher %s', (path) => {
+  beforeAll(() => {
+    buildPackages();
+  });
+
+  it('is plain ES5 (an old Node can parse it) and names /usr/bin/node', () => {
+    const text = readFileSync(join(STAGE, path), 'utf8');
+    expect(text.startsWith('#!/usr/bin/node\n')).toBe(true);
+    expect(() => transformSync(text.slice(text.indexOf('\n') + 1), { target: 'es5', loader: 'js' })).not.toThrow();
+    // The import() that old Node cannot parse is in load.cjs, required only after the check.
+    expect(text).not.toContain('import(');
+  });
+
+  it.each(['12.22.12', '16.20.2'])('on Node %s: says what to install, exits 3, loads nothing', (old) => {
+    // Pretend to be an older Node: the only thing the launcher asks is process.versions.node.
+    const fake = join(tmp, 'old-node.cjs');
+    writeFileSync(fake, `Object.defineProperty(process, 'versions', { value: Object.assign({}, process.versions, { node: '${old}' }) });\nObject.defineProperty(process, 'version', { value: 'v${old}' });\n`);
+    const r = spawnSync(process.execPath, ['--require', fake, join(STAGE, path), '--version'], { encoding: 'utf8' });
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`archway: needs Node.js ${HEADLESS.minNode} or newer, but ${process.execPath} is v${old}.`);
+    expect(r.stderr).toContain('apt install nodejs');
+    expect(r.status).toBe(3);
+  });
+
+  it('on this Node: passes the check and goes on to the installed loader', () => {
+    const r = spawnSync(process.execPath, [join(STAGE, path), '--version'], { encoding: 'utf8' });
+    expect(r.stderr).not.toContain('needs Node.js');
+    // Without the package installed on this machine, the next step fails naming the file it wanted.
+    if (!existsSync(`${HEADLESS.libDir}/load.cjs`)) expect(r.stderr).toContain(`${HEADLESS.libDir}/load.cjs`);
+  });
+});
