@@ -5,7 +5,8 @@
  */
 import { CATALOG, DOCKER_PLATFORMS, nativeCpus, hexToBytes, type Cpu, type NativeInfo } from './arch/catalog';
 import { parseProcEntry } from './binfmt/entry';
-import { decodeFlags, type FlagInfo } from './binfmt/flags';
+import { decodeFlags, SETUID_RISK, SETUID_RISK_MARKER, type FlagInfo, type Risk } from './binfmt/flags';
+import { intentCommand, type FixIntent } from './actions';
 import { buildRegister, maskedMagic, parseRegister, sameRule, type MagicRule, type Rule } from './binfmt/register';
 import { describeElf, EM_NAMES, type ElfInfo } from './elf';
 import type { ArchwayRecord } from './record';
@@ -73,8 +74,12 @@ export interface Check {
   id: string;
   level: Level;
   message: string;
-  /** What to do about it, when something can be done. */
+  /** What to do about it, in words (for a command: intentCommand(intent), the one place it is built). */
   fix?: string;
+  /** The fix as a typed intent, when one operation carries it out: faces run this, never parse `fix`. */
+  intent?: FixIntent;
+  /** The typed risk this check reports (e.g. setuid-credentials for an enabled handler with C). */
+  risk?: Risk;
 }
 
 export interface HandlerStatus {
@@ -172,7 +177,7 @@ export function catalogRule(cpu: Cpu | string, interpreter: string, flags: strin
 }
 
 /** Native executables come as EXEC (2) and DYN/PIE (3): a handler matching either hijacks them. */
-function nativeHeaders(host: Uint8Array, hostElf: ElfInfo | undefined): Uint8Array[] {
+export function hostHeaders(host: Uint8Array, hostElf: ElfInfo | undefined): Uint8Array[] {
   if (!hostElf) return [host];
   const le = hostElf.endian === 'little';
   return [2, 3].map((t) => {
@@ -290,14 +295,6 @@ function interpreterChecks(rule: Rule, facts: InterpreterFacts | undefined, isEm
       fix: 'Reinstall with F (Archway\'s default).',
     });
   }
-  if (!rule.flags.includes('C')) {
-    checks.push({
-      id: 'flag-C',
-      level: 'info',
-      message: 'no C flag: setuid programs (sudo, su, ping) inside foreign containers do not gain privileges ("sudo: effective uid is not 0")',
-      fix: 'Reinstall with flags FC if foreign images need sudo.',
-    });
-  }
   return checks;
 }
 
@@ -313,6 +310,19 @@ export function emulatorSource(interpreter: string, raw: Pick<RawStatus, 'emulat
   return { source: 'other' };
 }
 
+/** An enabled handler with C, whoever installed it: the risk, and Drop C as a typed fix. */
+export function setuidRiskCheck(cpu: Cpu): Check {
+  const intent: FixIntent = { action: 'drop-c', archs: [cpu] };
+  return {
+    id: 'setuid-risk',
+    level: 'warning',
+    message: `flag C: ${SETUID_RISK}`,
+    fix: intentCommand(intent),
+    intent,
+    risk: SETUID_RISK_MARKER,
+  };
+}
+
 function worst(checks: Check[]): Level {
   const rank: Record<Level, number> = { ok: 0, info: 1, warning: 2, error: 3 };
   return checks.reduce<Level>((w, c) => (rank[c.level] > rank[w] ? c.level : w), 'ok');
@@ -321,7 +331,7 @@ function worst(checks: Check[]): Level {
 export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
   const warnings: string[] = [];
   const native = nativeCpus(raw.hostMachine);
-  const natives = nativeHeaders(raw.hostHeader, hostElf);
+  const natives = hostHeaders(raw.hostHeader, hostElf);
   const sorted = [...raw.entries].sort((a, b) => a.seq - b.seq);
   const handlers: HandlerStatus[] = [];
   sorted.forEach((e, order) => {
@@ -347,7 +357,11 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
         fix: `Remove it: archway uninstall --force ${e.name}`,
       });
     }
-    if (!parsed.enabled) checks.push({ id: 'enabled', level: 'info', message: 'disabled: the kernel ignores it', fix: `archway enable ${cpus[0] ?? e.name}` });
+    if (parsed.enabled && rule.flags.includes('C') && cpus.length > 0) checks.push(setuidRiskCheck(cpus[0]!));
+    if (!parsed.enabled) {
+      const intent: FixIntent | undefined = cpus[0] ? { action: 'enable', archs: [cpus[0]] } : undefined;
+      checks.push({ id: 'enabled', level: 'info', message: 'disabled: the kernel ignores it', fix: intent ? intentCommand(intent) : `archway enable ${e.name}`, ...(intent ? { intent } : {}) });
+    }
     let register = '';
     try {
       register = buildRegister(rule);

@@ -20,16 +20,20 @@ const USAGE = `archway — see and manage which foreign-architecture programs th
 
 Usage:
   archway status [--all] [--json]             architectures, handlers, health, owners, conflicts
-  archway install <arch…|all> [options]       register QEMU handlers (default flags FC; P with Debian's wrappers)
-      --flags LETTERS      binfmt_misc flags from P, O, C, F (F: works in every container; C: sudo works)
+  archway install <arch…|all> [options]       register QEMU handlers (default flags F; PF with Debian's wrappers)
+      --flags LETTERS      binfmt_misc flags from P, O, C, F; F is required (C counts as --allow-setuid)
       --persist            keep after reboot (/etc/binfmt.d/qemu-<cpu>.conf, read by systemd-binfmt)
       --source distro|store|/abs/path   where the emulator comes from (default: distro, /usr/bin/qemu-*-static)
       --allow-dynamic      accept a dynamically linked emulator (it fails inside foreign containers)
+      --allow-setuid       add flag C: setuid programs (sudo) get their own credentials — RISK: any local
+                           user who can run a foreign setuid-root program can then create root-owned files
       --take-over          replace a handler of the same name from another tool (restored on uninstall)
       --dry-run            print the exact register strings and files, change nothing
   archway uninstall <arch…|all> [--force] [--dry-run]   remove Archway's handlers (--force: others' too)
   archway enable|disable <arch…|all> [--force] [--dry-run]
   archway persist on|off <arch…|all> [--dry-run]
+  archway drop-c <arch…|all> [--dry-run]      re-register handlers that have flag C without it (same emulator
+                                              and magic; another tool's handler is taken over, restored on uninstall)
   archway mount                               mount binfmt_misc if it is not mounted
   archway emulators fetch <arch…|all> [--image REPO:TAG@sha256:…]
                                               copy static QEMU out of a pinned tonistiigi/binfmt image (through
@@ -54,7 +58,7 @@ interface Parsed {
 }
 
 const VALUE_FLAGS = new Set(['--flags', '--source', '--platform', '--image', '--timeout', '--limit', '--backend', '--registrar']);
-const BOOL_FLAGS = new Set(['--json', '--all', '--persist', '--allow-dynamic', '--take-over', '--force', '--dry-run', '--help', '-h', '--version']);
+const BOOL_FLAGS = new Set(['--json', '--all', '--persist', '--allow-dynamic', '--allow-setuid', '--take-over', '--force', '--dry-run', '--help', '-h', '--version']);
 
 export function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
@@ -88,10 +92,13 @@ export function parseArgs(argv: string[]): Parsed {
 function intentFrom(p: Parsed): Intent {
   const archsFrom = (list: string[]) => {
     if (list.length === 0) throw new UsageError(`${p.command}: name at least one architecture (or all)`);
-    return list.flatMap((a) => a.split(',')).filter(Boolean);
+    const names = list.flatMap((a) => a.split(','));
+    if (names.some((a) => a.trim() === '')) throw new UsageError(`${p.command}: an empty architecture name; name architectures like arm64 or s390x (or all)`);
+    return names;
   };
   const allowed: Record<string, string[]> = {
-    install: ['--flags', '--persist', '--source', '--allow-dynamic', '--take-over', '--dry-run', '--json', '--backend', '--registrar'],
+    install: ['--flags', '--persist', '--source', '--allow-dynamic', '--allow-setuid', '--take-over', '--dry-run', '--json', '--backend', '--registrar'],
+    'drop-c': ['--dry-run', '--json'],
     uninstall: ['--force', '--dry-run', '--json', '--backend', '--registrar'],
     enable: ['--force', '--dry-run', '--json', '--backend', '--registrar'],
     disable: ['--force', '--dry-run', '--json', '--backend', '--registrar'],
@@ -118,6 +125,8 @@ function intentFrom(p: Parsed): Intent {
   if (typeof source === 'string') intent.source = source === 'distro' || source === 'store' ? source : { path: source };
   if (p.flags.has('--allow-dynamic')) intent.allowDynamic = true;
   if (p.flags.has('--take-over')) intent.takeOver = true;
+  // C is chosen explicitly either way: --allow-setuid, or flags that name it.
+  if (p.flags.has('--allow-setuid') || intent.flags?.includes('C')) intent.allowSetuid = true;
   if (p.flags.has('--force')) intent.force = true;
   const checked = IntentSchema.safeParse(intent);
   if (!checked.success) {
@@ -132,6 +141,7 @@ function describeResult(r: OpResult): string {
   const lines = [`${mark} ${r.message}`];
   if (r.error?.hint) lines.push(`  → ${r.error.hint}`);
   for (const w of r.warnings ?? []) lines.push(`  ! ${w}`);
+  for (const k of r.risks ?? []) lines.push(`  ! risk: ${k.message}`);
   return lines.join('\n');
 }
 
@@ -224,6 +234,7 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
       case 'disable':
       case 'persist':
       case 'mount':
+      case 'drop-c':
         return await change(engine, p, io);
       case 'log': {
         const entries = engine.audit();

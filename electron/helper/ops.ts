@@ -6,9 +6,9 @@
 import { readFileSync, readdirSync, existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { catalogEntry, nativeCpus, type Cpu } from '../../shared/arch/catalog';
-import { normaliseFlags, FlagError } from '../../shared/binfmt/flags';
+import { defaultFlags, F_REQUIRED, FlagError, lacksF, normaliseFlags, SETUID_RISK, SETUID_RISK_MARKER, withoutC } from '../../shared/binfmt/flags';
 import { buildRegister, parseRegister, sameRule, RuleError, type Rule } from '../../shared/binfmt/register';
-import { catalogRule, ruleMatchesHeader } from '../../shared/status';
+import { catalogRule, hostHeaders, ruleMatchesHeader } from '../../shared/status';
 import {
   ArchwayError,
   HelperRequestSchema,
@@ -84,6 +84,13 @@ export function cpuOf(arch: string): Cpu {
     );
   }
   return e.cpu;
+}
+
+/** Where an emulator path comes from, for the record. */
+function sourceOf(paths: ArchwayPaths, cpu: Cpu, path: string): HandlerRecord['source'] {
+  if (distroCandidates(cpu).some((c) => c.path === path)) return 'distro';
+  if (storeCandidate(paths, cpu).path === path) return 'store';
+  return 'path';
 }
 
 function isNeverTouch(name: string): boolean {
@@ -231,8 +238,16 @@ export class Helper {
     // emulator or flags puts back exactly what Archway had registered, when that still checks out.
     const recorded = op.interpreter === undefined && op.flags === undefined ? this.recordedChoice(entry.handlerName, cpu, op.allowDynamic === true) : undefined;
     const interp = recorded ?? this.pickInterpreter(op, cpu);
-    let flags = recorded ? recorded.flags : op.flags === undefined ? (interp.preserveArgv0 ? 'PFC' : 'FC') : op.flags;
+    const allowSetuid = op.allowSetuid === true;
+    if (op.flags !== undefined && op.flags.includes('C') && !allowSetuid) {
+      throw new ArchwayError('bad-flags', `flag C needs the explicit setuid opt-in: ${SETUID_RISK}`, `If you accept that: archway install ${cpu} --allow-setuid`);
+    }
+    let flags = recorded ? recorded.flags : op.flags === undefined ? defaultFlags(interp.preserveArgv0, allowSetuid) : op.flags;
+    if (recorded && allowSetuid && !recorded.flags.includes('C')) flags = `${flags}C`;
     flags = normaliseFlags(flags);
+    if (lacksF(flags)) {
+      throw new ArchwayError('bad-flags', `flags "${flags || 'none'}" lack F: ${F_REQUIRED}`, `Add F: archway install ${cpu} --flags ${normaliseFlags(`${flags}F`)}`);
+    }
     if (flags.includes('P') && !interp.preserveArgv0) {
       throw new ArchwayError(
         'bad-flags',
@@ -245,8 +260,7 @@ export class Helper {
     }
     const rule = catalogRule(cpu, interp.path, flags);
     const reg = buildRegister(rule);
-    const headers = [this.ctx.host.header];
-    if (headers.some((h) => ruleMatchesHeader(rule, h))) {
+    if (this.hijacksHost(rule)) {
       throw new ArchwayError('native-arch', `the ${cpu} rule would match this host's own programs`, 'Nothing to install.');
     }
     const name = entry.handlerName;
@@ -289,6 +303,7 @@ export class Helper {
       register: reg,
       files,
       ...(warnings.length ? { warnings } : {}),
+      ...(rule.flags.includes('C') ? { risks: [SETUID_RISK_MARKER] } : {}),
     };
     if (alreadyDone) return { result: base };
     const handler: HandlerRecord = {
@@ -300,43 +315,98 @@ export class Helper {
       persist: wantPersist,
       ...(previous ? { previous } : {}),
     };
-    return {
-      result: base,
-      // One commit point: the kernel write. Before it, the journal and the persist file; after it,
-      // the audit line and the record. A crash or an error at any point is settled by settle()
-      // from what the kernel shows: the new rule → finish (record it); anything else → undo.
-      apply: async () => {
-        const binfmt = this.ctx.paths.binfmt;
-        if (!isMounted(binfmt)) await mountBinfmt(binfmt);
-        const before = this.currentRegister(name);
-        const stillThere = readEntry(binfmt, name);
-        const removeOld = !!stillThere && (replace || !sameRule(stillThere.rule, rule));
-        if (removeOld && !owned && !op.takeOver) throw new ArchwayError('not-owned', `${name} appeared while Archway was working; left alone`);
-        const pending: PendingStep = { name, op: 'install', register: reg, startedAt: new Date().toISOString(), handler };
-        this.setPending(pending);
-        this.step('install:journaled', cpu);
-        try {
-          this.syncPersistFile(name, handler);
-          this.step('install:persisted', cpu);
-          if (removeOld) {
-            control(binfmt, name, '-1');
-            this.step('install:removed-old', cpu);
-          }
-          if (!readEntry(binfmt, name)) register(binfmt, reg);
-          this.step('install:registered', cpu);
-          const now = readEntry(binfmt, name);
-          if (!now || !sameRule(now.rule, rule)) throw new ArchwayError('kernel-refused', `the kernel does not show ${name} as written`);
-          if (!now.enabled) control(binfmt, name, '1');
-        } catch (err) {
-          throw this.failAndSettle(err, pending);
-        }
-        this.audit(base, before.register, reg);
-        this.record.handlers[name] = handler;
-        this.clearPending(name);
-        this.step('install:recorded', cpu);
-        return base;
-      },
+    return { result: base, apply: () => this.applyRegister({ cpu, name, rule, reg, handler, replace, owned: !!owned, takeOver: op.takeOver === true, base }) };
+  }
+
+  /**
+   * Register `rule` for `name` (install and drop-c). One commit point: the kernel write. Before it,
+   * the journal and the persist file; after it, the audit line and the record. A crash or an error
+   * at any point is settled by settle() from what the kernel shows: the new rule → finish (record
+   * it); anything else → undo.
+   */
+  private async applyRegister(a: { cpu: Cpu; name: string; rule: Rule; reg: string; handler: HandlerRecord; replace: boolean; owned: boolean; takeOver: boolean; base: OpResult }): Promise<OpResult> {
+    const { cpu, name, rule, reg, handler, replace, owned, takeOver, base } = a;
+    const binfmt = this.ctx.paths.binfmt;
+    if (!isMounted(binfmt)) await mountBinfmt(binfmt);
+    const before = this.currentRegister(name);
+    const stillThere = readEntry(binfmt, name);
+    const removeOld = !!stillThere && (replace || !sameRule(stillThere.rule, rule));
+    if (removeOld && !owned && !takeOver) throw new ArchwayError('not-owned', `${name} appeared while Archway was working; left alone`);
+    const pending: PendingStep = { name, op: 'install', register: reg, startedAt: new Date().toISOString(), handler };
+    this.setPending(pending);
+    this.step('install:journaled', cpu);
+    try {
+      this.syncPersistFile(name, handler);
+      this.step('install:persisted', cpu);
+      if (removeOld) {
+        control(binfmt, name, '-1');
+        this.step('install:removed-old', cpu);
+      }
+      if (!readEntry(binfmt, name)) register(binfmt, reg);
+      this.step('install:registered', cpu);
+      const now = readEntry(binfmt, name);
+      if (!now || !sameRule(now.rule, rule)) throw new ArchwayError('kernel-refused', `the kernel does not show ${name} as written`);
+      if (!now.enabled) control(binfmt, name, '1');
+    } catch (err) {
+      throw this.failAndSettle(err, pending);
+    }
+    this.audit(base, before.register, reg);
+    this.record.handlers[name] = handler;
+    this.clearPending(name);
+    this.step('install:recorded', cpu);
+    return base;
+  }
+
+  /**
+   * Drop C: the same emulator, magic and mask, without C, whoever registered the handler. Another
+   * tool's handler is taken over (its rule recorded and restored on uninstall).
+   */
+  private planDropC(op: Extract<HelperOp, { op: 'drop-c' }>): Planned {
+    const cpu = cpuOf(op.arch);
+    const name = catalogEntry(cpu)!.handlerName;
+    const e = this.requireEntry(name);
+    if (!e) throw new ArchwayError('not-found', `${name} is not registered`, `Nothing to drop; install it without C: archway install ${cpu}`);
+    if (isNeverTouch(name)) throw new ArchwayError('never-touch', `${name} belongs to WSL and is never changed`);
+    const owned = this.record.handlers[name];
+    const base0 = { op: 'drop-c', arch: cpu, name, ok: true } as const;
+    if (!e.rule.flags.includes('C')) return { result: { ...base0, changed: false, message: `${name} has no C flag (flags ${e.rule.flags || 'none'})` } };
+    const flags = withoutC(e.rule.flags);
+    if (lacksF(flags)) {
+      throw new ArchwayError('bad-flags', `${name} has no F flag, so dropping C alone would leave it unsafe: ${F_REQUIRED}`, `Reinstall it with Archway's defaults: archway install ${cpu} --take-over`);
+    }
+    const wrapper = distroCandidates(cpu).find((c) => c.path === e.rule.interpreter && c.preserveArgv0);
+    // F opens the emulator as root at registration: it must pass the same checks as any other.
+    trustInterpreter(e.rule.interpreter, { hostElf: this.ctx.host.elf, allowDynamic: false, allowSymlink: !!wrapper });
+    const rule: Rule = { ...e.rule, flags };
+    if (this.hijacksHost(rule)) throw new ArchwayError('native-arch', `${name} would match this host's own programs`, `Remove it: archway uninstall ${cpu} --force`);
+    const reg = buildRegister(rule);
+    const previous: HandlerRecord['previous'] = owned ? owned.previous : { register: buildRegister(e.rule), owner: this.ownerWords(name) };
+    const warnings = owned ? [] : [`takes over ${name} from ${previous!.owner}; uninstalling it later restores theirs (with C)`];
+    const wantPersist = owned?.persist ?? false;
+    if (wantPersist) this.checkPersistFileIsOurs(persistFile(this.ctx.paths, name));
+    const base: OpResult = {
+      ...base0,
+      changed: true,
+      message: `re-register ${name} → ${rule.interpreter} with flags ${flags} (C dropped: setuid programs keep the caller's credentials)`,
+      register: reg,
+      files: wantPersist ? [persistFile(this.ctx.paths, name)] : [],
+      ...(warnings.length ? { warnings } : {}),
     };
+    const handler: HandlerRecord = {
+      cpu,
+      register: reg,
+      source: owned?.source ?? sourceOf(this.ctx.paths, cpu, rule.interpreter),
+      installedAt: new Date().toISOString(),
+      installedBy: this.ctx.callerUid,
+      persist: wantPersist,
+      ...(previous ? { previous } : {}),
+    };
+    return { result: base, apply: () => this.applyRegister({ cpu, name, rule, reg, handler, replace: true, owned: !!owned, takeOver: !owned, base }) };
+  }
+
+  /** Would this rule match the host's own programs (EXEC or DYN)? */
+  private hijacksHost(rule: Rule): boolean {
+    return hostHeaders(this.ctx.host.header, this.ctx.host.elf).some((h) => ruleMatchesHeader(rule, h));
   }
 
   private checkPersistFileIsOurs(path: string): void {
@@ -694,6 +764,8 @@ export class Helper {
         return this.planToggle(op);
       case 'persist':
         return this.planPersist(op);
+      case 'drop-c':
+        return this.planDropC(op);
       case 'store-add':
         return planStoreAdd(op, this.ctx, (r, before, after) => this.audit(r, before, after));
     }
