@@ -96,7 +96,19 @@ export const HelperRequestSchema = z.strictObject({
   ops: z.array(OpSchema).check(z.minLength(1), z.maxLength(MAX_OPS)),
   /** Plan only: validate everything and return the register strings and files, change nothing. */
   dryRun: opt(z.boolean()),
+  /**
+   * What the plan showed: the `digest` of each result of the dry run, in order. The helper plans
+   * again and refuses the whole request (plan-changed, nothing changed) if any differs.
+   */
+  expect: opt(z.array(z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a digest is 64 hex digits'))).check(z.maxLength(MAX_OPS))),
 });
+
+/** Bind a request to what its dry run showed (every apply, window and CLI, goes through this). */
+export function bindToPlan(request: HelperRequest, preview: HelperResponse): HelperRequest {
+  const digests = preview.results.map((r) => r.digest);
+  if (!preview.ok || digests.some((d) => d === undefined)) return request;
+  return { ...request, expect: digests as string[] };
+}
 
 export type HelperOp = z.infer<typeof OpSchema>;
 export type HelperRequest = z.infer<typeof HelperRequestSchema>;
@@ -139,6 +151,11 @@ export const OpResultSchema = z.strictObject({
   /** Files written or removed. */
   files: opt(z.array(z.string())),
   warnings: opt(z.array(z.string())),
+  /**
+   * sha256 of what this operation will do (op, names, register string, files, and the identity of
+   * each file it relies on, e.g. the interpreter): an apply carries the plan's digests back.
+   */
+  digest: opt(z.string()),
   /** Risks this operation takes, typed, each with its one sentence (e.g. flag C: setuid-credentials). */
   risks: opt(z.array(z.strictObject({ id: z.enum(['setuid-credentials']), message: z.string() }))),
   error: opt(ErrorSchema),

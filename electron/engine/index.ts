@@ -5,7 +5,7 @@
  * helper, elevated.
  */
 import { intentToRequest, type Intent } from '../../shared/actions';
-import type { HelperRequest, HelperResponse } from '../../shared/helper-protocol';
+import { bindToPlan, type HelperRequest, type HelperResponse } from '../../shared/helper-protocol';
 import type { Status } from '../../shared/status';
 import { readAudit, type AuditEntry } from './audit';
 import type { ElevateOptions, HelperRun } from './elevate';
@@ -47,9 +47,11 @@ export class Engine {
 
   async plan(intent: Intent): Promise<Plan> {
     const { request, skipped } = intentToRequest(intent, this.status());
+    const preview = request ? await this.preview(request) : null;
     return {
-      request,
-      preview: request ? await this.preview(request) : null,
+      // The request carries what its preview showed: the helper refuses it if anything differs.
+      request: request && preview ? bindToPlan(request, preview) : request,
+      preview,
       skipped,
       elevation: this.elevation(),
     };

@@ -3,7 +3,8 @@
  * is refused), then carry out each operation with a journal so a crash at any point leaves either
  * the old or the new state. The same code runs unprivileged with dryRun to show a plan.
  */
-import { readFileSync, readdirSync, existsSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, readdirSync, existsSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { catalogEntry, nativeCpus, type Cpu } from '../../shared/arch/catalog';
 import { defaultFlags, F_REQUIRED, FlagError, lacksF, normaliseFlags, SETUID_RISK, SETUID_RISK_MARKER, withoutC } from '../../shared/binfmt/flags';
@@ -52,6 +53,8 @@ export interface Drift {
 /** A validated operation, ready to run. */
 export interface Planned {
   result: OpResult;
+  /** Identities of the files this plan relies on (path → fingerprint), bound into its digest. */
+  binds?: Record<string, string>;
   apply?: () => Promise<OpResult>;
 }
 
@@ -84,6 +87,27 @@ export function cpuOf(arch: string): Cpu {
     );
   }
   return e.cpu;
+}
+
+/**
+ * A file's identity, cheap enough for 32 emulators per request: the link itself (lstat) and what it
+ * names (stat) — device, inode, size, mtime and ctime in ns. Replacing the file (rename, copy over,
+ * apt upgrade) changes the inode or ctime, which no one but the kernel sets.
+ */
+export function fileIdentity(path: string): string {
+  const id = (s: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint; mode: bigint; uid: bigint }) =>
+    `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.mode}:${s.uid}`;
+  try {
+    return `${id(lstatSync(path, { bigint: true }))}>${id(statSync(path, { bigint: true }))}`;
+  } catch {
+    return 'absent';
+  }
+}
+
+/** The digest of a planned operation: what it writes and every file identity it relies on. */
+export function planDigest(r: OpResult, binds: Record<string, string> = {}): string {
+  const what = [r.op, r.arch ?? '', r.name ?? '', r.changed, r.register ?? '', r.files ?? [], Object.entries(binds).sort()];
+  return createHash('sha256').update(JSON.stringify(what)).digest('hex');
 }
 
 /** Where an emulator path comes from, for the record. */
@@ -305,7 +329,8 @@ export class Helper {
       ...(warnings.length ? { warnings } : {}),
       ...(rule.flags.includes('C') ? { risks: [SETUID_RISK_MARKER] } : {}),
     };
-    if (alreadyDone) return { result: base };
+    const binds = { [interp.path]: fileIdentity(interp.path) };
+    if (alreadyDone) return { result: base, binds };
     const handler: HandlerRecord = {
       cpu,
       register: reg,
@@ -315,7 +340,7 @@ export class Helper {
       persist: wantPersist,
       ...(previous ? { previous } : {}),
     };
-    return { result: base, apply: () => this.applyRegister({ cpu, name, rule, reg, handler, replace, owned: !!owned, takeOver: op.takeOver === true, base }) };
+    return { result: base, binds, apply: () => this.applyRegister({ cpu, name, rule, reg, handler, replace, owned: !!owned, takeOver: op.takeOver === true, base }) };
   }
 
   /**
@@ -401,7 +426,11 @@ export class Helper {
       persist: wantPersist,
       ...(previous ? { previous } : {}),
     };
-    return { result: base, apply: () => this.applyRegister({ cpu, name, rule, reg, handler, replace: true, owned: !!owned, takeOver: !owned, base }) };
+    return {
+      result: base,
+      binds: { [rule.interpreter]: fileIdentity(rule.interpreter) },
+      apply: () => this.applyRegister({ cpu, name, rule, reg, handler, replace: true, owned: !!owned, takeOver: !owned, base }),
+    };
   }
 
   /** Would this rule match the host's own programs (EXEC or DYN)? */
@@ -915,7 +944,19 @@ export class Helper {
         return fail(op, err);
       }
     });
+    for (const p of planned) if ('result' in p) p.result.digest = planDigest(p.result, p.binds);
     const refused = planned.filter((p): p is OpResult => !('result' in p));
+    if (req.expect && refused.length === 0) {
+      const now = planned.map((p) => (p as Planned).result);
+      const differs = now.length !== req.expect.length ? now : now.filter((r, i) => r.digest !== req.expect![i]);
+      if (differs.length) {
+        throw new ArchwayError(
+          'plan-changed',
+          `what the plan showed changed before it was applied (${differs.map((r) => r.name ?? r.arch ?? r.op).join(', ')}: an interpreter file, a register string or a file list differs); nothing was changed`,
+          'Plan again, check what it shows now, and apply that.',
+        );
+      }
+    }
     if (refused.length > 0) {
       const results = planned.map((p) =>
         'result' in p ? { ...p.result, ok: false, changed: false, message: `not run: ${refused.length} other operation(s) in this request were refused (${p.result.message})` } : p,

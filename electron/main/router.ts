@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Intent } from '../../shared/actions';
-import type { HelperRequest, HelperResponse } from '../../shared/helper-protocol';
+import { bindToPlan, type HelperRequest, type HelperResponse } from '../../shared/helper-protocol';
 import type {
   ApplyView,
   AppInfo,
@@ -136,7 +136,7 @@ export function createRouter(deps: RouterDeps): Router {
       const prepared = await deps.docker.prepareEmulators(archs);
       try {
         const preview = await deps.engine.preview(prepared.request);
-        const planId = keep(prepared.request, () => prepared.dispose());
+        const planId = keep(bindToPlan(prepared.request, preview), () => prepared.dispose());
         const image = `${prepared.pin.repo}:${prepared.pin.tag}@${prepared.pin.digest}`;
         return {
           planId,
