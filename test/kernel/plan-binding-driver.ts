@@ -5,13 +5,10 @@
  * apply). Prints one JSON line with what the apply returned.
  * argv: <mode engine|router> <root> <helper> <interpreter> <swap-with file or "-">
  */
-import { copyFileSync, mkdtempSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { copyFileSync, renameSync } from 'node:fs';
 import type { Intent } from '../../shared/actions';
 import { Engine } from '../../electron/engine';
 import { archwayPaths } from '../../electron/engine/paths';
-import { DockerGateway } from '../../electron/main/docker';
 import { createRouter } from '../../electron/main/router';
 
 const [mode, root, helper, interpreter, swapWith] = process.argv.slice(2) as [string, string, string, string, string];
@@ -33,10 +30,11 @@ async function main(): Promise<unknown> {
     const run = await engine.apply(plan.request);
     return { planned: true, ok: run.response.ok, error: run.response.error, exitCode: run.exitCode };
   }
-  const work = mkdtempSync(join(tmpdir(), 'archway-router-'));
   const router = createRouter({
     engine,
-    docker: new DockerGateway({ env: { DOCKER_HOST: `unix://${join(work, 'no-docker.sock')}` }, connectTimeoutMs: 500 }),
+    // Plan and apply never reach the container engine; the real gateway (dockerode) cannot be bundled
+    // into this single file, so its place is held by an object that fails if it is ever used.
+    docker: new Proxy({}, { get: (_t, k) => () => Promise.reject(new Error(`docker.${String(k)} is not part of plan/apply`)) }) as never,
     prefs: { get: () => ({ lastView: 'architectures' }), set: (p) => ({ lastView: 'architectures', ...p }) },
     emit: () => {},
     app: { version: '0.1.0', shell: 'unit' },
@@ -47,7 +45,7 @@ async function main(): Promise<unknown> {
     swap();
     try {
       const applied = await router.handlers.apply({ planId: plan.planId } as never);
-      return { planned: true, ok: applied.ok, applied };
+      return { planned: true, ok: applied.ok, error: applied.error, results: applied.results };
     } catch (err) {
       const e = err as { code?: string; message?: string };
       return { planned: true, ok: false, error: { code: e.code, message: e.message } };
