@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { catalogEntry, nativeCpus, type Cpu } from '../../shared/arch/catalog';
 import { defaultFlags, F_REQUIRED, FlagError, lacksF, normaliseFlags, SETUID_RISK, SETUID_RISK_MARKER, withoutC } from '../../shared/binfmt/flags';
 import { buildRegister, parseRegister, sameRule, RuleError, type Rule } from '../../shared/binfmt/register';
-import { catalogRule, hostHeaders, ruleMatchesHeader } from '../../shared/status';
+import { catalogRule, hijacksHost, isNeverTouch } from '../../shared/plan/rules';
+import { attributeOwner } from '../../shared/plan/owner';
+import { recordDrift, type Drift } from '../../shared/plan/drift';
 import {
   ArchwayError,
   HelperRequestSchema,
@@ -42,13 +44,7 @@ export interface HelperContext {
 /** Temp files of fsutil's atomicWrite: `.<name>.<12 hex>.tmp`. */
 const ATOMIC_TEMP = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
-/** A disagreement between Archway's record, its persist files and the kernel. */
-export interface Drift {
-  name: string;
-  kind: 'pending' | 'not-in-kernel' | 'kernel-differs' | 'persist-file';
-  message: string;
-  fix: string;
-}
+export type { Drift };
 
 /** A validated operation, ready to run. */
 export interface Planned {
@@ -117,9 +113,6 @@ function sourceOf(paths: ArchwayPaths, cpu: Cpu, path: string): HandlerRecord['s
   return 'path';
 }
 
-function isNeverTouch(name: string): boolean {
-  return name.startsWith('WSLInterop');
-}
 
 export class Helper {
   private record: ArchwayRecord;
@@ -137,15 +130,17 @@ export class Helper {
     if (k !== undefined && (k === name || (cpu !== undefined && k === `${name}@${cpu}`))) process.kill(process.pid, 'SIGKILL');
   }
 
+  /** Who owns an entry, in words: the planner's one attribution (shared/plan/owner.ts). */
   private ownerWords(name: string): string {
-    if (this.record.handlers[name]) return 'Archway';
-    if (isNeverTouch(name)) return 'Windows Subsystem for Linux';
-    const bs = readBinfmtSupport(this.ctx.paths.binfmtSupportDir).find((b) => b.name === name);
-    if (bs) return `Debian binfmt-support${bs.package ? ` (package ${bs.package})` : ''}`;
-    const file = readBinfmtd(this.ctx.paths.binfmtdDirs).rules.find((r) => r.rule.name === name);
-    if (file) return `systemd-binfmt (${file.file})`;
-    return 'another tool (not Archway)';
+    const e = isMounted(this.ctx.paths.binfmt) ? readEntry(this.ctx.paths.binfmt, name) : undefined;
+    const rule = e?.rule ?? { name, type: 'M' as const, offset: 0, magic: '', mask: '', interpreter: '', flags: '' };
+    return attributeOwner(name, rule, {
+      record: this.record,
+      binfmtd: readBinfmtd(this.ctx.paths.binfmtdDirs).rules,
+      binfmtSupport: readBinfmtSupport(this.ctx.paths.binfmtSupportDir),
+    }).owner.detail;
   }
+
 
   private saveRecord(): void {
     if (this.recordProblem) {
@@ -435,7 +430,7 @@ export class Helper {
 
   /** Would this rule match the host's own programs (EXEC or DYN)? */
   private hijacksHost(rule: Rule): boolean {
-    return hostHeaders(this.ctx.host.header, this.ctx.host.elf).some((h) => ruleMatchesHeader(rule, h));
+    return hijacksHost(rule, this.ctx.host);
   }
 
   private checkPersistFileIsOurs(path: string): void {
@@ -869,50 +864,18 @@ export class Helper {
    * Engine) can show this list as it is.
    */
   drift(): Drift[] {
-    const out: Drift[] = [];
     const binfmt = this.ctx.paths.binfmt;
     const mounted = isMounted(binfmt);
-    for (const p of this.record.pending ?? []) {
-      out.push({ name: p.name, kind: 'pending', message: `an ${p.op} of ${p.name} was interrupted (${p.startedAt})`, fix: 'the next change through Archway settles it' });
-    }
-    for (const [name, h] of Object.entries(this.record.handlers)) {
-      let want: Rule | undefined;
-      try {
-        want = parseRegister(h.register);
-      } catch {
-        want = undefined;
-      }
-      const now = mounted ? readEntry(binfmt, name) : undefined;
-      if (!now) {
-        out.push({
-          name,
-          kind: 'not-in-kernel',
-          message: `${name} is in Archway's record but not registered${mounted ? '' : ` (binfmt_misc is not mounted at ${binfmt})`}`,
-          fix: `archway install ${h.cpu} registers it again; archway uninstall ${h.cpu} forgets it`,
-        });
-      } else if (!want || !sameRule(now.rule, want)) {
-        out.push({ name, kind: 'kernel-differs', message: `${name} was changed outside Archway since Archway installed it`, fix: `archway install ${h.cpu} puts Archway's rule back; archway uninstall ${h.cpu} removes it` });
-      }
-      const path = persistFile(this.ctx.paths, name);
-      let text: string | undefined;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch {
-        text = undefined;
-      }
-      if (h.persist && (text === undefined || !text.startsWith(PERSIST_HEADER) || !text.split('\n').includes(h.register))) {
-        out.push({ name, kind: 'persist-file', message: `${path} does not hold Archway's rule for ${name}`, fix: 'the next change through Archway rewrites it' });
-      } else if (!h.persist && text !== undefined && text.startsWith(PERSIST_HEADER)) {
-        out.push({ name, kind: 'persist-file', message: `${path} keeps ${name} after reboot although Archway's record says it should not`, fix: 'the next change through Archway removes it' });
+    const kernel = new Map<string, Rule>();
+    if (mounted) {
+      for (const name of Object.keys(this.record.handlers)) {
+        const e = readEntry(binfmt, name);
+        if (e) kernel.set(name, e.rule);
       }
     }
-    for (const r of readBinfmtd([this.ctx.paths.persistDir]).rules) {
-      if (r.archway && !this.record.handlers[r.rule.name]) {
-        out.push({ name: r.rule.name, kind: 'persist-file', message: `${r.file} was written by Archway for ${r.rule.name}, which Archway no longer manages`, fix: 'the next change through Archway removes it' });
-      }
-    }
-    return out;
+    return recordDrift({ record: this.record, binfmtd: readBinfmtd(this.ctx.paths.binfmtdDirs).rules, kernel: mounted ? kernel : null, binfmtPath: binfmt });
   }
+
 
   async run(request: HelperRequestInput, opts: { dryRun?: boolean } = {}): Promise<HelperResponse> {
     const req = parseRequest(request);

@@ -136,7 +136,9 @@ export function createRouter(deps: RouterDeps): Router {
       const prepared = await deps.docker.prepareEmulators(archs);
       try {
         const preview = await deps.engine.preview(prepared.request);
-        const planId = keep(bindToPlan(prepared.request, preview), () => prepared.dispose());
+        // What is applied is bound to what this preview showed: the helper refuses any difference.
+        const request = bindToPlan(prepared.request, preview);
+        const planId = keep(request, () => prepared.dispose());
         const image = `${prepared.pin.repo}:${prepared.pin.tag}@${prepared.pin.digest}`;
         return {
           planId,
@@ -154,7 +156,7 @@ export function createRouter(deps: RouterDeps): Router {
               digest: e.provenance.digest,
             })),
           },
-          request: prepared.request,
+          request,
           preview,
           skipped: [],
           elevation: deps.engine.elevation(),
