@@ -63,8 +63,26 @@ export class Engine {
   }
 
   async apply(request: HelperRequest): Promise<HelperRun> {
+    if (this.inProcess()) {
+      // Already root, no helper program named: run the helper's own code here (same validation,
+      // same lock, same repair) instead of starting a second Node.
+      const { serveRequest } = await import('../helper/serve');
+      const mask = process.umask(0o022);
+      try {
+        const served = await serveRequest(request, { paths: this.paths, callerUid: process.getuid?.() ?? 0 });
+        return { response: served.response, exitCode: served.exitCode, stderr: '' };
+      } finally {
+        process.umask(mask);
+      }
+    }
     const { runHelper } = await import('./elevate');
     return runHelper(request, { ...this.opts.elevate, env: { ...this.opts.elevate?.env, ...envForHelper(this.paths) } });
+  }
+
+  /** Root already, and no helper program or elevation mode forced (tests name one to run it as a process). */
+  private inProcess(): boolean {
+    const e = this.opts.elevate;
+    return this.elevation() === 'direct' && !e?.helperPath && (e?.mode ?? 'auto') === 'auto' && process.env.ARCHWAY_HELPER_PROCESS !== '1';
   }
 
   audit(limit = 200): AuditEntry[] {
