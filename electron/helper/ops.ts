@@ -29,7 +29,7 @@ import type { HostFacts } from '../engine/host';
 import { PERSIST_HEADER, readBinfmtSupport, readBinfmtd, readRecord } from '../engine/owners';
 import { persistFile, recordFile, type ArchwayPaths } from '../engine/paths';
 import { trustInterpreter } from '../engine/trust';
-import { appendAudit } from '../engine/audit';
+import { appendAudit, appendAuditLines, type AuditEntry } from '../engine/audit';
 import { planStoreAdd } from './store-add';
 
 export interface HelperContext {
@@ -51,6 +51,8 @@ export interface Planned {
   result: OpResult;
   /** Identities of the files this plan relies on (path → fingerprint), bound into its digest. */
   binds?: Record<string, string>;
+  /** The journal entry its apply writes before its first kernel write (batched per request). */
+  pending?: PendingStep;
   apply?: () => Promise<OpResult>;
 }
 
@@ -117,6 +119,14 @@ function sourceOf(paths: ArchwayPaths, cpu: Cpu, path: string): HandlerRecord['s
 export class Helper {
   private record: ArchwayRecord;
   private recordProblem: string | undefined;
+  /**
+   * Batch durability (one request, several changes): the journal entries of every operation are
+   * written together before the first kernel write, the record once after the last, and the audit
+   * lines in one append — one fsync per file per request instead of five per operation. A crash in
+   * between leaves every started operation in the journal, and start-up repair settles each from
+   * what the kernel shows, exactly as for one operation.
+   */
+  private batch: { journaled: Set<string>; audit: AuditEntry[]; dirty: boolean } | undefined;
 
   constructor(private readonly ctx: HelperContext) {
     const { record, problem } = readRecord(ctx.paths);
@@ -157,6 +167,22 @@ export class Helper {
   }
 
   private audit(r: OpResult, before: string | null, after: string | null): void {
+    const entry: AuditEntry = {
+      time: new Date().toISOString(),
+      uid: this.ctx.callerUid,
+      op: r.op,
+      ...(r.arch ? { arch: r.arch } : {}),
+      ...(r.name ? { name: r.name } : {}),
+      ok: r.ok,
+      message: r.message,
+      before,
+      after,
+      ...(r.files ? { files: r.files } : {}),
+    };
+    if (this.batch) {
+      this.batch.audit.push(entry);
+      return;
+    }
     try {
       appendAudit(this.ctx.paths.auditLog, {
         time: new Date().toISOString(),
@@ -335,7 +361,8 @@ export class Helper {
       persist: wantPersist,
       ...(previous ? { previous } : {}),
     };
-    return { result: base, binds, apply: () => this.applyRegister({ cpu, name, rule, reg, handler, replace, owned: !!owned, takeOver: op.takeOver === true, base }) };
+    const pending: PendingStep = { name, op: 'install', register: reg, startedAt: handler.installedAt, handler };
+    return { result: base, binds, pending, apply: () => this.applyRegister({ cpu, name, rule, reg, handler, pending, replace, owned: !!owned, takeOver: op.takeOver === true, base }) };
   }
 
   /**
@@ -344,7 +371,7 @@ export class Helper {
    * at any point is settled by settle() from what the kernel shows: the new rule → finish (record
    * it); anything else → undo.
    */
-  private async applyRegister(a: { cpu: Cpu; name: string; rule: Rule; reg: string; handler: HandlerRecord; replace: boolean; owned: boolean; takeOver: boolean; base: OpResult }): Promise<OpResult> {
+  private async applyRegister(a: { cpu: Cpu; name: string; rule: Rule; reg: string; handler: HandlerRecord; pending: PendingStep; replace: boolean; owned: boolean; takeOver: boolean; base: OpResult }): Promise<OpResult> {
     const { cpu, name, rule, reg, handler, replace, owned, takeOver, base } = a;
     const binfmt = this.ctx.paths.binfmt;
     if (!isMounted(binfmt)) await mountBinfmt(binfmt);
@@ -352,7 +379,7 @@ export class Helper {
     const stillThere = readEntry(binfmt, name);
     const removeOld = !!stillThere && (replace || !sameRule(stillThere.rule, rule));
     if (removeOld && !owned && !takeOver) throw new ArchwayError('not-owned', `${name} appeared while Archway was working; left alone`);
-    const pending: PendingStep = { name, op: 'install', register: reg, startedAt: new Date().toISOString(), handler };
+    const pending = a.pending;
     this.setPending(pending);
     this.step('install:journaled', cpu);
     try {
@@ -421,10 +448,12 @@ export class Helper {
       persist: wantPersist,
       ...(previous ? { previous } : {}),
     };
+    const dropPending: PendingStep = { name, op: 'install', register: reg, startedAt: handler.installedAt, handler };
     return {
       result: base,
       binds: { [rule.interpreter]: fileIdentity(rule.interpreter) },
-      apply: () => this.applyRegister({ cpu, name, rule, reg, handler, replace: true, owned: !!owned, takeOver: !owned, base }),
+      pending: dropPending,
+      apply: () => this.applyRegister({ cpu, name, rule, reg, handler, pending: dropPending, replace: true, owned: !!owned, takeOver: !owned, base }),
     };
   }
 
@@ -580,6 +609,7 @@ export class Helper {
   }
 
   private setPending(p: PendingStep): void {
+    if (this.batch?.journaled.has(p.name)) return; // written with the whole batch, before any kernel write
     this.record.pending = [...(this.record.pending ?? []).filter((x) => x.name !== p.name), p];
     this.saveRecord();
   }
@@ -588,7 +618,8 @@ export class Helper {
     const rest = (this.record.pending ?? []).filter((x) => x.name !== name);
     if (rest.length) this.record.pending = rest;
     else delete this.record.pending;
-    this.saveRecord();
+    if (this.batch) this.batch.dirty = true; // saved once, after the batch's last kernel write
+    else this.saveRecord();
   }
 
   private requireEntry(name: string) {
@@ -629,17 +660,18 @@ export class Helper {
       files,
       ...(restore ? { register: restore.register } : {}),
     };
+    const pending: PendingStep | undefined = owned
+      ? { name, op: 'uninstall', register: restore?.register ?? '', startedAt: new Date().toISOString(), handler: owned }
+      : undefined;
     return {
       result: base,
+      ...(pending ? { pending } : {}),
       // Commit point: the kernel entry's removal. Before it, the journal and the persist file's
       // removal (so a full or read-only /etc stops the uninstall before anything changed); after
       // it, the taken-over handler's restoration, the audit line and the record.
       apply: async () => {
         const binfmt = this.ctx.paths.binfmt;
         const before = this.currentRegister(name);
-        const pending: PendingStep | undefined = owned
-          ? { name, op: 'uninstall', register: restore?.register ?? '', startedAt: new Date().toISOString(), handler: owned }
-          : undefined;
         if (pending) {
           this.setPending(pending);
           this.step('uninstall:journaled', cpu);
@@ -928,17 +960,55 @@ export class Helper {
     }
     if (dryRun) return { version: PROTOCOL_VERSION, ok: true, dryRun, results: planned.map((p) => (p as Planned).result) };
     const results: OpResult[] = [];
-    for (const p of planned as Planned[]) {
-      if (!p.apply) {
-        results.push(p.result);
-        continue;
-      }
+    const journal = (planned as Planned[]).filter((p) => p.apply && p.pending).map((p) => p.pending!);
+    if (journal.length > 1) {
+      // One journal write for the whole batch, before the first kernel write.
+      const names = new Set(journal.map((j) => j.name));
+      const before = this.record.pending;
+      this.record.pending = [...(before ?? []).filter((x) => !names.has(x.name)), ...journal];
       try {
-        results.push(await p.apply());
-      } catch (err) {
-        const r = fail({ op: p.result.op, ...(p.result.arch ? { arch: p.result.arch } : {}) }, err);
-        results.push({ ...r, ...(p.result.name ? { name: p.result.name } : {}) });
-        this.audit(r, null, null);
+        this.saveRecord();
+        this.batch = { journaled: names, audit: [], dirty: false };
+      } catch {
+        // Cannot write the journal (full or read-only disk): go one operation at a time, so each
+        // one fails on its own journal write with its own clear error, and nothing changes.
+        if (before) this.record.pending = before;
+        else delete this.record.pending;
+      }
+    }
+    try {
+      for (const p of planned as Planned[]) {
+        if (!p.apply) {
+          results.push(p.result);
+          continue;
+        }
+        try {
+          results.push(await p.apply());
+        } catch (err) {
+          const r = fail({ op: p.result.op, ...(p.result.arch ? { arch: p.result.arch } : {}) }, err);
+          results.push({ ...r, ...(p.result.name ? { name: p.result.name } : {}) });
+          this.audit(r, null, null);
+        }
+        // An operation that failed before its own settle left its batched journal entry: settle it now.
+        const left = p.pending && this.batch ? (this.record.pending ?? []).find((x) => x.name === p.pending!.name) : undefined;
+        if (left) {
+          try {
+            this.settle(left);
+          } catch {
+            /* the next run's start-up repair settles it */
+          }
+        }
+      }
+    } finally {
+      const batch = this.batch;
+      this.batch = undefined;
+      if (batch?.dirty) this.saveRecord();
+      if (batch?.audit.length) {
+        try {
+          appendAuditLines(this.ctx.paths.auditLog, batch.audit);
+        } catch {
+          // The changes themselves succeeded; an unwritable log must not turn them into failures.
+        }
       }
     }
     return { version: PROTOCOL_VERSION, ok: results.every((r) => r.ok), dryRun, results };
