@@ -184,18 +184,7 @@ export class Helper {
       return;
     }
     try {
-      appendAudit(this.ctx.paths.auditLog, {
-        time: new Date().toISOString(),
-        uid: this.ctx.callerUid,
-        op: r.op,
-        ...(r.arch ? { arch: r.arch } : {}),
-        ...(r.name ? { name: r.name } : {}),
-        ok: r.ok,
-        message: r.message,
-        before,
-        after,
-        ...(r.files ? { files: r.files } : {}),
-      });
+      appendAudit(this.ctx.paths.auditLog, entry);
     } catch {
       // The change itself succeeded; an unwritable log must not turn it into a failure.
     }

@@ -60,6 +60,23 @@ describe('Architectures view', () => {
     expect((screen.getByRole('button', { name: 'Install linux/riscv64' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it('installing from the details: C only when its box is ticked, with the risk shown beside it', () => {
+    const { intents } = setup();
+    fireEvent.click(screen.getByRole('button', { name: 'Details for linux/riscv64' }));
+    const drawer = screen.getByRole('complementary', { name: 'Details' });
+    const box = within(drawer).getByRole('checkbox', { name: /allow setuid \(C\)/ }) as HTMLInputElement;
+    expect(box.checked).toBe(false);
+    expect(drawer.textContent).not.toContain('QEMU_LOG_FILENAME');
+    fireEvent.click(within(drawer).getByRole('button', { name: 'Install' }));
+    fireEvent.click(box);
+    expect(drawer.textContent).toContain('QEMU_LOG_FILENAME');
+    fireEvent.click(within(drawer).getByRole('button', { name: 'Install' }));
+    expect(intents).toEqual([
+      { action: 'install', archs: ['riscv64'] },
+      { action: 'install', archs: ['riscv64'], allowSetuid: true },
+    ]);
+  });
+
   it('the detail shows the raw entry, decoded magic, checks with fixes, and closes', () => {
     setup();
     fireEvent.click(screen.getByRole('button', { name: 'Details for linux/s390x' }));
