@@ -7,10 +7,11 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readdirSync, existsSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { catalogEntry, nativeCpus, type Cpu } from '../../shared/arch/catalog';
-import { defaultFlags, F_REQUIRED, FlagError, lacksF, normaliseFlags, SETUID_RISK, SETUID_RISK_MARKER, withoutC } from '../../shared/binfmt/flags';
+import { F_REQUIRED, FlagError, lacksF, SETUID_RISK_MARKER, withoutC } from '../../shared/binfmt/flags';
 import { buildRegister, parseRegister, sameRule, RuleError, type Rule } from '../../shared/binfmt/register';
 import { catalogRule, hijacksHost, isNeverTouch } from '../../shared/plan/rules';
 import { attributeOwner } from '../../shared/plan/owner';
+import { decideExisting, decideFlags } from '../../shared/plan/install';
 import { recordDrift, type Drift } from '../../shared/plan/drift';
 import {
   ArchwayError,
@@ -272,26 +273,14 @@ export class Helper {
     // emulator or flags puts back exactly what Archway had registered, when that still checks out.
     const recorded = op.interpreter === undefined && op.flags === undefined ? this.recordedChoice(entry.handlerName, cpu, op.allowDynamic === true) : undefined;
     const interp = recorded ?? this.pickInterpreter(op, cpu);
-    const allowSetuid = op.allowSetuid === true;
-    if (op.flags !== undefined && op.flags.includes('C') && !allowSetuid) {
-      throw new ArchwayError('bad-flags', `flag C needs the explicit setuid opt-in: ${SETUID_RISK}`, `If you accept that: archway install ${cpu} --allow-setuid`);
-    }
-    let flags = recorded ? recorded.flags : op.flags === undefined ? defaultFlags(interp.preserveArgv0, allowSetuid) : op.flags;
-    if (recorded && allowSetuid && !recorded.flags.includes('C')) flags = `${flags}C`;
-    flags = normaliseFlags(flags);
-    if (lacksF(flags)) {
-      throw new ArchwayError('bad-flags', `flags "${flags || 'none'}" lack F: ${F_REQUIRED}`, `Add F: archway install ${cpu} --flags ${normaliseFlags(`${flags}F`)}`);
-    }
-    if (flags.includes('P') && !interp.preserveArgv0) {
-      throw new ArchwayError(
-        'bad-flags',
-        `flag P needs an emulator that expects argv[0] to be preserved; ${interp.path} does not`,
-        'Drop P, or use Debian\'s /usr/libexec/qemu-binfmt/<cpu>-binfmt-P wrapper (source distro).',
-      );
-    }
-    if (!flags.includes('P') && interp.preserveArgv0) {
-      throw new ArchwayError('bad-flags', `${interp.path} expects flag P (it is a *-binfmt-P wrapper)`, 'Keep P in the flags, or pick /usr/bin/qemu-*-static.');
-    }
+    const flags = decideFlags({
+      cpu,
+      ...(op.flags !== undefined ? { requested: op.flags } : {}),
+      allowSetuid: op.allowSetuid === true,
+      ...(recorded ? { recorded: recorded.flags } : {}),
+      preserveArgv0: interp.preserveArgv0,
+      interpreter: interp.path,
+    });
     const rule = catalogRule(cpu, interp.path, flags);
     const reg = buildRegister(rule);
     if (this.hijacksHost(rule)) {
@@ -300,26 +289,7 @@ export class Helper {
     const name = entry.handlerName;
     const existing = isMounted(this.ctx.paths.binfmt) ? readEntry(this.ctx.paths.binfmt, name) : undefined;
     const owned = this.record.handlers[name];
-    const warnings: string[] = [];
-    let replace = false;
-    let previous: HandlerRecord['previous'];
-    if (existing) {
-      if (isNeverTouch(name)) throw new ArchwayError('never-touch', `${name} belongs to WSL and is never changed`);
-      if (owned) {
-        replace = !sameRule(existing.rule, rule) || !existing.enabled;
-        previous = owned.previous;
-      } else if (op.takeOver) {
-        replace = true;
-        previous = { register: buildRegister(existing.rule), owner: this.ownerWords(name) };
-        warnings.push(`takes over ${name} from ${previous.owner}; uninstalling it later restores theirs`);
-      } else {
-        throw new ArchwayError(
-          'not-owned',
-          `${name} is already registered by ${this.ownerWords(name)} (interpreter ${existing.rule.interpreter}, flags ${existing.rule.flags || 'none'}); Archway leaves it alone`,
-          `To replace it with Archway's (and restore theirs on uninstall): archway install ${cpu} --take-over`,
-        );
-      }
-    }
+    const { replace, previous, warnings } = decideExisting({ cpu, rule, existing, owned, takeOver: op.takeOver === true, ownerWords: () => this.ownerWords(name) });
     const persistPath = persistFile(this.ctx.paths, name);
     const wantPersist = op.persist ?? owned?.persist ?? false;
     if (wantPersist) this.checkPersistFileIsOurs(persistPath);
