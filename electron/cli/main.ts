@@ -166,6 +166,9 @@ async function change(engine: Engine, p: Parsed, io: Io): Promise<number> {
   const backend = p.flags.get('--backend') ?? 'helper';
   if (backend !== 'helper' && backend !== 'engine') throw new UsageError('--backend is helper (default) or engine');
   if (p.flags.has('--registrar') && backend !== 'engine') throw new UsageError('--registrar goes with --backend engine');
+  if (backend === 'engine' && intent.allowSetuid && !intent.flags?.includes('C')) {
+    throw new UsageError('--backend engine registers the flags you name: opt in to C there with --flags FC (or PFC with a *-binfmt-P wrapper)');
+  }
   if (backend === 'engine' && !dryRun) {
     const { applyThroughEngine } = await import('./docker-commands');
     const registrar = p.flags.get('--registrar');
