@@ -116,7 +116,6 @@ function sourceOf(paths: ArchwayPaths, cpu: Cpu, path: string): HandlerRecord['s
   return 'path';
 }
 
-
 export class Helper {
   private record: ArchwayRecord;
   private recordProblem: string | undefined;
@@ -151,7 +150,6 @@ export class Helper {
       binfmtSupport: readBinfmtSupport(this.ctx.paths.binfmtSupportDir),
     }).owner.detail;
   }
-
 
   private saveRecord(): void {
     if (this.recordProblem) {
@@ -866,7 +864,6 @@ export class Helper {
     }
     return recordDrift({ record: this.record, binfmtd: readBinfmtd(this.ctx.paths.binfmtdDirs).rules, kernel: mounted ? kernel : null, binfmtPath: binfmt });
   }
-
 
   async run(request: HelperRequestInput, opts: { dryRun?: boolean } = {}): Promise<HelperResponse> {
     const req = parseRequest(request);
