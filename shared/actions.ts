@@ -7,7 +7,7 @@ import { resolveArchs } from './arch/resolve';
 import { FlagsSchema, type HelperOp, type HelperRequest, PROTOCOL_VERSION } from './helper-protocol';
 import type { Status } from './status';
 
-export const ActionSchema = z.enum(['install', 'uninstall', 'enable', 'disable', 'persist-on', 'persist-off', 'mount']);
+export const ActionSchema = z.enum(['install', 'uninstall', 'enable', 'disable', 'persist-on', 'persist-off', 'mount', 'drop-c']);
 export type Action = z.infer<typeof ActionSchema>;
 
 export const IntentSchema = z.strictObject({
@@ -21,8 +21,36 @@ export const IntentSchema = z.strictObject({
   allowDynamic: z.optional(z.boolean()),
   takeOver: z.optional(z.boolean()),
   force: z.optional(z.boolean()),
+  /** Explicit opt-in to flag C (SETUID_RISK in shared/binfmt/flags.ts names what it risks). */
+  allowSetuid: z.optional(z.boolean()),
 });
 export type Intent = z.infer<typeof IntentSchema>;
+
+/**
+ * A fix offered by status or a probe, typed (never a sentence to parse): the window runs it as
+ * an intent, the CLI prints intentCommand(fix).
+ */
+export const FixIntentSchema = z.strictObject({
+  action: z.enum(['install', 'enable', 'drop-c']),
+  archs: z.array(z.string().check(z.minLength(1), z.maxLength(40))).check(z.minLength(1), z.maxLength(64)),
+  flags: z.optional(FlagsSchema),
+  allowSetuid: z.optional(z.boolean()),
+});
+export type FixIntent = z.infer<typeof FixIntentSchema>;
+
+/** The `archway` command line that carries out an intent: the one place a fix becomes words. */
+export function intentCommand(intent: Pick<Intent, 'action' | 'archs'> & Partial<Intent>): string {
+  const words = ['archway'];
+  if (intent.action === 'persist-on' || intent.action === 'persist-off') words.push('persist', intent.action === 'persist-on' ? 'on' : 'off');
+  else words.push(intent.action);
+  words.push(...intent.archs);
+  if (intent.flags !== undefined) words.push('--flags', intent.flags || '""');
+  if (intent.allowSetuid) words.push('--allow-setuid');
+  if (intent.persist) words.push('--persist');
+  if (intent.takeOver) words.push('--take-over');
+  if (intent.force) words.push('--force');
+  return words.join(' ');
+}
 
 export interface IntentPlan {
   request: HelperRequest | null;
@@ -60,7 +88,16 @@ export function intentToRequest(intent: Intent, status: Status): IntentPlan {
           ...(intent.persist !== undefined ? { persist: intent.persist } : {}),
           ...(intent.allowDynamic ? { allowDynamic: true } : {}),
           ...(intent.takeOver ? { takeOver: true } : {}),
+          ...(intent.allowSetuid ? { allowSetuid: true } : {}),
         });
+        break;
+      }
+      case 'drop-c': {
+        if (!explicit) {
+          const h = status.handlers.find((x) => x.name === e.handlerName);
+          if (!h || !h.enabled || !h.rule.flags.includes('C')) continue;
+        }
+        ops.push({ op: 'drop-c', arch: e.cpu });
         break;
       }
       case 'uninstall':

@@ -31,8 +31,14 @@ export const InstallOp = z.strictObject({
   op: z.literal('install'),
   arch: archName,
   interpreter: opt(interpreterSource),
-  /** Default: FC, plus P when the emulator is a Debian *-binfmt-P wrapper. */
+  /** Default: F, plus P when the emulator is a Debian *-binfmt-P wrapper. F is required. */
   flags: opt(FlagsSchema),
+  /**
+   * Explicit opt-in to flag C (setuid programs get their own credentials; see SETUID_RISK in
+   * shared/binfmt/flags.ts). Flags containing C are refused without it; with it and no flags,
+   * the default flags plus C are used.
+   */
+  allowSetuid: opt(z.boolean()),
   persist: opt(z.boolean()),
   /** Accept a dynamically linked emulator (it fails inside foreign containers). */
   allowDynamic: opt(z.boolean()),
@@ -62,6 +68,12 @@ export const PersistOp = z.strictObject({
 export const MountOp = z.strictObject({ op: z.literal('mount') });
 
 /**
+ * Re-register the handler of this architecture — whoever installed it — with the same emulator,
+ * magic and mask, without C. A handler of another tool is taken over (recorded, restored on uninstall).
+ */
+export const DropCOp = z.strictObject({ op: z.literal('drop-c'), arch: archName });
+
+/**
  * Copy an emulator (e.g. extracted from a tonistiigi/binfmt image by an unprivileged process) into
  * Archway's root-owned store. The helper trusts the content, not the path: it reads the file once
  * (O_NOFOLLOW, regular, size-bounded), checks it is a static ELF for this host, writes its own copy.
@@ -77,14 +89,26 @@ export const StoreAddOp = z.strictObject({
   }),
 });
 
-export const OpSchema = z.discriminatedUnion('op', [MountOp, InstallOp, UninstallOp, ToggleOp, PersistOp, StoreAddOp]);
+export const OpSchema = z.discriminatedUnion('op', [MountOp, InstallOp, UninstallOp, ToggleOp, PersistOp, DropCOp, StoreAddOp]);
 
 export const HelperRequestSchema = z.strictObject({
   version: z.literal(PROTOCOL_VERSION),
   ops: z.array(OpSchema).check(z.minLength(1), z.maxLength(MAX_OPS)),
   /** Plan only: validate everything and return the register strings and files, change nothing. */
   dryRun: opt(z.boolean()),
+  /**
+   * What the plan showed: the `digest` of each result of the dry run, in order. The helper plans
+   * again and refuses the whole request (plan-changed, nothing changed) if any differs.
+   */
+  expect: opt(z.array(z.string().check(z.regex(/^[0-9a-f]{64}$/, 'a digest is 64 hex digits'))).check(z.maxLength(MAX_OPS))),
 });
+
+/** Bind a request to what its dry run showed (every apply, window and CLI, goes through this). */
+export function bindToPlan(request: HelperRequest, preview: HelperResponse): HelperRequest {
+  const digests = preview.results.map((r) => r.digest);
+  if (!preview.ok || digests.some((d) => d === undefined)) return request;
+  return { ...request, expect: digests as string[] };
+}
 
 export type HelperOp = z.infer<typeof OpSchema>;
 export type HelperRequest = z.infer<typeof HelperRequestSchema>;
@@ -109,6 +133,7 @@ export const ErrorCodes = [
   'not-authorized',
   'helper-missing',
   'helper-failed',
+  'plan-changed',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 
@@ -126,6 +151,13 @@ export const OpResultSchema = z.strictObject({
   /** Files written or removed. */
   files: opt(z.array(z.string())),
   warnings: opt(z.array(z.string())),
+  /**
+   * sha256 of what this operation will do (op, names, register string, files, and the identity of
+   * each file it relies on, e.g. the interpreter): an apply carries the plan's digests back.
+   */
+  digest: opt(z.string()),
+  /** Risks this operation takes, typed, each with its one sentence (e.g. flag C: setuid-credentials). */
+  risks: opt(z.array(z.strictObject({ id: z.enum(['setuid-credentials']), message: z.string() }))),
   error: opt(ErrorSchema),
 });
 

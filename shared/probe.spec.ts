@@ -110,11 +110,28 @@ describe('classifyProbe', () => {
     const s = classifyProbe(input({ platform: platformRecord('linux/s390x'), exitCode: null, stdoutTail: '', stderrTail: '', errorKind: 'engine-error', errorMessage: 'OCI runtime create failed: exec format error' }));
     expect(s.status).toBe('no-handler');
     expect(s.fix).toBe('archway install s390x');
+    expect(c.intent).toEqual({ action: 'install', archs: ['arm64'] });
+  });
+
+  it('a setuid program that did not gain privileges (no C) gets its own diagnosis: the opt-in, typed, with its risk', () => {
+    for (const stderrTail of ['sudo: effective uid is not 0, is /usr/bin/sudo on a file system with the \'nosuid\' option set?\n', 'sudo: /usr/bin/sudo must be owned by uid 0 and have the setuid bit set\n']) {
+      const c = classifyProbe(input({ command: ['sudo', 'true'], exitCode: 1, stdoutTail: '', stderrTail }));
+      expect(c.status).toBe('failed');
+      expect(c.message).toMatch(/no flag C/);
+      expect(c.intent).toEqual({ action: 'install', archs: ['arm64'], allowSetuid: true });
+      expect(c.risk?.id).toBe('setuid-credentials');
+      expect(c.fix).toContain('archway install arm64 --allow-setuid');
+      expect(c.fix).toContain('QEMU_LOG_FILENAME');
+    }
+    // Natively run platforms are not QEMU's doing: no such diagnosis.
+    const native = classifyProbe(input({ platform: platformRecord('linux/amd64'), command: ['sudo', 'true'], exitCode: 1, stdoutTail: '', stderrTail: 'sudo: effective uid is not 0\n' }));
+    expect(native.intent).toBeUndefined();
   });
 
   it('no-handler says enable when the handler is disabled, wrong-arch when it is ready', () => {
     const base = { exitCode: 1, stdoutTail: '', stderrTail: 'exec /bin/uname: exec format error' };
     expect(classifyProbe(input({ ...base, handler: 'disabled' })).fix).toBe('archway enable arm64');
+    expect(classifyProbe(input({ ...base, handler: 'disabled' })).intent).toEqual({ action: 'enable', archs: ['arm64'] });
     expect(classifyProbe(input({ ...base, handler: 'ready' })).status).toBe('wrong-arch');
   });
 

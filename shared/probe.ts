@@ -6,6 +6,8 @@
  */
 import * as z from 'zod/mini';
 import { DOCKER_PLATFORMS, nativeCpus, type DockerPlatform, type Nativeness } from './arch/catalog';
+import { FixIntentSchema, intentCommand, type FixIntent } from './actions';
+import { SETUID_RISK, SETUID_RISK_MARKER, type Risk } from './binfmt/flags';
 
 // ---------------------------------------------------------------------------------------------
 // Statuses and schemas
@@ -59,8 +61,12 @@ export const ProbeResultSchema = z.strictObject({
   status: ProbeStatusSchema,
   /** One sentence a person can read. */
   message: z.string(),
-  /** What to run to fix it (e.g. `archway install arm64`). */
+  /** What to do about it, in words (for a command: intentCommand(intent)). */
   fix: opt(z.string()),
+  /** The fix as a typed intent, when one Archway operation carries it out: faces run this, never parse `fix`. */
+  intent: opt(FixIntentSchema),
+  /** The risk the offered fix takes (e.g. setuid-credentials for the C opt-in), with its one sentence. */
+  risk: opt(z.strictObject({ id: z.enum(['setuid-credentials']), message: z.string() })),
   /** Something worth knowing that does not change the status. */
   note: opt(z.string()),
   /** `uname -m` values that count as ok (empty for custom commands). */
@@ -287,9 +293,14 @@ export function observedMachine(stdout: string): string | undefined {
   return line?.trim();
 }
 
-/** `archway install <arch>` for a platform (Docker's architecture name, which Archway resolves). */
+/** Install a handler for a platform (Docker's architecture name, which Archway resolves), as a typed intent. */
+export function installIntent(platform: DockerPlatform, extra: Partial<FixIntent> = {}): FixIntent {
+  return { action: 'install', archs: [platform.architecture], ...extra };
+}
+
+/** `archway install <arch>` for a platform: the words of installIntent. */
 export function installFix(platform: DockerPlatform): string {
-  return `archway install ${platform.architecture}`;
+  return intentCommand(installIntent(platform));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,6 +332,8 @@ export interface Classification {
   status: ProbeStatus;
   message: string;
   fix?: string;
+  intent?: FixIntent;
+  risk?: Risk;
   note?: string;
   expected: string[];
   observed?: string;
@@ -388,7 +401,7 @@ export function classifyProbe(input: ClassifyInput): Classification {
       ...base,
       status: 'no-handler',
       message: `${name}: exec format error: ${disabled ? `the ${platform.cpu} handler is disabled` : `no binfmt_misc handler runs ${platform.cpu} programs`}${exp.native === 'maybe' ? ` (and this ${input.hostMachine} host does not run them natively)` : ''}`,
-      fix: disabled ? `archway enable ${platform.architecture}` : installFix(platform),
+      ...fixOf(disabled ? { action: 'enable', archs: [platform.architecture] } : installIntent(platform)),
     };
   }
 
@@ -437,16 +450,36 @@ export function classifyProbe(input: ClassifyInput): Classification {
   return commandFailed(input, expected, observed);
 }
 
+/** A typed fix and its words (built by intentCommand, the one place). */
+function fixOf(intent: FixIntent): { fix: string; intent: FixIntent } {
+  return { fix: intentCommand(intent), intent };
+}
+
+/** How setuid programs fail when the handler lacks C: they run with the caller's credentials. */
+const SETUID_FAILURE = /effective uid is not 0|must be owned by uid 0 and have the setuid bit set/i;
+
 function commandFailed(input: ClassifyInput, expected: string[], observed?: string): Classification {
   const name = input.platform.platform;
   const stderrLine = input.stderrTail.trim().split('\n').pop()?.slice(0, 200) ?? '';
   const base = { expected, ...(observed !== undefined ? { observed } : {}) };
+  if (SETUID_FAILURE.test(input.stderrTail) && expectedUname(input.platform, input.hostMachine).native !== 'yes') {
+    const intent = installIntent(input.platform, { allowSetuid: true });
+    return {
+      ...base,
+      status: 'failed',
+      message: `${name}: a setuid program did not gain privileges (${stderrLine}): the ${input.platform.cpu} handler has no flag C, so programs run under QEMU keep the caller's credentials`,
+      fix: `If this image needs setuid programs (sudo, su), opt in to C: ${intentCommand(intent)}. Risk: ${SETUID_RISK}`,
+      intent,
+      risk: SETUID_RISK_MARKER,
+    };
+  }
   if (EXEC_ENOENT.test(input.stderrTail) && input.platform && expectedUname(input.platform, input.hostMachine).native !== 'yes') {
     return {
       ...base,
       status: 'failed',
       message: `${name}: ${stderrLine}`,
       fix: `If the program exists in the image, the ${input.platform.cpu} handler was probably registered without F, so its emulator is looked up inside the container: ${installFix(input.platform)} registers it with F.`,
+      intent: installIntent(input.platform),
     };
   }
   return {

@@ -93,7 +93,7 @@ describe('buildStatus', () => {
     expect(s.emulators).toHaveLength(6);
   });
 
-  it('health: missing interpreter (broken) vs pinned-and-deleted (F, still works); dynamic; unsafe owner; no F; no C', () => {
+  it('health: missing interpreter (broken) vs pinned-and-deleted (F, still works); dynamic; unsafe owner; no F; C is a risk', () => {
     const gone = catalogRule('aarch64', '/gone/qemu', 'OCF');
     const goneNoF = catalogRule('s390x', '/gone/qemu-s390x', 'OC');
     const dyn = catalogRule('riscv64', '/usr/bin/qemu-riscv64', 'F');
@@ -120,7 +120,15 @@ describe('buildStatus', () => {
     const r = h('qemu-riscv64');
     expect(r.checks.find((c) => c.id === 'interpreter-static')).toMatchObject({ level: 'warning', message: expect.stringContaining('/lib64/ld-linux-x86-64.so.2') });
     expect(r.checks.find((c) => c.id === 'interpreter-owner')?.level).toBe('warning');
-    expect(r.checks.find((c) => c.id === 'flag-C')?.message).toMatch(/sudo/);
+    expect(r.checks.find((c) => c.id === 'setuid-risk')).toBeUndefined(); // no C: no risk, and no nudge towards C
+    // An enabled handler with C, whoever installed it: the risk in one sentence, Drop C as a typed intent.
+    expect(h('qemu-aarch64').checks.find((c) => c.id === 'setuid-risk')).toMatchObject({
+      level: 'warning',
+      message: expect.stringContaining('QEMU_LOG_FILENAME'),
+      intent: { action: 'drop-c', archs: ['aarch64'] },
+      fix: 'archway drop-c aarch64',
+      risk: { id: 'setuid-credentials' },
+    });
     expect(h('qemu-s390x').checks.find((c) => c.id === 'flag-F')).toBeUndefined(); // broken already
   });
 

@@ -3,11 +3,18 @@
  * person needs to know — per handler (health, owner, conflicts) and per architecture (native,
  * ready, disabled, missing, broken, conflict). Pure: the engine gathers the facts, this decides.
  */
-import { CATALOG, DOCKER_PLATFORMS, nativeCpus, hexToBytes, type Cpu, type NativeInfo } from './arch/catalog';
+import { CATALOG, DOCKER_PLATFORMS, nativeCpus, type Cpu, type NativeInfo } from './arch/catalog';
+import { catalogRule, cpusForRule, hostHeaders, ruleMatchesHeader } from './plan/rules';
+import { attributeOwner } from './plan/owner';
+import { recordDrift } from './plan/drift';
+
+// The planner's single definitions, re-exported where they were first written.
+export { catalogRule, cpusForRule, hostHeaders, ruleMatchesHeader };
 import { parseProcEntry } from './binfmt/entry';
-import { decodeFlags, type FlagInfo } from './binfmt/flags';
+import { decodeFlags, SETUID_RISK, SETUID_RISK_MARKER, type FlagInfo, type Risk } from './binfmt/flags';
+import { intentCommand, type FixIntent } from './actions';
 import { buildRegister, maskedMagic, parseRegister, sameRule, type MagicRule, type Rule } from './binfmt/register';
-import { describeElf, EM_NAMES, type ElfInfo } from './elf';
+import { describeElf, describeHostProgramProblem, EM_NAMES, hostProgramProblem, type ElfInfo } from './elf';
 import type { ArchwayRecord } from './record';
 
 export interface InterpreterFacts {
@@ -57,15 +64,8 @@ export interface EmulatorSourceInfo {
   version?: string;
 }
 
-export type OwnerKind = 'archway' | 'systemd' | 'binfmt-support' | 'wsl' | 'rosetta' | 'docker-binfmt' | 'unknown';
-
-export interface Owner {
-  kind: OwnerKind;
-  /** Human words: "systemd-binfmt, /usr/lib/binfmt.d/qemu-aarch64.conf". */
-  detail: string;
-  /** True when attribution is a guess from the shape of the entry. */
-  guess?: boolean;
-}
+export type { Owner, OwnerKind } from './plan/owner';
+import type { Owner } from './plan/owner';
 
 export type Level = 'ok' | 'info' | 'warning' | 'error';
 
@@ -73,8 +73,12 @@ export interface Check {
   id: string;
   level: Level;
   message: string;
-  /** What to do about it, when something can be done. */
+  /** What to do about it, in words (for a command: intentCommand(intent), the one place it is built). */
   fix?: string;
+  /** The fix as a typed intent, when one operation carries it out: faces run this, never parse `fix`. */
+  intent?: FixIntent;
+  /** The typed risk this check reports (e.g. setuid-credentials for an enabled handler with C). */
+  risk?: Risk;
 }
 
 export interface HandlerStatus {
@@ -138,86 +142,6 @@ export interface Status {
   warnings: string[];
 }
 
-/** Does an entry's magic/mask select a file whose first bytes are `header`? (what the kernel checks) */
-export function ruleMatchesHeader(rule: Rule, header: Uint8Array): boolean {
-  if (rule.type !== 'M') return false;
-  const magic = hexToBytes(rule.magic);
-  const mask = rule.mask === '' ? undefined : hexToBytes(rule.mask);
-  for (let i = 0; i < magic.length; i++) {
-    const b = header[rule.offset + i] ?? 0;
-    const k = mask ? mask[i]! : 0xff;
-    if ((b & k) !== (magic[i]! & k)) return false;
-  }
-  return true;
-}
-
-/** Mask and masked magic of each catalog CPU, computed once: what the kernel compares. */
-const CATALOG_MATCH = CATALOG.map((c) => ({ cpu: c.cpu, mask: c.mask, masked: maskedMagic(catalogRule(c.cpu, '/x', '')) }));
-
-/** Catalog CPUs whose canonical ELF header (the catalog magic) this rule selects. */
-export function cpusForRule(rule: Rule): Cpu[] {
-  if (rule.type !== 'M' || rule.offset !== 0) return [];
-  const mask = rule.mask === '' ? 'ff'.repeat(rule.magic.length / 2) : rule.mask;
-  const masked = maskedMagic(rule);
-  const exact = CATALOG_MATCH.filter((c) => c.mask === mask && c.masked === masked);
-  if (exact.length > 0) return exact.map((c) => c.cpu);
-  return CATALOG.filter((c) => ruleMatchesHeader(rule, c.magicBytes)).map((c) => c.cpu);
-}
-
-/** The catalog's rule for a CPU, with a given interpreter and flags. */
-export function catalogRule(cpu: Cpu | string, interpreter: string, flags: string): MagicRule {
-  const c = CATALOG.find((x) => x.cpu === cpu);
-  if (!c) throw new Error(`not a catalog CPU: ${cpu}`);
-  return { name: c.handlerName, type: 'M', offset: 0, magic: c.magic, mask: c.mask, interpreter, flags };
-}
-
-/** Native executables come as EXEC (2) and DYN/PIE (3): a handler matching either hijacks them. */
-function nativeHeaders(host: Uint8Array, hostElf: ElfInfo | undefined): Uint8Array[] {
-  if (!hostElf) return [host];
-  const le = hostElf.endian === 'little';
-  return [2, 3].map((t) => {
-    const h = Uint8Array.from(host);
-    h[16] = le ? t : 0;
-    h[17] = le ? 0 : t;
-    return h;
-  });
-}
-
-function attributeOwner(name: string, rule: Rule, raw: RawStatus): { owner: Owner; persistent: boolean; persistFile?: string; drift?: string } {
-  const fileRule = raw.binfmtd.find((b) => b.rule.name === name);
-  const persistent = !!fileRule && sameRule(fileRule.rule, rule);
-  const persistFile = persistent ? fileRule!.file : undefined;
-  const base = { persistent, ...(persistFile ? { persistFile } : {}) };
-  if (name.startsWith('WSLInterop')) return { owner: { kind: 'wsl', detail: 'Windows Subsystem for Linux interop' }, ...base };
-  if (/rosetta/i.test(name) || /rosetta/i.test(rule.interpreter)) {
-    return { owner: { kind: 'rosetta', detail: 'Rosetta for Linux (Apple virtualization)' }, ...base };
-  }
-  const rec = raw.record.handlers[name];
-  if (rec) {
-    let drift: string | undefined;
-    try {
-      if (!sameRule(parseRegister(rec.register), rule)) drift = 'changed outside Archway since Archway installed it';
-    } catch {
-      drift = 'Archway\'s record of it is unreadable';
-    }
-    return { owner: { kind: 'archway', detail: `Archway (${rec.source} emulator)` }, ...base, ...(drift ? { drift } : {}) };
-  }
-  const bs = raw.binfmtSupport.find((b) => b.name === name);
-  if (bs) {
-    return { owner: { kind: 'binfmt-support', detail: `Debian binfmt-support${bs.package ? `, package ${bs.package}` : ''}` }, ...base };
-  }
-  if (fileRule && persistent) return { owner: { kind: 'systemd', detail: `systemd-binfmt, ${fileRule.file}` }, ...base };
-  if (/^qemu-/.test(name) && rule.type === 'M' && /^\/usr\/bin\/qemu-[a-z0-9_]+$/.test(rule.interpreter) && rule.flags.includes('F')) {
-    return {
-      owner: { kind: 'docker-binfmt', detail: 'probably `docker run --privileged tonistiigi/binfmt --install`', guess: true },
-      ...base,
-    };
-  }
-  if (fileRule) {
-    return { owner: { kind: 'unknown', detail: `unknown (${fileRule.file} declares ${name} differently)` }, ...base };
-  }
-  return { owner: { kind: 'unknown', detail: 'unknown (no binfmt.d file, binfmt-support entry or Archway record)' }, ...base };
-}
 
 function interpreterChecks(rule: Rule, facts: InterpreterFacts | undefined, isEmulator: boolean, hostElf: ElfInfo | undefined): Check[] {
   const checks: Check[] = [];
@@ -261,11 +185,13 @@ function interpreterChecks(rule: Rule, facts: InterpreterFacts | undefined, isEm
   }
   if (facts.elf) {
     const e = facts.elf;
-    if (hostElf && (e.machine !== hostElf.machine || e.class !== hostElf.class)) {
+    // One decision (shared/elf.ts): machine, class, byte order and type; static-ness is its own check below.
+    const problem = hostElf ? hostProgramProblem(e, hostElf, { allowDynamic: true }) : undefined;
+    if (problem) {
       checks.push({
         id: 'interpreter-machine',
         level: 'error',
-        message: `${describeElf(e)}: not a program this host can run (host is ${EM_NAMES[hostElf.machine] ?? hostElf.machine})`,
+        message: `${describeHostProgramProblem(rule.interpreter, problem)} (this host runs ${EM_NAMES[hostElf!.machine] ?? hostElf!.machine} programs)`,
         fix: 'Install the emulator built for this host.',
       });
     } else {
@@ -290,14 +216,6 @@ function interpreterChecks(rule: Rule, facts: InterpreterFacts | undefined, isEm
       fix: 'Reinstall with F (Archway\'s default).',
     });
   }
-  if (!rule.flags.includes('C')) {
-    checks.push({
-      id: 'flag-C',
-      level: 'info',
-      message: 'no C flag: setuid programs (sudo, su, ping) inside foreign containers do not gain privileges ("sudo: effective uid is not 0")',
-      fix: 'Reinstall with flags FC if foreign images need sudo.',
-    });
-  }
   return checks;
 }
 
@@ -313,6 +231,19 @@ export function emulatorSource(interpreter: string, raw: Pick<RawStatus, 'emulat
   return { source: 'other' };
 }
 
+/** An enabled handler with C, whoever installed it: the risk, and Drop C as a typed fix. */
+export function setuidRiskCheck(cpu: Cpu): Check {
+  const intent: FixIntent = { action: 'drop-c', archs: [cpu] };
+  return {
+    id: 'setuid-risk',
+    level: 'warning',
+    message: `flag C: ${SETUID_RISK}`,
+    fix: intentCommand(intent),
+    intent,
+    risk: SETUID_RISK_MARKER,
+  };
+}
+
 function worst(checks: Check[]): Level {
   const rank: Record<Level, number> = { ok: 0, info: 1, warning: 2, error: 3 };
   return checks.reduce<Level>((w, c) => (rank[c.level] > rank[w] ? c.level : w), 'ok');
@@ -321,7 +252,7 @@ function worst(checks: Check[]): Level {
 export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
   const warnings: string[] = [];
   const native = nativeCpus(raw.hostMachine);
-  const natives = nativeHeaders(raw.hostHeader, hostElf);
+  const natives = hostHeaders(raw.hostHeader, hostElf);
   const sorted = [...raw.entries].sort((a, b) => a.seq - b.seq);
   const handlers: HandlerStatus[] = [];
   sorted.forEach((e, order) => {
@@ -347,7 +278,11 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
         fix: `Remove it: archway uninstall --force ${e.name}`,
       });
     }
-    if (!parsed.enabled) checks.push({ id: 'enabled', level: 'info', message: 'disabled: the kernel ignores it', fix: `archway enable ${cpus[0] ?? e.name}` });
+    if (parsed.enabled && rule.flags.includes('C') && cpus.length > 0) checks.push(setuidRiskCheck(cpus[0]!));
+    if (!parsed.enabled) {
+      const intent: FixIntent | undefined = cpus[0] ? { action: 'enable', archs: [cpus[0]] } : undefined;
+      checks.push({ id: 'enabled', level: 'info', message: 'disabled: the kernel ignores it', fix: intent ? intentCommand(intent) : `archway enable ${e.name}`, ...(intent ? { intent } : {}) });
+    }
     let register = '';
     try {
       register = buildRegister(rule);
@@ -429,29 +364,13 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
       `${vanished.map((v) => v.name).join(', ')} ${vanished.length > 1 ? 'were' : 'was'} installed by Archway but ${vanished.length > 1 ? 'are' : 'is'} gone from the kernel (a reboot, or systemd-binfmt flushing every entry). Put back: archway install ${vanished.map((v) => v.cpu).join(' ')}`,
     );
   }
-  const drift: Status['drift'] = [];
-  for (const p of raw.record.pending ?? []) {
-    drift.push({ name: p.name, kind: 'pending', message: `an ${p.op} of ${p.name} was interrupted (${p.startedAt})`, fix: 'the next change through Archway settles it' });
-  }
-  for (const [name, h] of Object.entries(raw.record.handlers)) {
-    const file = raw.binfmtd.find((b) => b.rule.name === name && b.archway);
-    let want: Rule | undefined;
-    try {
-      want = parseRegister(h.register);
-    } catch {
-      want = undefined;
-    }
-    if (h.persist && (!file || !want || !sameRule(file.rule, want))) {
-      drift.push({ name, kind: 'persist-file', message: `${name} should come back after reboot, but its boot-time file is missing or differs`, fix: 'the next change through Archway rewrites it' });
-    } else if (!h.persist && file) {
-      drift.push({ name, kind: 'persist-file', message: `${file.file} keeps ${name} after reboot although Archway's record says it should not`, fix: 'the next change through Archway removes it' });
-    }
-  }
-  for (const b of raw.binfmtd) {
-    if (b.archway && !raw.record.handlers[b.rule.name]) {
-      drift.push({ name: b.rule.name, kind: 'persist-file', message: `${b.file} was written by Archway for ${b.rule.name}, which Archway no longer manages`, fix: 'the next change through Archway removes it' });
-    }
-  }
+  // Vanished handlers and rules changed outside Archway are shown above (vanished, record-drift).
+  const drift: Status['drift'] = recordDrift({
+    record: raw.record,
+    binfmtd: raw.binfmtd,
+    kernel: new Map(handlers.map((h) => [h.name, h.rule])),
+    binfmtPath: raw.mount.path,
+  }).filter((d): d is Status['drift'][number] => d.kind === 'pending' || d.kind === 'persist-file');
   for (const d of drift) warnings.push(`${d.message} — ${d.fix}`);
   if (!raw.mount.mounted) warnings.push(`binfmt_misc is not mounted at ${raw.mount.path}: no foreign programs can run. Archway mounts it when you install a handler.`);
   if (raw.globalEnabled === false) warnings.push('binfmt_misc is globally disabled (status = disabled): no handler is used.');

@@ -457,7 +457,7 @@ describe('man page', () => {
   const page = manPage('9.9.9', '2026-01-01');
   it('covers every command, option and exit code', () => {
     for (const c of COMMANDS) {
-      expect(page).toContain(`.SS ${c.name}`);
+      expect(page).toContain(`.SS ${c.name.replace(/-/g, '\\-')}`);
       for (const o of c.options) expect(page).toContain(`\\fB${o.name.replace(/-/g, '\\-')}\\fR`);
     }
     for (const code of Object.values(EXIT)) expect(page).toContain(`.TP\n\\fB${code}\\fR`);

@@ -35,7 +35,11 @@ interface Out extends Io {
 
 function intentFrom(p: ParsedLine): Intent {
   const cmd = p.command!;
-  const archsFrom = (list: string[]) => list.flatMap((a) => a.split(',')).filter(Boolean);
+  const archsFrom = (list: string[]) => {
+    const names = list.flatMap((a) => a.split(','));
+    if (list.length > 0 && names.some((a) => a.trim() === '')) throw new UsageError(`${cmd.name}: an empty architecture name; name architectures like arm64 or s390x (or all)`, cmd);
+    return names;
+  };
   let intent: Intent;
   if (cmd.name === 'persist') {
     const [mode, ...archs] = p.positional;
@@ -52,9 +56,9 @@ function intentFrom(p: ParsedLine): Intent {
   const source = optionValue(p, '--source');
   if (source !== undefined) intent.source = source === 'distro' || source === 'store' ? source : { path: source };
   if (p.options.has('--allow-dynamic')) intent.allowDynamic = true;
-  // The planner's IntentSchema names this allowSetuid; until it does, the strict schema refuses it.
-  if (p.options.has('--allow-setuid')) Object.assign(intent, { allowSetuid: true });
   if (p.options.has('--take-over')) intent.takeOver = true;
+  // C is chosen explicitly either way: --allow-setuid, or flags that name it.
+  if (p.options.has('--allow-setuid') || intent.flags?.includes('C')) intent.allowSetuid = true;
   if (p.options.has('--force')) intent.force = true;
   const checked = IntentSchema.safeParse(intent);
   if (!checked.success) {
@@ -70,6 +74,7 @@ function describeResult(r: OpResult, t: Term): string {
   const lines = [`${mark} ${r.message}`];
   if (r.error?.hint) lines.push(`  ${sym.arrow} ${r.error.hint}`);
   for (const w of r.warnings ?? []) lines.push(`  ${sym.warn} ${w}`);
+  for (const k of r.risks ?? []) lines.push(`  ${sym.warn} risk: ${k.message}`);
   return lines.join('\n');
 }
 
@@ -94,6 +99,9 @@ async function change(engine: Engine, p: ParsedLine, o: Out): Promise<number> {
   const dryRun = p.options.has('--dry-run');
   const backend = optionValue(p, '--backend') ?? 'helper';
   if (p.options.has('--registrar') && backend !== 'engine') throw new UsageError('--registrar goes with --backend engine', cmd);
+  if (backend === 'engine' && intent.allowSetuid && !intent.flags?.includes('C')) {
+    throw new UsageError('--backend engine registers the flags you name: opt in to C there with --flags FC (or PFC with a *-binfmt-P wrapper)', cmd);
+  }
   if (backend === 'engine' && !dryRun) {
     const { applyThroughContainerEngine } = await import('./docker-commands');
     const registrar = optionValue(p, '--registrar');
@@ -239,6 +247,7 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
       case 'disable':
       case 'persist':
       case 'mount':
+      case 'drop-c':
         return await change(engine, p, o);
       case 'log':
         return printLog(engine, p, o);
@@ -265,7 +274,7 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
       o.stderr(usageError(err.message, err.command ?? cmd));
       return EXIT.usage;
     }
-    const changing = ['install', 'uninstall', 'enable', 'disable', 'persist', 'mount', 'emulators'].includes(cmd.name);
+    const changing = ['install', 'uninstall', 'enable', 'disable', 'persist', 'mount', 'drop-c', 'emulators'].includes(cmd.name);
     if (err instanceof UnknownArchError) {
       o.stderr(`archway: ${err.message}\n${changing ? 'Nothing was changed.\n' : ''}`);
       return EXIT.usage;

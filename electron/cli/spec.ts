@@ -156,6 +156,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   handlerCommand('enable', 'enable registered handlers', ['archway enable arm64', 'the kernel uses the handler again']),
   handlerCommand('disable', 'disable handlers without removing them', ['archway disable arm64', 'the kernel ignores the handler until enabled']),
   {
+    name: 'drop-c',
+    summary: 'remove the risky flag C from handlers (same emulator and magic)',
+    synopsis: ['drop-c ARCH…|all [--dry-run] [--json]'],
+    description:
+      "Re-registers each handler that has flag C without it: same emulator, same magic. With C, any local user who can run a setuid-root foreign program gets QEMU running as root with their QEMU_* variables. Another tool's handler (tonistiigi/binfmt registers CF) is taken over and put back as it was on uninstall.",
+    positionals: [ARCHS],
+    options: [dryRun, json],
+    examples: [{ command: 'archway drop-c all', note: 'no handler runs setuid foreign programs as root any more' }],
+  },
+  {
     name: 'persist',
     summary: 'keep handlers after reboot, or stop keeping them',
     synopsis: ['persist on|off ARCH…|all [--dry-run] [--json]'],

@@ -202,6 +202,8 @@ function finish(
     status: cls.status,
     message: cls.message,
     ...(cls.fix ? { fix: cls.fix } : {}),
+    ...(cls.intent ? { intent: cls.intent } : {}),
+    ...(cls.risk ? { risk: cls.risk } : {}),
     ...(note ? { note } : {}),
     expected: cls.expected,
     ...(cls.observed !== undefined ? { observed: cls.observed } : {}),

@@ -9,7 +9,13 @@ describe('planContainerEngineRule (the helper\'s validation, for the engine back
     const p = planContainerEngineRule({ cpu: 'arm64', interpreter: '/usr/bin/qemu-aarch64-static', flags: 'F' }, 'x86_64');
     expect(p.register).toBe(buildRegister(catalogRule('aarch64', '/usr/bin/qemu-aarch64-static', 'F')));
     expect(p).toMatchObject({ cpu: 'aarch64', name: 'qemu-aarch64', hostPath: '/usr/bin/qemu-aarch64-static' });
-    expect(planContainerEngineRule({ cpu: 's390x', interpreter: '/usr/bin/qemu-s390x-static' }, 'x86_64').rule.flags).toBe('OCF');
+    expect(planContainerEngineRule({ cpu: 's390x', interpreter: '/usr/bin/qemu-s390x-static' }, 'x86_64').rule.flags).toBe('F');
+  });
+
+  it('refuses flags without F, by name and in a catalog register string', () => {
+    expect(() => planContainerEngineRule({ cpu: 's390x', interpreter: '/usr/bin/qemu-s390x-static', flags: 'OC' }, 'x86_64')).toThrow(/lack F/);
+    expect(() => planContainerEngineRule({ cpu: 's390x', interpreter: '/usr/bin/qemu-s390x-static', flags: '' }, 'x86_64')).toThrow(/lack F/);
+    expect(() => planContainerEngineRule({ register: buildRegister(catalogRule('s390x', '/usr/bin/qemu-s390x-static', 'OC')) }, 'x86_64')).toThrow(/lack F/);
   });
 
   it('accepts a catalog register string back (re-register) and nothing else', () => {

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import { catalogEntry, nativeCpus, type Cpu } from '../../shared/arch/catalog';
 import { resolveOne } from '../../shared/arch/resolve';
 import { parseProcEntry } from '../../shared/binfmt/entry';
-import { normaliseFlags } from '../../shared/binfmt/flags';
+import { F_REQUIRED, lacksF, normaliseFlags } from '../../shared/binfmt/flags';
 import { buildRegister, parseRegister, RuleError, sameMatch, sameRule, validateInterpreter, validateName, type MagicRule } from '../../shared/binfmt/register';
 import { FlagsSchema } from '../../shared/helper-protocol';
 import { catalogRule } from '../../shared/status';
@@ -28,7 +28,7 @@ import { pinnedRef, REGISTRAR_IMAGE, type PinnedImage } from './pins';
 export const HOST_BINFMT = '/proc/sys/fs/binfmt_misc';
 /** Where the host's binfmt_misc appears inside the helper container. */
 const IN_CONTAINER = '/archway/binfmt_misc';
-export const DEFAULT_ENGINE_FLAGS = 'FC';
+export const DEFAULT_ENGINE_FLAGS = 'F';
 
 export interface ContainerTargetWithInfo extends ContainerTarget {
   info: { arch: string; hostMachine: string; rootless?: boolean };
@@ -110,6 +110,7 @@ export function planContainerEngineRule(input: ContainerEngineRule, hostMachine:
   const nat = nativeCpus(hostMachine).find((n) => n.cpu === cpu);
   if (nat?.native === 'yes') throw refuse(`${cpu} runs natively on this ${hostMachine} host: a handler would send its own programs to an emulator`);
   if (!FlagsSchema.safeParse(flags).success) throw refuse(`flags "${flags}": use letters from P, O, C, F`);
+  if (lacksF(flags)) throw refuse(`flags "${flags || 'none'}" lack F: ${F_REQUIRED}`, `Add F, e.g. --flags ${normaliseFlags(`${flags}F`)}`);
   checkPath(interpreter, 'interpreter');
   const hostPath = input.hostPath ?? interpreter;
   checkPath(hostPath, 'emulator file');

@@ -22,6 +22,12 @@ export type AuditEntry = z.infer<typeof AuditEntrySchema>;
  * final newline), start on a fresh line so the torn one cannot swallow this entry.
  */
 export function appendAudit(file: string, entry: AuditEntry): void {
+  appendAuditLines(file, [entry]);
+}
+
+/** Append several entries with one write and one fsync (a request's lines, together). */
+export function appendAuditLines(file: string, entries: readonly AuditEntry[]): void {
+  if (entries.length === 0) return;
   mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
   const fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   try {
@@ -32,7 +38,7 @@ export function appendAudit(file: string, entry: AuditEntry): void {
       readSync(fd, last, 0, 1, size - 1);
       if (last[0] !== 0x0a) lead = '\n';
     }
-    appendFileSync(fd, `${lead}${JSON.stringify(entry)}\n`);
+    appendFileSync(fd, `${lead}${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -5,7 +5,7 @@
  * helper, elevated.
  */
 import { intentToRequest, type Intent } from '../../shared/actions';
-import type { HelperRequest, HelperResponse } from '../../shared/helper-protocol';
+import { bindToPlan, type HelperRequest, type HelperResponse } from '../../shared/helper-protocol';
 import type { Status } from '../../shared/status';
 import { readAudit, type AuditEntry } from './audit';
 import type { ElevateOptions, HelperRun } from './elevate';
@@ -47,9 +47,11 @@ export class Engine {
 
   async plan(intent: Intent): Promise<Plan> {
     const { request, skipped } = intentToRequest(intent, this.status());
+    const preview = request ? await this.preview(request) : null;
     return {
-      request,
-      preview: request ? await this.preview(request) : null,
+      // The request carries what its preview showed: the helper refuses it if anything differs.
+      request: request && preview ? bindToPlan(request, preview) : request,
+      preview,
       skipped,
       elevation: this.elevation(),
     };
@@ -61,8 +63,26 @@ export class Engine {
   }
 
   async apply(request: HelperRequest): Promise<HelperRun> {
+    if (this.inProcess()) {
+      // Already root, no helper program named: run the helper's own code here (same validation,
+      // same lock, same repair) instead of starting a second Node.
+      const { serveRequest } = await import('../helper/serve');
+      const mask = process.umask(0o022);
+      try {
+        const served = await serveRequest(request, { paths: this.paths, callerUid: process.getuid?.() ?? 0 });
+        return { response: served.response, exitCode: served.exitCode, stderr: '' };
+      } finally {
+        process.umask(mask);
+      }
+    }
     const { runHelper } = await import('./elevate');
     return runHelper(request, { ...this.opts.elevate, env: { ...this.opts.elevate?.env, ...envForHelper(this.paths) } });
+  }
+
+  /** Root already, and no helper program or elevation mode forced (tests name one to run it as a process). */
+  private inProcess(): boolean {
+    const e = this.opts.elevate;
+    return this.elevation() === 'direct' && !e?.helperPath && (e?.mode ?? 'auto') === 'auto' && process.env.ARCHWAY_HELPER_PROCESS !== '1';
   }
 
   audit(limit = 200): AuditEntry[] {

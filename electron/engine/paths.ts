@@ -4,6 +4,8 @@
  * ARCHWAY_BINFMT — but the privileged helper ignores both when it runs through pkexec, so a
  * caller cannot point a root process at files of their choosing.
  */
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export interface ArchwayPaths {
@@ -41,10 +43,50 @@ export function archwayPaths(root = '', binfmt = DEFAULT_BINFMT): ArchwayPaths {
   };
 }
 
-/** Paths from the environment (ARCHWAY_ROOT, ARCHWAY_BINFMT) unless `trustEnv` is false. */
-export function pathsFromEnv(env: NodeJS.ProcessEnv = process.env, trustEnv = true): ArchwayPaths {
+/** The initial user namespace maps every id to itself: exactly `0 0 4294967295`. */
+export function isInitialUserNs(uidMap: string): boolean {
+  const lines = uidMap.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+  return lines.length === 1 && lines[0] === '0 0 4294967295';
+}
+
+/** Which binfmt_misc instance this process works on: the host's, or a private one (and its key). */
+export function binfmtInstance(env: NodeJS.ProcessEnv, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): { host: true } | { host: false; key: string } {
+  let uidMap = '';
+  try {
+    uidMap = read('/proc/self/uid_map');
+  } catch {
+    uidMap = '';
+  }
+  const override = !!env.ARCHWAY_BINFMT && env.ARCHWAY_BINFMT !== DEFAULT_BINFMT;
+  if (isInitialUserNs(uidMap) && !override) return { host: true };
+  let ns = 'userns';
+  try {
+    ns = `userns-${statSync('/proc/self/ns/user').ino}`;
+  } catch {
+    /* keep the generic name */
+  }
+  const where = override ? `-${env.ARCHWAY_BINFMT!.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 60)}` : '';
+  return { host: false, key: `${ns}${where}` };
+}
+
+/**
+ * Paths from the environment (ARCHWAY_ROOT, ARCHWAY_BINFMT) unless `trustEnv` is false.
+ *
+ * One instance, one state: when the binfmt_misc instance is not the host's (this process is not in
+ * the initial user namespace, or ARCHWAY_BINFMT names another mount) and no ARCHWAY_ROOT is given,
+ * the record, journal, lock and audit log live under `$XDG_STATE_HOME/archway/<instance>/`
+ * (falling back to ~/.local/state), never in the host's /var/lib/archway or /var/log/archway.
+ * Under pkexec (trustEnv false) the helper always works on the host's instance and files.
+ */
+export function pathsFromEnv(env: NodeJS.ProcessEnv = process.env, trustEnv = true, instance = binfmtInstance): ArchwayPaths {
   if (!trustEnv) return archwayPaths();
-  return archwayPaths(env.ARCHWAY_ROOT ?? '', env.ARCHWAY_BINFMT || DEFAULT_BINFMT);
+  const paths = archwayPaths(env.ARCHWAY_ROOT ?? '', env.ARCHWAY_BINFMT || DEFAULT_BINFMT);
+  if (env.ARCHWAY_ROOT) return paths;
+  const inst = instance(env);
+  if (inst.host) return paths;
+  const base = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(env.HOME || homedir(), '.local/state');
+  const dir = join(base, 'archway', inst.key);
+  return { ...paths, stateDir: dir, storeDir: join(dir, 'emulators'), auditLog: join(dir, 'audit.log') };
 }
 
 export function recordFile(paths: ArchwayPaths): string {

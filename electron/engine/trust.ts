@@ -9,7 +9,7 @@ import { closeSync, fstatSync, lstatSync, openSync, readSync, readlinkSync, real
 import { dirname, isAbsolute, posix, resolve } from 'node:path';
 import { ArchwayError } from '../../shared/helper-protocol';
 import { validateInterpreter, RuleError } from '../../shared/binfmt/register';
-import { describeElf, ELF_PROBE_BYTES, EM_NAMES, parseElf, type ElfInfo } from '../../shared/elf';
+import { describeHostProgramProblem, ELF_PROBE_BYTES, EM_NAMES, hostProgramProblem, parseElf, type ElfInfo } from '../../shared/elf';
 
 export interface TrustOptions {
   hostElf: ElfInfo;
@@ -113,17 +113,19 @@ export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile 
     const n = readSync(fd, buf, 0, buf.length, 0);
     const elf = parseElf(buf.subarray(0, n));
     if (!elf) throw unsafe(`${realPath} is not an ELF program`, 'Point Archway at a QEMU user-mode emulator binary.');
-    if (elf.machine !== opts.hostElf.machine || elf.class !== opts.hostElf.class) {
-      throw unsafe(
-        `${realPath} is ${describeElf(elf)}, but this host runs ${EM_NAMES[opts.hostElf.machine] ?? opts.hostElf.machine} programs`,
-        'Use the emulator built for this host.',
-      );
-    }
-    if (elf.dynamic && !opts.allowDynamic) {
+    // "A program for this host" is decided in one place (shared/elf.ts): machine, class, byte order, type, static.
+    const problem = hostProgramProblem(elf, opts.hostElf, { allowDynamic: opts.allowDynamic === true });
+    if (problem?.kind === 'dynamic') {
       throw new ArchwayError(
         'dynamic-interpreter',
         `${realPath} is dynamically linked: it fails inside containers whose root filesystem is foreign (its loader ${elf.interp ?? ''} is looked up there)`,
         'Use a static emulator (apt-get install qemu-user-static), or accept it explicitly with --allow-dynamic.',
+      );
+    }
+    if (problem) {
+      throw unsafe(
+        `${describeHostProgramProblem(realPath, problem)} (this host runs ${EM_NAMES[opts.hostElf.machine] ?? opts.hostElf.machine} programs)`,
+        'Use the emulator built for this host.',
       );
     }
     return { path, realPath, elf };

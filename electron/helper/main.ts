@@ -7,11 +7,8 @@
  * are honoured only when the caller is already root (no PKEXEC_UID).
  */
 import { ArchwayError, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type HelperResponse } from '../../shared/helper-protocol';
-import { hostFacts } from '../engine/host';
 import { pathsFromEnv } from '../engine/paths';
-import { acquireLock } from '../engine/fsutil';
-import { join } from 'node:path';
-import { Helper, parseRequest } from './ops';
+import { serveRequest } from './serve';
 
 async function readStdin(limit: number): Promise<string> {
   const chunks: Buffer[] = [];
@@ -53,48 +50,13 @@ async function main(): Promise<void> {
   } catch (err) {
     refuse(err);
   }
-  let req;
-  try {
-    req = parseRequest(input);
-  } catch (err) {
-    refuse(err);
-  }
   const trustEnv = !underPkexec;
-  const paths = pathsFromEnv(process.env, trustEnv);
-  if (!req.dryRun) {
-    // One helper at a time changes the record, the persist files and the kernel table: two runs at
-    // once (two windows, a CLI in another terminal) would otherwise lose each other's record
-    // updates. Taken before the record is read; a lock left by a killed helper is taken over.
-    try {
-      const release = acquireLock(join(paths.stateDir, 'lock'));
-      process.on('exit', release);
-    } catch (err) {
-      refuse(err);
-    }
-  }
-  const helper = new Helper({
-    paths,
-    host: hostFacts(),
+  const served = await serveRequest(input, {
+    paths: pathsFromEnv(process.env, trustEnv),
     callerUid,
     ...(trustEnv && process.env.ARCHWAY_TEST_KILL_AT ? { killAt: process.env.ARCHWAY_TEST_KILL_AT } : {}),
   });
-  let repairs: string[] = [];
-  if (!req.dryRun) {
-    try {
-      repairs = helper.reconcile();
-    } catch (err) {
-      repairs = [`start-up repair failed: ${(err as Error).message}`];
-    }
-  }
-  let res: HelperResponse;
-  try {
-    res = await helper.run(req);
-  } catch (err) {
-    refuse(err);
-  }
-  if (repairs.length) res.repairs = repairs;
-  const refused = !res.ok && res.results.every((r) => !r.changed) && res.results.some((r) => r.error);
-  respond(res, res.ok ? 0 : refused && res.results.every((r) => !r.ok) ? 2 : 1);
+  respond(served.response, served.exitCode);
 }
 
 main().catch(refuse);

@@ -3,12 +3,16 @@
  * is refused), then carry out each operation with a journal so a crash at any point leaves either
  * the old or the new state. The same code runs unprivileged with dryRun to show a plan.
  */
-import { readFileSync, readdirSync, existsSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, readdirSync, existsSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { catalogEntry, nativeCpus, type Cpu } from '../../shared/arch/catalog';
-import { normaliseFlags, FlagError } from '../../shared/binfmt/flags';
+import { F_REQUIRED, FlagError, lacksF, SETUID_RISK_MARKER, withoutC } from '../../shared/binfmt/flags';
 import { buildRegister, parseRegister, sameRule, RuleError, type Rule } from '../../shared/binfmt/register';
-import { catalogRule, ruleMatchesHeader } from '../../shared/status';
+import { catalogRule, hijacksHost, isNeverTouch } from '../../shared/plan/rules';
+import { attributeOwner } from '../../shared/plan/owner';
+import { decideExisting, decideFlags } from '../../shared/plan/install';
+import { recordDrift, type Drift } from '../../shared/plan/drift';
 import {
   ArchwayError,
   HelperRequestSchema,
@@ -26,7 +30,7 @@ import type { HostFacts } from '../engine/host';
 import { PERSIST_HEADER, readBinfmtSupport, readBinfmtd, readRecord } from '../engine/owners';
 import { persistFile, recordFile, type ArchwayPaths } from '../engine/paths';
 import { trustInterpreter } from '../engine/trust';
-import { appendAudit } from '../engine/audit';
+import { appendAudit, appendAuditLines, type AuditEntry } from '../engine/audit';
 import { planStoreAdd } from './store-add';
 
 export interface HelperContext {
@@ -41,17 +45,15 @@ export interface HelperContext {
 /** Temp files of fsutil's atomicWrite: `.<name>.<12 hex>.tmp`. */
 const ATOMIC_TEMP = /^\..+\.[0-9a-f]{12}\.tmp$/;
 
-/** A disagreement between Archway's record, its persist files and the kernel. */
-export interface Drift {
-  name: string;
-  kind: 'pending' | 'not-in-kernel' | 'kernel-differs' | 'persist-file';
-  message: string;
-  fix: string;
-}
+export type { Drift };
 
 /** A validated operation, ready to run. */
 export interface Planned {
   result: OpResult;
+  /** Identities of the files this plan relies on (path → fingerprint), bound into its digest. */
+  binds?: Record<string, string>;
+  /** The journal entry its apply writes before its first kernel write (batched per request). */
+  pending?: PendingStep;
   apply?: () => Promise<OpResult>;
 }
 
@@ -86,13 +88,45 @@ export function cpuOf(arch: string): Cpu {
   return e.cpu;
 }
 
-function isNeverTouch(name: string): boolean {
-  return name.startsWith('WSLInterop');
+/**
+ * A file's identity, cheap enough for 32 emulators per request: the link itself (lstat) and what it
+ * names (stat) — device, inode, size, mtime and ctime in ns. Replacing the file (rename, copy over,
+ * apt upgrade) changes the inode or ctime, which no one but the kernel sets.
+ */
+export function fileIdentity(path: string): string {
+  const id = (s: { dev: bigint; ino: bigint; size: bigint; mtimeNs: bigint; ctimeNs: bigint; mode: bigint; uid: bigint }) =>
+    `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.mode}:${s.uid}`;
+  try {
+    return `${id(lstatSync(path, { bigint: true }))}>${id(statSync(path, { bigint: true }))}`;
+  } catch {
+    return 'absent';
+  }
+}
+
+/** The digest of a planned operation: what it writes and every file identity it relies on. */
+export function planDigest(r: OpResult, binds: Record<string, string> = {}): string {
+  const what = [r.op, r.arch ?? '', r.name ?? '', r.changed, r.register ?? '', r.files ?? [], Object.entries(binds).sort()];
+  return createHash('sha256').update(JSON.stringify(what)).digest('hex');
+}
+
+/** Where an emulator path comes from, for the record. */
+function sourceOf(paths: ArchwayPaths, cpu: Cpu, path: string): HandlerRecord['source'] {
+  if (distroCandidates(cpu).some((c) => c.path === path)) return 'distro';
+  if (storeCandidate(paths, cpu).path === path) return 'store';
+  return 'path';
 }
 
 export class Helper {
   private record: ArchwayRecord;
   private recordProblem: string | undefined;
+  /**
+   * Batch durability (one request, several changes): the journal entries of every operation are
+   * written together before the first kernel write, the record once after the last, and the audit
+   * lines in one append — one fsync per file per request instead of five per operation. A crash in
+   * between leaves every started operation in the journal, and start-up repair settles each from
+   * what the kernel shows, exactly as for one operation.
+   */
+  private batch: { journaled: Set<string>; audit: AuditEntry[]; dirty: boolean } | undefined;
 
   constructor(private readonly ctx: HelperContext) {
     const { record, problem } = readRecord(ctx.paths);
@@ -106,14 +140,15 @@ export class Helper {
     if (k !== undefined && (k === name || (cpu !== undefined && k === `${name}@${cpu}`))) process.kill(process.pid, 'SIGKILL');
   }
 
+  /** Who owns an entry, in words: the planner's one attribution (shared/plan/owner.ts). */
   private ownerWords(name: string): string {
-    if (this.record.handlers[name]) return 'Archway';
-    if (isNeverTouch(name)) return 'Windows Subsystem for Linux';
-    const bs = readBinfmtSupport(this.ctx.paths.binfmtSupportDir).find((b) => b.name === name);
-    if (bs) return `Debian binfmt-support${bs.package ? ` (package ${bs.package})` : ''}`;
-    const file = readBinfmtd(this.ctx.paths.binfmtdDirs).rules.find((r) => r.rule.name === name);
-    if (file) return `systemd-binfmt (${file.file})`;
-    return 'another tool (not Archway)';
+    const e = isMounted(this.ctx.paths.binfmt) ? readEntry(this.ctx.paths.binfmt, name) : undefined;
+    const rule = e?.rule ?? { name, type: 'M' as const, offset: 0, magic: '', mask: '', interpreter: '', flags: '' };
+    return attributeOwner(name, rule, {
+      record: this.record,
+      binfmtd: readBinfmtd(this.ctx.paths.binfmtdDirs).rules,
+      binfmtSupport: readBinfmtSupport(this.ctx.paths.binfmtSupportDir),
+    }).owner.detail;
   }
 
   private saveRecord(): void {
@@ -131,19 +166,24 @@ export class Helper {
   }
 
   private audit(r: OpResult, before: string | null, after: string | null): void {
+    const entry: AuditEntry = {
+      time: new Date().toISOString(),
+      uid: this.ctx.callerUid,
+      op: r.op,
+      ...(r.arch ? { arch: r.arch } : {}),
+      ...(r.name ? { name: r.name } : {}),
+      ok: r.ok,
+      message: r.message,
+      before,
+      after,
+      ...(r.files ? { files: r.files } : {}),
+    };
+    if (this.batch) {
+      this.batch.audit.push(entry);
+      return;
+    }
     try {
-      appendAudit(this.ctx.paths.auditLog, {
-        time: new Date().toISOString(),
-        uid: this.ctx.callerUid,
-        op: r.op,
-        ...(r.arch ? { arch: r.arch } : {}),
-        ...(r.name ? { name: r.name } : {}),
-        ok: r.ok,
-        message: r.message,
-        before,
-        after,
-        ...(r.files ? { files: r.files } : {}),
-      });
+      appendAudit(this.ctx.paths.auditLog, entry);
     } catch {
       // The change itself succeeded; an unwritable log must not turn it into a failure.
     }
@@ -231,47 +271,23 @@ export class Helper {
     // emulator or flags puts back exactly what Archway had registered, when that still checks out.
     const recorded = op.interpreter === undefined && op.flags === undefined ? this.recordedChoice(entry.handlerName, cpu, op.allowDynamic === true) : undefined;
     const interp = recorded ?? this.pickInterpreter(op, cpu);
-    let flags = recorded ? recorded.flags : op.flags === undefined ? (interp.preserveArgv0 ? 'PFC' : 'FC') : op.flags;
-    flags = normaliseFlags(flags);
-    if (flags.includes('P') && !interp.preserveArgv0) {
-      throw new ArchwayError(
-        'bad-flags',
-        `flag P needs an emulator that expects argv[0] to be preserved; ${interp.path} does not`,
-        'Drop P, or use Debian\'s /usr/libexec/qemu-binfmt/<cpu>-binfmt-P wrapper (source distro).',
-      );
-    }
-    if (!flags.includes('P') && interp.preserveArgv0) {
-      throw new ArchwayError('bad-flags', `${interp.path} expects flag P (it is a *-binfmt-P wrapper)`, 'Keep P in the flags, or pick /usr/bin/qemu-*-static.');
-    }
+    const flags = decideFlags({
+      cpu,
+      ...(op.flags !== undefined ? { requested: op.flags } : {}),
+      allowSetuid: op.allowSetuid === true,
+      ...(recorded ? { recorded: recorded.flags } : {}),
+      preserveArgv0: interp.preserveArgv0,
+      interpreter: interp.path,
+    });
     const rule = catalogRule(cpu, interp.path, flags);
     const reg = buildRegister(rule);
-    const headers = [this.ctx.host.header];
-    if (headers.some((h) => ruleMatchesHeader(rule, h))) {
+    if (this.hijacksHost(rule)) {
       throw new ArchwayError('native-arch', `the ${cpu} rule would match this host's own programs`, 'Nothing to install.');
     }
     const name = entry.handlerName;
     const existing = isMounted(this.ctx.paths.binfmt) ? readEntry(this.ctx.paths.binfmt, name) : undefined;
     const owned = this.record.handlers[name];
-    const warnings: string[] = [];
-    let replace = false;
-    let previous: HandlerRecord['previous'];
-    if (existing) {
-      if (isNeverTouch(name)) throw new ArchwayError('never-touch', `${name} belongs to WSL and is never changed`);
-      if (owned) {
-        replace = !sameRule(existing.rule, rule) || !existing.enabled;
-        previous = owned.previous;
-      } else if (op.takeOver) {
-        replace = true;
-        previous = { register: buildRegister(existing.rule), owner: this.ownerWords(name) };
-        warnings.push(`takes over ${name} from ${previous.owner}; uninstalling it later restores theirs`);
-      } else {
-        throw new ArchwayError(
-          'not-owned',
-          `${name} is already registered by ${this.ownerWords(name)} (interpreter ${existing.rule.interpreter}, flags ${existing.rule.flags || 'none'}); Archway leaves it alone`,
-          `To replace it with Archway's (and restore theirs on uninstall): archway install ${cpu} --take-over`,
-        );
-      }
-    }
+    const { replace, previous, warnings } = decideExisting({ cpu, rule, existing, owned, takeOver: op.takeOver === true, ownerWords: () => this.ownerWords(name) });
     const persistPath = persistFile(this.ctx.paths, name);
     const wantPersist = op.persist ?? owned?.persist ?? false;
     if (wantPersist) this.checkPersistFileIsOurs(persistPath);
@@ -289,8 +305,10 @@ export class Helper {
       register: reg,
       files,
       ...(warnings.length ? { warnings } : {}),
+      ...(rule.flags.includes('C') ? { risks: [SETUID_RISK_MARKER] } : {}),
     };
-    if (alreadyDone) return { result: base };
+    const binds = { [interp.path]: fileIdentity(interp.path) };
+    if (alreadyDone) return { result: base, binds };
     const handler: HandlerRecord = {
       cpu,
       register: reg,
@@ -300,43 +318,105 @@ export class Helper {
       persist: wantPersist,
       ...(previous ? { previous } : {}),
     };
+    const pending: PendingStep = { name, op: 'install', register: reg, startedAt: handler.installedAt, handler };
+    return { result: base, binds, pending, apply: () => this.applyRegister({ cpu, name, rule, reg, handler, pending, replace, owned: !!owned, takeOver: op.takeOver === true, base }) };
+  }
+
+  /**
+   * Register `rule` for `name` (install and drop-c). One commit point: the kernel write. Before it,
+   * the journal and the persist file; after it, the audit line and the record. A crash or an error
+   * at any point is settled by settle() from what the kernel shows: the new rule → finish (record
+   * it); anything else → undo.
+   */
+  private async applyRegister(a: { cpu: Cpu; name: string; rule: Rule; reg: string; handler: HandlerRecord; pending: PendingStep; replace: boolean; owned: boolean; takeOver: boolean; base: OpResult }): Promise<OpResult> {
+    const { cpu, name, rule, reg, handler, replace, owned, takeOver, base } = a;
+    const binfmt = this.ctx.paths.binfmt;
+    if (!isMounted(binfmt)) await mountBinfmt(binfmt);
+    const before = this.currentRegister(name);
+    const stillThere = readEntry(binfmt, name);
+    const removeOld = !!stillThere && (replace || !sameRule(stillThere.rule, rule));
+    if (removeOld && !owned && !takeOver) throw new ArchwayError('not-owned', `${name} appeared while Archway was working; left alone`);
+    const pending = a.pending;
+    this.setPending(pending);
+    this.step('install:journaled', cpu);
+    try {
+      this.syncPersistFile(name, handler);
+      this.step('install:persisted', cpu);
+      if (removeOld) {
+        control(binfmt, name, '-1');
+        this.step('install:removed-old', cpu);
+      }
+      if (!readEntry(binfmt, name)) register(binfmt, reg);
+      this.step('install:registered', cpu);
+      const now = readEntry(binfmt, name);
+      if (!now || !sameRule(now.rule, rule)) throw new ArchwayError('kernel-refused', `the kernel does not show ${name} as written`);
+      if (!now.enabled) control(binfmt, name, '1');
+    } catch (err) {
+      throw this.failAndSettle(err, pending);
+    }
+    this.audit(base, before.register, reg);
+    this.record.handlers[name] = handler;
+    this.clearPending(name);
+    this.step('install:recorded', cpu);
+    return base;
+  }
+
+  /**
+   * Drop C: the same emulator, magic and mask, without C, whoever registered the handler. Another
+   * tool's handler is taken over (its rule recorded and restored on uninstall).
+   */
+  private planDropC(op: Extract<HelperOp, { op: 'drop-c' }>): Planned {
+    const cpu = cpuOf(op.arch);
+    const name = catalogEntry(cpu)!.handlerName;
+    const e = this.requireEntry(name);
+    if (!e) throw new ArchwayError('not-found', `${name} is not registered`, `Nothing to drop; install it without C: archway install ${cpu}`);
+    if (isNeverTouch(name)) throw new ArchwayError('never-touch', `${name} belongs to WSL and is never changed`);
+    const owned = this.record.handlers[name];
+    const base0 = { op: 'drop-c', arch: cpu, name, ok: true } as const;
+    if (!e.rule.flags.includes('C')) return { result: { ...base0, changed: false, message: `${name} has no C flag (flags ${e.rule.flags || 'none'})` } };
+    const flags = withoutC(e.rule.flags);
+    if (lacksF(flags)) {
+      throw new ArchwayError('bad-flags', `${name} has no F flag, so dropping C alone would leave it unsafe: ${F_REQUIRED}`, `Reinstall it with Archway's defaults: archway install ${cpu} --take-over`);
+    }
+    const wrapper = distroCandidates(cpu).find((c) => c.path === e.rule.interpreter && c.preserveArgv0);
+    // F opens the emulator as root at registration: it must pass the same checks as any other.
+    trustInterpreter(e.rule.interpreter, { hostElf: this.ctx.host.elf, allowDynamic: false, allowSymlink: !!wrapper });
+    const rule: Rule = { ...e.rule, flags };
+    if (this.hijacksHost(rule)) throw new ArchwayError('native-arch', `${name} would match this host's own programs`, `Remove it: archway uninstall ${cpu} --force`);
+    const reg = buildRegister(rule);
+    const previous: HandlerRecord['previous'] = owned ? owned.previous : { register: buildRegister(e.rule), owner: this.ownerWords(name) };
+    const warnings = owned ? [] : [`takes over ${name} from ${previous!.owner}; uninstalling it later restores theirs (with C)`];
+    const wantPersist = owned?.persist ?? false;
+    if (wantPersist) this.checkPersistFileIsOurs(persistFile(this.ctx.paths, name));
+    const base: OpResult = {
+      ...base0,
+      changed: true,
+      message: `re-register ${name} → ${rule.interpreter} with flags ${flags} (C dropped: setuid programs keep the caller's credentials)`,
+      register: reg,
+      files: wantPersist ? [persistFile(this.ctx.paths, name)] : [],
+      ...(warnings.length ? { warnings } : {}),
+    };
+    const handler: HandlerRecord = {
+      cpu,
+      register: reg,
+      source: owned?.source ?? sourceOf(this.ctx.paths, cpu, rule.interpreter),
+      installedAt: new Date().toISOString(),
+      installedBy: this.ctx.callerUid,
+      persist: wantPersist,
+      ...(previous ? { previous } : {}),
+    };
+    const dropPending: PendingStep = { name, op: 'install', register: reg, startedAt: handler.installedAt, handler };
     return {
       result: base,
-      // One commit point: the kernel write. Before it, the journal and the persist file; after it,
-      // the audit line and the record. A crash or an error at any point is settled by settle()
-      // from what the kernel shows: the new rule → finish (record it); anything else → undo.
-      apply: async () => {
-        const binfmt = this.ctx.paths.binfmt;
-        if (!isMounted(binfmt)) await mountBinfmt(binfmt);
-        const before = this.currentRegister(name);
-        const stillThere = readEntry(binfmt, name);
-        const removeOld = !!stillThere && (replace || !sameRule(stillThere.rule, rule));
-        if (removeOld && !owned && !op.takeOver) throw new ArchwayError('not-owned', `${name} appeared while Archway was working; left alone`);
-        const pending: PendingStep = { name, op: 'install', register: reg, startedAt: new Date().toISOString(), handler };
-        this.setPending(pending);
-        this.step('install:journaled', cpu);
-        try {
-          this.syncPersistFile(name, handler);
-          this.step('install:persisted', cpu);
-          if (removeOld) {
-            control(binfmt, name, '-1');
-            this.step('install:removed-old', cpu);
-          }
-          if (!readEntry(binfmt, name)) register(binfmt, reg);
-          this.step('install:registered', cpu);
-          const now = readEntry(binfmt, name);
-          if (!now || !sameRule(now.rule, rule)) throw new ArchwayError('kernel-refused', `the kernel does not show ${name} as written`);
-          if (!now.enabled) control(binfmt, name, '1');
-        } catch (err) {
-          throw this.failAndSettle(err, pending);
-        }
-        this.audit(base, before.register, reg);
-        this.record.handlers[name] = handler;
-        this.clearPending(name);
-        this.step('install:recorded', cpu);
-        return base;
-      },
+      binds: { [rule.interpreter]: fileIdentity(rule.interpreter) },
+      pending: dropPending,
+      apply: () => this.applyRegister({ cpu, name, rule, reg, handler, pending: dropPending, replace: true, owned: !!owned, takeOver: !owned, base }),
     };
+  }
+
+  /** Would this rule match the host's own programs (EXEC or DYN)? */
+  private hijacksHost(rule: Rule): boolean {
+    return hijacksHost(rule, this.ctx.host);
   }
 
   private checkPersistFileIsOurs(path: string): void {
@@ -486,6 +566,7 @@ export class Helper {
   }
 
   private setPending(p: PendingStep): void {
+    if (this.batch?.journaled.has(p.name)) return; // written with the whole batch, before any kernel write
     this.record.pending = [...(this.record.pending ?? []).filter((x) => x.name !== p.name), p];
     this.saveRecord();
   }
@@ -494,7 +575,8 @@ export class Helper {
     const rest = (this.record.pending ?? []).filter((x) => x.name !== name);
     if (rest.length) this.record.pending = rest;
     else delete this.record.pending;
-    this.saveRecord();
+    if (this.batch) this.batch.dirty = true; // saved once, after the batch's last kernel write
+    else this.saveRecord();
   }
 
   private requireEntry(name: string) {
@@ -535,17 +617,18 @@ export class Helper {
       files,
       ...(restore ? { register: restore.register } : {}),
     };
+    const pending: PendingStep | undefined = owned
+      ? { name, op: 'uninstall', register: restore?.register ?? '', startedAt: new Date().toISOString(), handler: owned }
+      : undefined;
     return {
       result: base,
+      ...(pending ? { pending } : {}),
       // Commit point: the kernel entry's removal. Before it, the journal and the persist file's
       // removal (so a full or read-only /etc stops the uninstall before anything changed); after
       // it, the taken-over handler's restoration, the audit line and the record.
       apply: async () => {
         const binfmt = this.ctx.paths.binfmt;
         const before = this.currentRegister(name);
-        const pending: PendingStep | undefined = owned
-          ? { name, op: 'uninstall', register: restore?.register ?? '', startedAt: new Date().toISOString(), handler: owned }
-          : undefined;
         if (pending) {
           this.setPending(pending);
           this.step('uninstall:journaled', cpu);
@@ -694,6 +777,8 @@ export class Helper {
         return this.planToggle(op);
       case 'persist':
         return this.planPersist(op);
+      case 'drop-c':
+        return this.planDropC(op);
       case 'store-add':
         return planStoreAdd(op, this.ctx, (r, before, after) => this.audit(r, before, after));
     }
@@ -768,49 +853,16 @@ export class Helper {
    * Engine) can show this list as it is.
    */
   drift(): Drift[] {
-    const out: Drift[] = [];
     const binfmt = this.ctx.paths.binfmt;
     const mounted = isMounted(binfmt);
-    for (const p of this.record.pending ?? []) {
-      out.push({ name: p.name, kind: 'pending', message: `an ${p.op} of ${p.name} was interrupted (${p.startedAt})`, fix: 'the next change through Archway settles it' });
-    }
-    for (const [name, h] of Object.entries(this.record.handlers)) {
-      let want: Rule | undefined;
-      try {
-        want = parseRegister(h.register);
-      } catch {
-        want = undefined;
-      }
-      const now = mounted ? readEntry(binfmt, name) : undefined;
-      if (!now) {
-        out.push({
-          name,
-          kind: 'not-in-kernel',
-          message: `${name} is in Archway's record but not registered${mounted ? '' : ` (binfmt_misc is not mounted at ${binfmt})`}`,
-          fix: `archway install ${h.cpu} registers it again; archway uninstall ${h.cpu} forgets it`,
-        });
-      } else if (!want || !sameRule(now.rule, want)) {
-        out.push({ name, kind: 'kernel-differs', message: `${name} was changed outside Archway since Archway installed it`, fix: `archway install ${h.cpu} puts Archway's rule back; archway uninstall ${h.cpu} removes it` });
-      }
-      const path = persistFile(this.ctx.paths, name);
-      let text: string | undefined;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch {
-        text = undefined;
-      }
-      if (h.persist && (text === undefined || !text.startsWith(PERSIST_HEADER) || !text.split('\n').includes(h.register))) {
-        out.push({ name, kind: 'persist-file', message: `${path} does not hold Archway's rule for ${name}`, fix: 'the next change through Archway rewrites it' });
-      } else if (!h.persist && text !== undefined && text.startsWith(PERSIST_HEADER)) {
-        out.push({ name, kind: 'persist-file', message: `${path} keeps ${name} after reboot although Archway's record says it should not`, fix: 'the next change through Archway removes it' });
+    const kernel = new Map<string, Rule>();
+    if (mounted) {
+      for (const name of Object.keys(this.record.handlers)) {
+        const e = readEntry(binfmt, name);
+        if (e) kernel.set(name, e.rule);
       }
     }
-    for (const r of readBinfmtd([this.ctx.paths.persistDir]).rules) {
-      if (r.archway && !this.record.handlers[r.rule.name]) {
-        out.push({ name: r.rule.name, kind: 'persist-file', message: `${r.file} was written by Archway for ${r.rule.name}, which Archway no longer manages`, fix: 'the next change through Archway removes it' });
-      }
-    }
-    return out;
+    return recordDrift({ record: this.record, binfmtd: readBinfmtd(this.ctx.paths.binfmtdDirs).rules, kernel: mounted ? kernel : null, binfmtPath: binfmt });
   }
 
   async run(request: HelperRequestInput, opts: { dryRun?: boolean } = {}): Promise<HelperResponse> {
@@ -843,7 +895,19 @@ export class Helper {
         return fail(op, err);
       }
     });
+    for (const p of planned) if ('result' in p) p.result.digest = planDigest(p.result, p.binds);
     const refused = planned.filter((p): p is OpResult => !('result' in p));
+    if (req.expect && refused.length === 0) {
+      const now = planned.map((p) => (p as Planned).result);
+      const differs = now.length !== req.expect.length ? now : now.filter((r, i) => r.digest !== req.expect![i]);
+      if (differs.length) {
+        throw new ArchwayError(
+          'plan-changed',
+          `what the plan showed changed before it was applied (${differs.map((r) => r.name ?? r.arch ?? r.op).join(', ')}: an interpreter file, a register string or a file list differs); nothing was changed`,
+          'Plan again, check what it shows now, and apply that.',
+        );
+      }
+    }
     if (refused.length > 0) {
       const results = planned.map((p) =>
         'result' in p ? { ...p.result, ok: false, changed: false, message: `not run: ${refused.length} other operation(s) in this request were refused (${p.result.message})` } : p,
@@ -852,17 +916,55 @@ export class Helper {
     }
     if (dryRun) return { version: PROTOCOL_VERSION, ok: true, dryRun, results: planned.map((p) => (p as Planned).result) };
     const results: OpResult[] = [];
-    for (const p of planned as Planned[]) {
-      if (!p.apply) {
-        results.push(p.result);
-        continue;
-      }
+    const journal = (planned as Planned[]).filter((p) => p.apply && p.pending).map((p) => p.pending!);
+    if (journal.length > 1) {
+      // One journal write for the whole batch, before the first kernel write.
+      const names = new Set(journal.map((j) => j.name));
+      const before = this.record.pending;
+      this.record.pending = [...(before ?? []).filter((x) => !names.has(x.name)), ...journal];
       try {
-        results.push(await p.apply());
-      } catch (err) {
-        const r = fail({ op: p.result.op, ...(p.result.arch ? { arch: p.result.arch } : {}) }, err);
-        results.push({ ...r, ...(p.result.name ? { name: p.result.name } : {}) });
-        this.audit(r, null, null);
+        this.saveRecord();
+        this.batch = { journaled: names, audit: [], dirty: false };
+      } catch {
+        // Cannot write the journal (full or read-only disk): go one operation at a time, so each
+        // one fails on its own journal write with its own clear error, and nothing changes.
+        if (before) this.record.pending = before;
+        else delete this.record.pending;
+      }
+    }
+    try {
+      for (const p of planned as Planned[]) {
+        if (!p.apply) {
+          results.push(p.result);
+          continue;
+        }
+        try {
+          results.push(await p.apply());
+        } catch (err) {
+          const r = fail({ op: p.result.op, ...(p.result.arch ? { arch: p.result.arch } : {}) }, err);
+          results.push({ ...r, ...(p.result.name ? { name: p.result.name } : {}) });
+          this.audit(r, null, null);
+        }
+        // An operation that failed before its own settle left its batched journal entry: settle it now.
+        const left = p.pending && this.batch ? (this.record.pending ?? []).find((x) => x.name === p.pending!.name) : undefined;
+        if (left) {
+          try {
+            this.settle(left);
+          } catch {
+            /* the next run's start-up repair settles it */
+          }
+        }
+      }
+    } finally {
+      const batch = this.batch;
+      this.batch = undefined;
+      if (batch?.dirty) this.saveRecord();
+      if (batch?.audit.length) {
+        try {
+          appendAuditLines(this.ctx.paths.auditLog, batch.audit);
+        } catch {
+          // The changes themselves succeeded; an unwritable log must not turn them into failures.
+        }
       }
     }
     return { version: PROTOCOL_VERSION, ok: results.every((r) => r.ok), dryRun, results };

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Intent } from '../../shared/actions';
-import type { HelperRequest, HelperResponse } from '../../shared/helper-protocol';
+import { bindToPlan, type HelperRequest, type HelperResponse } from '../../shared/helper-protocol';
 import type {
   ApplyView,
   AppInfo,
@@ -137,7 +137,9 @@ export function createRouter(deps: RouterDeps): Router {
       const prepared = await deps.docker.prepareEmulators(archs);
       try {
         const preview = await deps.engine.preview(prepared.request);
-        const planId = keep(prepared.request, () => prepared.dispose());
+        // What is applied is bound to what this preview showed: the helper refuses any difference.
+        const request = bindToPlan(prepared.request, preview);
+        const planId = keep(request, () => prepared.dispose());
         const image = `${prepared.pin.repo}:${prepared.pin.tag}@${prepared.pin.digest}`;
         return {
           planId,
@@ -155,7 +157,7 @@ export function createRouter(deps: RouterDeps): Router {
               digest: e.provenance.digest,
             })),
           },
-          request: prepared.request,
+          request,
           preview,
           skipped: [],
           elevation: deps.engine.elevation(),

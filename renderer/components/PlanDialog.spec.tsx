@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { planView } from '../testing/plans';
+import { SETUID_RISK } from '../../shared/binfmt/flags';
+import { planView, REG } from '../testing/plans';
 import { PlanDialog } from './PlanDialog';
 
 afterEach(cleanup);
@@ -22,6 +23,14 @@ describe('PlanDialog', () => {
     expect(dialog.textContent).toContain('administrator password once');
     fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
     expect(calls).toEqual(['apply']);
+  });
+
+  it('a plan that opts in to C names the concrete risk in one sentence where the user chooses it', () => {
+    const step = { op: 'install', arch: 'aarch64', name: 'qemu-aarch64', ok: true, changed: true, message: 'register qemu-aarch64', register: REG, files: [], risks: [{ id: 'setuid-credentials' as const, message: SETUID_RISK }] };
+    setup({ plan: planView({ intent: { action: 'install', archs: ['arm64'], allowSetuid: true }, preview: { version: 1, ok: true, dryRun: true, results: [step] } }), loading: false, applying: false });
+    const risk = screen.getByRole('note');
+    expect(risk.getAttribute('data-risk')).toBe('setuid-credentials');
+    expect(risk.textContent).toBe(`Risk: ${SETUID_RISK}`);
   });
 
   it('a refused plan cannot be applied; the override is offered and asks again', () => {

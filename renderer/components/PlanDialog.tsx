@@ -79,6 +79,11 @@ export function PlanDialog({ state, onCancel, onApply, onOverride }: PlanDialogP
                       ! {w}
                     </div>
                   ))}
+                  {s.risks.map((k) => (
+                    <div key={k.id} className="callout warn small" role="note" data-risk={k.id}>
+                      Risk: {k.message}
+                    </div>
+                  ))}
                   {s.error ? (
                     <div className="small bad-text">
                       ✗ {s.error.message}

@@ -16,7 +16,7 @@ describe('Architectures rows', () => {
   it('a row carries state, emulator, flags, persistence and owner', () => {
     const arm = rowFor(s.archs.find((a) => a.cpu === 'aarch64')!, s);
     expect(arm).toMatchObject({ state: 'ready', qemu: 'qemu-aarch64', ownedByArchway: true, persistent: false, emulator: { source: 'distro', version: '7.2.13', path: AARCH64_EMU } });
-    expect(arm.flags.map((f) => f.letter)).toEqual(['P', 'O', 'C', 'F']);
+    expect(arm.flags.map((f) => f.letter)).toEqual(['P', 'F']);
     const s390 = rowFor(s.archs.find((a) => a.cpu === 's390x')!, s);
     expect(s390.owner?.kind).toBe('docker-binfmt');
     expect(s390.ownedByArchway).toBe(false);
@@ -43,6 +43,9 @@ describe('Architectures rows', () => {
     expect(ids('x86_64')).toEqual([]);
     const disabled = makeStatus([{ cpu: 'aarch64', interpreter: AARCH64_EMU, flags: 'POCF', archway: true, enabled: false }]);
     expect(actionsFor(rowFor(disabled.archs.find((a) => a.cpu === 'aarch64')!, disabled)).map((a) => a.id)).toEqual(['enable', 'uninstall']);
+    // An enabled handler with C (here another tool's OCF): Drop C is offered, flagged as a change to another's handler.
+    const withC = makeStatus([{ cpu: 'aarch64', interpreter: '/usr/bin/qemu-aarch64-static', flags: 'OCF' }]);
+    expect(actionsFor(rowFor(withC.archs.find((a) => a.cpu === 'aarch64')!, withC))[0]).toMatchObject({ id: 'drop-c', foreign: true, intent: { action: 'drop-c', archs: ['aarch64'] } });
   });
 
   it('"Install all missing" takes Docker platforms that are missing and have an emulator', () => {

@@ -83,7 +83,7 @@ function dockerOrder(r: ArchRow): number {
 }
 
 export interface RowAction {
-  id: 'install' | 'uninstall' | 'enable' | 'disable' | 'persist-on' | 'persist-off';
+  id: 'install' | 'uninstall' | 'enable' | 'disable' | 'persist-on' | 'persist-off' | 'drop-c';
   label: string;
   /** Changes or removes a handler Archway does not own: ask first (force / take over). */
   foreign: boolean;
@@ -101,7 +101,10 @@ export function actionsFor(row: ArchRow): RowAction[] {
     case 'missing':
       return [a('install', 'Install', false)];
     case 'ready':
-      return [a('disable', 'Disable'), row.persistent ? a('persist-off', 'Forget at reboot') : a('persist-on', 'Keep after reboot'), a('uninstall', 'Uninstall')].filter(
+      return [
+        // An enabled handler with C, whoever installed it: its status check carries Drop C as a typed intent.
+        ...(row.handler?.checks.some((c) => c.intent?.action === 'drop-c') ? [a('drop-c', 'Drop C')] : []),
+        a('disable', 'Disable'), row.persistent ? a('persist-off', 'Forget at reboot') : a('persist-on', 'Keep after reboot'), a('uninstall', 'Uninstall')].filter(
         (x) => !(x.foreign && (x.id === 'persist-on' || x.id === 'persist-off')),
       );
     case 'disabled':

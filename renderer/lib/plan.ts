@@ -15,6 +15,8 @@ export interface PlanStep {
   register?: string;
   files: string[];
   warnings: string[];
+  /** Risks the step takes (typed), each with its one sentence: shown where the user chooses. */
+  risks: { id: string; message: string }[];
   error?: { code: string; message: string; hint?: string };
 }
 
@@ -39,6 +41,7 @@ const VERB: Record<Intent['action'], string> = {
   'persist-on': 'Keep after reboot',
   'persist-off': 'Stop keeping after reboot',
   mount: 'Mount binfmt_misc',
+  'drop-c': 'Drop flag C from',
 };
 
 function stepTitle(r: OpResult): string {
@@ -56,6 +59,7 @@ export function summarisePlan(plan: PlanView): PlanSummary {
     ...(r.register ? { register: r.register } : {}),
     files: r.files ?? [],
     warnings: r.warnings ?? [],
+    risks: r.risks ?? [],
     ...(r.error ? { error: r.error } : {}),
   }));
   const refused = steps.filter((s) => !s.ok);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../shared/probe';
-import { applyDone, applyEvent, cellMark, fixAction, newRun, sanitiseOutput, splitCommand, terminalText } from './run';
+import { applyDone, applyEvent, cellMark, fixLabel, newRun, sanitiseOutput, splitCommand, terminalText } from './run';
 
 const result = (over: Partial<ProbeResult> = {}): ProbeResult => ({
   platform: 'linux/arm64',
@@ -47,12 +47,11 @@ describe('a test run as events arrive', () => {
     expect(sanitiseOutput('lone\x1b escape')).toBe('lone escape');
   });
 
-  it('fixes become one-click actions only when they are an archway install/enable', () => {
-    expect(fixAction('archway install arm64')).toEqual({ action: 'install', arch: 'arm64' });
-    expect(fixAction('archway enable arm')).toEqual({ action: 'enable', arch: 'arm' });
-    expect(fixAction('archway install arm64; rm -rf /')).toBeUndefined();
-    expect(fixAction('Use an image that offers linux/arm64')).toBeUndefined();
-    expect(fixAction(undefined)).toBeUndefined();
+  it('one-click fixes are labelled from their typed intent', () => {
+    expect(fixLabel({ action: 'install', archs: ['arm64'] })).toBe('Install arm64');
+    expect(fixLabel({ action: 'enable', archs: ['arm'] })).toBe('Enable arm');
+    expect(fixLabel({ action: 'drop-c', archs: ['aarch64'] })).toBe('Drop C from aarch64');
+    expect(fixLabel({ action: 'install', archs: ['arm64'], allowSetuid: true })).toMatch(/setuid/);
   });
 
   it('splits a command line like a shell would, without running one', () => {

@@ -2,6 +2,7 @@
  * A test run as the Test run view sees it: probe events folded into per-platform state (phase,
  * pull progress, result) and into terminal text. Pure.
  */
+import type { FixIntent } from '../../shared/actions';
 import type { ProbeDoneMessage, ProbeEventMessage } from '../../shared/ipc/contract';
 import type { ProbeEvent, ProbePhase, ProbeResult, PullProgress } from '../../shared/probe';
 
@@ -120,10 +121,12 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-/** A probe's `fix` as a one-click action: `archway install arm64` → install arm64. */
-export function fixAction(fix: string | undefined): { action: 'install' | 'enable'; arch: string } | undefined {
-  const m = /^archway (install|enable) ([a-z0-9_/.-]+)$/.exec(fix?.trim() ?? '');
-  return m ? { action: m[1] as 'install' | 'enable', arch: m[2]! } : undefined;
+/** The label of a one-click fix, from its typed intent (never from the fix's words). */
+export function fixLabel(intent: FixIntent): string {
+  const archs = intent.archs.join(', ');
+  if (intent.action === 'drop-c') return `Drop C from ${archs}`;
+  if (intent.action === 'enable') return `Enable ${archs}`;
+  return intent.allowSetuid ? `Install ${archs} with setuid (C)…` : `Install ${archs}`;
 }
 
 export function splitCommand(s: string): string[] {

@@ -65,7 +65,7 @@ export function makeStatus(handlers: FixtureHandler[] = []): Status {
 /** arm64 installed by Archway (ready), s390x registered by another tool (docker-binfmt guess). */
 export function mixedStatus(): Status {
   return makeStatus([
-    { cpu: 'aarch64', interpreter: AARCH64_EMU, flags: 'POCF', archway: true },
+    { cpu: 'aarch64', interpreter: AARCH64_EMU, flags: 'PF', archway: true },
     { cpu: 's390x', interpreter: '/usr/bin/qemu-s390x', flags: 'F' },
   ]);
 }

@@ -3,7 +3,9 @@
  * entry, decoded magic and mask, flags explained, interpreter checks with a fix for each failing
  * one, owner, persistence), and conflicts explained.
  */
+import { useState } from 'react';
 import type { Intent } from '../../shared/actions';
+import { SETUID_RISK } from '../../shared/binfmt/flags';
 import type { HandlerStatus, Status } from '../../shared/status';
 import { FlagChip } from '../components/FlagChip';
 import { StateBadge } from '../components/StateBadge';
@@ -11,6 +13,9 @@ import { actionsFor, decodeMagic, type ArchRow } from '../lib/archs';
 
 export function Detail({ row, status, onAction, busy }: { row: ArchRow; status: Status; onAction: (i: Intent) => void; busy: boolean }) {
   const actions = actionsFor(row);
+  // Per-architecture opt-in to flag C for an install; its risk is shown where it is chosen.
+  const [allowSetuid, setAllowSetuid] = useState(false);
+  const withOptIn = (i: Intent): Intent => (i.action === 'install' && allowSetuid ? { ...i, allowSetuid: true } : i);
   const handlers = row.arch.handlers.map((n) => status.handlers.find((h) => h.name === n)).filter((h): h is HandlerStatus => !!h);
   return (
     <div className="detail">
@@ -23,10 +28,16 @@ export function Detail({ row, status, onAction, busy }: { row: ArchRow; status: 
       {actions.length ? (
         <div className="detail-actions">
           {actions.map((a) => (
-            <button key={a.id} type="button" className={a.id === 'install' ? 'primary small-btn' : a.id === 'uninstall' ? 'danger small-btn' : 'small-btn'} disabled={busy} onClick={() => onAction(a.intent)}>
+            <button key={a.id} type="button" className={a.id === 'install' ? 'primary small-btn' : a.id === 'uninstall' ? 'danger small-btn' : 'small-btn'} disabled={busy} onClick={() => onAction(withOptIn(a.intent))}>
               {a.label}
             </button>
           ))}
+          {actions.some((a) => a.id === 'install') ? (
+            <label className="small setuid-opt-in">
+              <input type="checkbox" checked={allowSetuid} onChange={(e) => setAllowSetuid(e.target.checked)} /> allow setuid (C)
+              {allowSetuid ? <div className="warn-text">Risk: {SETUID_RISK}</div> : null}
+            </label>
+          ) : null}
         </div>
       ) : null}
       {row.arch.nativeWhy ? <p className="muted small">Native: {row.arch.native} — {row.arch.nativeWhy}</p> : null}

@@ -19,7 +19,7 @@ const DOWN: ContainerEngineView = { state: 'absent', checkedAt: 0, error: { code
 
 const noHandler: ProbeResult = {
   platform: 'linux/arm64', image: 'busybox', command: ['uname', '-m'], status: 'no-handler',
-  message: 'linux/arm64: exec format error: no binfmt_misc handler runs aarch64 programs', fix: 'archway install arm64',
+  message: 'linux/arm64: exec format error: no binfmt_misc handler runs aarch64 programs', fix: 'archway install arm64', intent: { action: 'install', archs: ['arm64'] },
   expected: ['aarch64'], exitCode: 1, stdout: { text: '', totalBytes: 0, droppedBytes: 0 }, stderr: { text: 'exec format error', totalBytes: 17, droppedBytes: 0 }, durationMs: 300, pulled: false,
 };
 

@@ -7,7 +7,7 @@ import type { Intent } from '../../shared/actions';
 import { DOCKER_PLATFORMS } from '../../shared/arch/catalog';
 import type { ContainerEngineView, ProbeRequest } from '../../shared/ipc/contract';
 import type { Status } from '../../shared/status';
-import { cellMark, fixAction, formatDuration, splitCommand, type PlatformRun, type RunState } from '../lib/run';
+import { cellMark, fixLabel, formatDuration, splitCommand, type PlatformRun, type RunState } from '../lib/run';
 
 const Terminal = lazy(() => import('../components/Terminal'));
 
@@ -119,7 +119,7 @@ export function TestRun({ visible, status, engine, run, transcript, transcriptVe
           .filter((p) => p.result)
           .map((p) => {
             const r = p.result!;
-            const fix = fixAction(r.fix);
+            const fix = r.intent;
             return (
               <div key={p.platform} className={`result ${r.status === 'ok' ? 'ok' : r.status === 'cancelled' ? 'warn' : 'bad'}`} data-platform={p.platform} data-status={r.status}>
                 <div className="result-head">
@@ -134,9 +134,12 @@ export function TestRun({ visible, status, engine, run, transcript, transcriptVe
                 {r.fix ? (
                   <div className="fix">
                     {fix ? (
-                      <button type="button" className="primary small-btn" onClick={() => onFix({ action: fix.action, archs: [fix.arch] })}>
-                        {fix.action === 'install' ? 'Install' : 'Enable'} {fix.arch}
-                      </button>
+                      <>
+                        <button type="button" className="primary small-btn" onClick={() => onFix(fix)}>
+                          {fixLabel(fix)}
+                        </button>
+                        {r.risk ? <div className="small warn-text">Risk: {r.risk.message}</div> : null}
+                      </>
                     ) : (
                       <>
                         Fix: <span className="mono">{r.fix}</span>

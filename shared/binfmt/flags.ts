@@ -36,6 +36,42 @@ export const FLAG_INFO: Readonly<Record<FlagLetter, FlagInfo>> = {
   },
 };
 
+/**
+ * The one sentence that names flag C's risk, shown wherever C is chosen (plan, dialog, status,
+ * probe diagnosis, README). Tested by test/kernel/setuid-risk.test.ts.
+ */
+export const SETUID_RISK =
+  'With flag C, setuid-root foreign programs run QEMU as root, and QEMU reads QEMU_* variables such as QEMU_LOG_FILENAME from the unprivileged caller, so any local user who can run such a program can create root-owned files.';
+
+/** A risk a plan or a handler carries: typed for code, with its one sentence for people. */
+export type RiskId = 'setuid-credentials';
+export interface Risk {
+  id: RiskId;
+  message: string;
+}
+export const SETUID_RISK_MARKER: Risk = { id: 'setuid-credentials', message: SETUID_RISK };
+
+/**
+ * Archway's default flags: F always (the emulator is opened once, at registration, so containers
+ * and chroots cannot substitute their own), P only with an emulator that expects it (Debian's
+ * *-binfmt-P wrappers), and C only when the caller explicitly opted in (see SETUID_RISK).
+ */
+export function defaultFlags(preserveArgv0: boolean, allowSetuid = false): FlagString {
+  return normaliseFlags(`${preserveArgv0 ? 'P' : ''}F${allowSetuid ? 'C' : ''}`);
+}
+
+/** F is required for every handler Archway writes: without it the emulator is looked up at each exec, inside whatever root the program runs in. */
+export function lacksF(flags: string): boolean {
+  return !flags.includes('F');
+}
+export const F_REQUIRED =
+  'without F the kernel looks the emulator up at every start, inside whatever root filesystem the program runs in, so a container or chroot supplies its own "emulator" (with C, run as root)';
+
+/** Remove C (and nothing else): what Drop C registers. */
+export function withoutC(flags: string): FlagString {
+  return normaliseFlags(flags.replace(/C/g, ''));
+}
+
 /** Kernel display order in /proc entries: P, O, C, F. */
 const ORDER: readonly FlagLetter[] = ['P', 'O', 'C', 'F'];
 

@@ -60,7 +60,7 @@ describe('archway against a private binfmt_misc', () => {
     const r = await archway(['install', 'arm64', 'linux/s390x', '--dry-run']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(
-      'register: :qemu-aarch64:M::\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00:\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:/usr/libexec/qemu-binfmt/aarch64-binfmt-P:POCF',
+      'register: :qemu-aarch64:M::\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00:\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:/usr/libexec/qemu-binfmt/aarch64-binfmt-P:PF',
     );
     expect(r.stdout).toContain(':qemu-s390x:M::');
     expect(await ns.snapshot()).toEqual(before);
@@ -74,7 +74,7 @@ describe('archway against a private binfmt_misc', () => {
     const st = await statusJson();
     const h = st.handlers.find((x) => x.name === 'qemu-aarch64')!;
     expect(h.owner.kind).toBe('archway');
-    expect(h.rule.flags).toBe('POCF');
+    expect(h.rule.flags).toBe('PF');
     expect(h.checks.find((c) => c.id === 'interpreter-static')?.level).toBe('ok');
     expect(st.archs.find((a) => a.cpu === 'aarch64')?.state).toBe('ready');
     expect(st.supported).toEqual(expect.arrayContaining(['linux/arm64', 'linux/s390x']));

@@ -5,7 +5,7 @@
  * namespace; the host's table is never touched.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export interface RunResult {
   code: number | null;
@@ -43,11 +43,20 @@ export function runArgv(argv: string[], opts: { input?: string; env?: NodeJS.Pro
   });
 }
 
-export async function privateBinfmt(): Promise<PrivateBinfmt> {
+/**
+ * `ids`: how many uids and gids the namespace maps (0..ids-1 to the host's 0..ids-1). The default
+ * maps root alone; more ids let a test run a truly unprivileged user (e.g. uid 1000, through
+ * setpriv) inside the private instance. The map is written from here (root in the initial
+ * namespace may map any range; newuidmap would refuse ranges /etc/subuid does not grant).
+ */
+export async function privateBinfmt(opts: { ids?: number } = {}): Promise<PrivateBinfmt> {
   if (process.getuid?.() !== 0) throw new Error('kernel tests need root (they create user namespaces and mount binfmt_misc)');
-  const holder: ChildProcess = spawn('unshare', ['--user', '--map-root-user', '--mount', '--propagation', 'private', 'sleep', 'infinity'], {
-    stdio: 'ignore',
-  });
+  const ids = opts.ids ?? 1;
+  const holder: ChildProcess = spawn(
+    'unshare',
+    ids > 1 ? ['--user', '--mount', '--propagation', 'private', 'sleep', 'infinity'] : ['--user', '--map-root-user', '--mount', '--propagation', 'private', 'sleep', 'infinity'],
+    { stdio: 'ignore' },
+  );
   const pid = holder.pid!;
   // Wait until the namespace exists (the child has exec'd sleep inside it).
   for (let i = 0; i < 200; i++) {
@@ -58,6 +67,10 @@ export async function privateBinfmt(): Promise<PrivateBinfmt> {
       /* not yet */
     }
     await new Promise((r) => setTimeout(r, 10));
+  }
+  if (ids > 1) {
+    writeFileSync(`/proc/${pid}/uid_map`, `0 0 ${ids}\n`);
+    writeFileSync(`/proc/${pid}/gid_map`, `0 0 ${ids}\n`);
   }
   const enter = (argv: string[]) => ['nsenter', '-t', String(pid), '-U', '-m', '--', ...argv];
   const mount = await runArgv(enter(['mount', '-t', 'binfmt_misc', 'binfmt_misc', '/proc/sys/fs/binfmt_misc']));

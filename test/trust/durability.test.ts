@@ -163,7 +163,7 @@ describe('start-up repairs or reports drift between the record, the persist file
     const etc = join(root, 'etc/binfmt.d');
     // Drift of every kind, made by hand:
     unlinkSync(join(etc, 'qemu-aarch64.conf')); // a persist file deleted
-    writeFileSync(join(etc, 'qemu-s390x.conf'), readFileSync(join(etc, 'qemu-s390x.conf'), 'utf8').replace(':POCF', ':F')); // edited
+    writeFileSync(join(etc, 'qemu-s390x.conf'), readFileSync(join(etc, 'qemu-s390x.conf'), 'utf8').replace(':PF', ':F')); // edited
     writeFileSync(join(etc, 'qemu-mips64el.conf'), `# Managed by Archway: stale\n${readFileSync(join(etc, 'qemu-s390x.conf'), 'utf8').split('\n')[2]!.replaceAll('s390x', 'mips64el')}\n`); // an orphan
     writeFileSync(join(etc, 'users-own.conf'), ':users-own:E::zzz::/bin/true:\n'); // not Archway's: left alone
     writeFileSync(join(root, 'var/lib/archway/.state.json.0123456789ab.tmp'), '{"half":'); // a torn temp file

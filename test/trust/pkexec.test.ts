@@ -300,7 +300,7 @@ describe('pkexec + polkit + the installed helper, as an unprivileged user', () =
       for (const n of NAMES) {
         const e = parseProcEntry(n, now.entries[n]!);
         expect(e.enabled).toBe(true);
-        expect(e.rule.flags).toBe('POCF');
+        expect(e.rule.flags).toBe('PF');
         expect(e.rule.interpreter).toMatch(/^\/usr\/libexec\/qemu-binfmt\/.*-binfmt-P$/);
       }
       // QEMU (Debian's <cpu>-binfmt-P) now starts for it, and gives up on a header-only program.

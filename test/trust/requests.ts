@@ -109,13 +109,19 @@ export function arbitraries(files: FuzzFiles) {
     fc.constant({ source: 'store' as const }),
     paths.map((path) => ({ source: 'path' as const, path })),
   );
-  const flags = fc.oneof(fc.constantFrom('', 'F', 'FC', 'CF', 'PFC', 'P', 'OC', 'POCF', 'FF', 'O', 'C', 'PF'), fc.string({ unit: fc.constantFrom('P', 'O', 'C', 'F'), maxLength: 4 }));
+  // F is required (flags without it are refused): valid-looking sets with F are drawn more often so
+  // enough requests are accepted to exercise the apply path.
+  const flags = fc.oneof(
+    { arbitrary: fc.constantFrom('F', 'PF', 'OF', 'POF', 'FC', 'PFC'), weight: 2 },
+    { arbitrary: fc.constantFrom('', 'CF', 'P', 'OC', 'POCF', 'FF', 'O', 'C'), weight: 1 },
+    { arbitrary: fc.string({ unit: fc.constantFrom('P', 'O', 'C', 'F'), maxLength: 4 }), weight: 1 },
+  );
   const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
   const strip = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
   const install = (a: fc.Arbitrary<string>) =>
     fc
-      .record({ op: fc.constant('install' as const), arch: a, interpreter: opt(interpreter), flags: opt(flags), persist: opt(fc.boolean()), allowDynamic: opt(fc.boolean()), takeOver: opt(fc.boolean()) })
+      .record({ op: fc.constant('install' as const), arch: a, interpreter: opt(interpreter), flags: opt(flags), allowSetuid: opt(fc.boolean()), persist: opt(fc.boolean()), allowDynamic: opt(fc.boolean()), takeOver: opt(fc.boolean()) })
       .map(strip);
   const uninstall = (a: fc.Arbitrary<string>) => fc.record({ op: fc.constant('uninstall' as const), arch: a, force: opt(fc.boolean()) }).map(strip);
   const toggle = (a: fc.Arbitrary<string>) => fc.record({ op: fc.constantFrom('enable' as const, 'disable' as const), arch: a, force: opt(fc.boolean()) }).map(strip);

@@ -1,0 +1,64 @@
+/**
+ * The planner's single definitions of what a rule selects: the catalog rule of a CPU, whether a
+ * rule matches a file header (what the kernel compares), which catalog CPUs it serves, the
+ * native-hijack check (EXEC and DYN headers of the host's own programs), and never-touch. Pure.
+ * Status, the dry run and the helper all decide through these.
+ */
+import { CATALOG, hexToBytes, type Cpu } from '../arch/catalog';
+import { maskedMagic, type MagicRule, type Rule } from '../binfmt/register';
+import type { ElfInfo } from '../elf';
+
+/** Does an entry's magic/mask select a file whose first bytes are `header`? (what the kernel checks) */
+export function ruleMatchesHeader(rule: Rule, header: Uint8Array): boolean {
+  if (rule.type !== 'M') return false;
+  const magic = hexToBytes(rule.magic);
+  const mask = rule.mask === '' ? undefined : hexToBytes(rule.mask);
+  for (let i = 0; i < magic.length; i++) {
+    const b = header[rule.offset + i] ?? 0;
+    const k = mask ? mask[i]! : 0xff;
+    if ((b & k) !== (magic[i]! & k)) return false;
+  }
+  return true;
+}
+
+/** The catalog's rule for a CPU, with a given interpreter and flags. */
+export function catalogRule(cpu: Cpu | string, interpreter: string, flags: string): MagicRule {
+  const c = CATALOG.find((x) => x.cpu === cpu);
+  if (!c) throw new Error(`not a catalog CPU: ${cpu}`);
+  return { name: c.handlerName, type: 'M', offset: 0, magic: c.magic, mask: c.mask, interpreter, flags };
+}
+
+/** Mask and masked magic of each catalog CPU, computed once: what the kernel compares. */
+const CATALOG_MATCH = CATALOG.map((c) => ({ cpu: c.cpu, mask: c.mask, masked: maskedMagic(catalogRule(c.cpu, '/x', '')) }));
+
+/** Catalog CPUs whose canonical ELF header (the catalog magic) this rule selects. */
+export function cpusForRule(rule: Rule): Cpu[] {
+  if (rule.type !== 'M' || rule.offset !== 0) return [];
+  const mask = rule.mask === '' ? 'ff'.repeat(rule.magic.length / 2) : rule.mask;
+  const masked = maskedMagic(rule);
+  const exact = CATALOG_MATCH.filter((c) => c.mask === mask && c.masked === masked);
+  if (exact.length > 0) return exact.map((c) => c.cpu);
+  return CATALOG.filter((c) => ruleMatchesHeader(rule, c.magicBytes)).map((c) => c.cpu);
+}
+
+/** Native executables come as EXEC (2) and DYN/PIE (3): a handler matching either hijacks them. */
+export function hostHeaders(host: Uint8Array, hostElf: ElfInfo | undefined): Uint8Array[] {
+  if (!hostElf) return [host];
+  const le = hostElf.endian === 'little';
+  return [2, 3].map((t) => {
+    const h = Uint8Array.from(host);
+    h[16] = le ? t : 0;
+    h[17] = le ? 0 : t;
+    return h;
+  });
+}
+
+/** Would this rule send the host's own programs (EXEC or DYN) to an emulator? */
+export function hijacksHost(rule: Rule, host: { header: Uint8Array; elf?: ElfInfo | undefined }): boolean {
+  return hostHeaders(host.header, host.elf).some((h) => ruleMatchesHeader(rule, h));
+}
+
+/** Entries Archway never changes, whatever the request says (WSL's interop handler). */
+export function isNeverTouch(name: string): boolean {
+  return name.startsWith('WSLInterop');
+}
