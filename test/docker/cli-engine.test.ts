@@ -80,7 +80,7 @@ describe.runIf(X86_64_HOST)('archway emulators fetch and --backend engine', () =
     const stored = path.join(root, 'var/lib/archway/emulators/qemu-aarch64');
     const dry = await archway(['install', 'arm64', '--source', 'store', '--dry-run']);
     const expected = /register: (\S+)/.exec(dry.stdout)?.[1];
-    expect(expected, dry.stdout).toContain(`:${stored}:OCF`);
+    expect(expected, dry.stdout).toContain(`:${stored}:F`);
     const r = await archway(['install', 'arm64', '--source', 'store', '--backend', 'engine', '--registrar', REGISTRAR]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(readEntries().find((e) => e.name === 'qemu-aarch64')?.register).toBe(expected);
