@@ -180,6 +180,7 @@ describe('the helper refuses hostile requests and changes nothing', () => {
       const err = r.json!.error ?? r.json!.results.find((x) => x.error)?.error;
       expect(err?.code, r.stdout).toBe(code);
       expect(err!.message.length).toBeGreaterThan(10);
+      console.log('DBGMSG', JSON.stringify([what, err!.message]));
       expect(await state()).toEqual(before);
     });
   }
@@ -224,6 +225,7 @@ describe('the CLI refuses bad input with a clear message and exit code 2', () =>
       const before = await state();
       const r = await ns.run([process.execPath, CLI, ...args], { env: env() });
       expect(r.code, r.stdout + r.stderr).toBe(2);
+      console.log('DBGCLI', JSON.stringify([what, r.stderr + r.stdout]));
       expect(r.stderr + r.stdout).toMatch(msg);
       expect(await state()).toEqual(before);
     });

@@ -47,6 +47,7 @@ afterAll(async () => {
 describe('archway against a private binfmt_misc', () => {
   it('starts empty: foreign programs fail with exec format error', async () => {
     const r = await ns.run([arm64, 'uname', '-m']);
+    console.log('DBGEXEC', JSON.stringify(r));
     expect(r.code).not.toBe(0);
     const st = await statusJson();
     expect(st.handlers).toEqual([]);
@@ -160,6 +161,7 @@ describe('archway against a private binfmt_misc', () => {
     expect(check.message).toContain('pinned, file gone — still works');
     expect(check.level).toBe('info');
     const text = (await archway(['status'])).stdout;
+    console.log('DBGSTATUS', JSON.stringify(text));
     expect(text).toContain('ready');
     expect((await archway(['uninstall', 'arm64'])).code).toBe(0);
   });
