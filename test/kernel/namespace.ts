@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 
 export interface RunResult {
   code: number | null;
@@ -93,4 +94,14 @@ export function requireBuilt(root: string): void {
   for (const f of ['dist/cli/archway.mjs', 'dist/helper/archway-helper.mjs']) {
     if (!existsSync(`${root}/${f}`)) throw new Error(`${f} is missing: run \`npm run build\` (npm test does it for you)`);
   }
+}
+
+/**
+ * The kernel refused to execute the program (ENOEXEC: no handler matched, or it is disabled), as
+ * nsenter reports it: exit 126, "failed to execute …: Exec format error". Any other failure (a
+ * crash under QEMU, a missing file) does not pass for it.
+ */
+export function expectExecFormatError(r: RunResult): void {
+  expect(r.stderr, `expected ENOEXEC; exit ${r.code}, stdout ${JSON.stringify(r.stdout)}`).toMatch(/failed to execute .*: Exec format error/);
+  expect(r.code, r.stderr).toBe(126);
 }

@@ -12,10 +12,10 @@ export const AARCH64_MAGIC_MASK =
   '\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00:' +
   '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff';
 
-/** The magic and mask of an ELF 64-bit big-endian executable for s390x (e_machine 0x16). */
+/** The magic and mask of an ELF 64-bit big-endian executable for s390x (e_machine 0x16; QEMU's mask leaves the OS ABI's low bits free). */
 export const S390X_MAGIC_MASK =
   '\\x7f\\x45\\x4c\\x46\\x02\\x02\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x16:' +
-  '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff';
+  '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfc\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff';
 
 /** `:qemu-<cpu>:M::<magic>:<mask>:<interpreter>:<flags>` for a catalog CPU whose magic is written above. */
 export function qemuRegister(cpu: 'aarch64' | 's390x', interpreter: string, flags: string): string {
