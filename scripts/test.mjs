@@ -79,6 +79,7 @@ const PACKAGES = {
   'libxml2-utils': 'xmllint, to validate the polkit policy',
   'util-linux': 'unshare, nsenter, mount, setpriv',
   'desktop-file-utils': 'desktop-file-validate for the .desktop entry',
+  'python3-minimal': 'os.execv without a shell fallback: tests that expect the kernel\'s ENOEXEC',
 };
 
 function run(cmd, args, opts = {}) {

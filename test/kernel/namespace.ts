@@ -97,11 +97,20 @@ export function requireBuilt(root: string): void {
 }
 
 /**
- * The kernel refused to execute the program (ENOEXEC: no handler matched, or it is disabled), as
- * nsenter reports it: exit 126, "failed to execute …: Exec format error". Any other failure (a
- * crash under QEMU, a missing file) does not pass for it.
+ * execv() a program inside the namespace — no PATH search and no shell fallback (execvp, nsenter
+ * and Node's child_process hand an ENOEXEC file to /bin/sh, which hides the kernel's answer).
+ * Resolves to the exec's errno name ('ENOEXEC' when no enabled handler matches), or the program's
+ * own result when it ran.
  */
-export function expectExecFormatError(r: RunResult): void {
-  expect(r.stderr, `expected ENOEXEC; exit ${r.code}, stdout ${JSON.stringify(r.stdout)}`).toMatch(/failed to execute .*: Exec format error/);
-  expect(r.code, r.stderr).toBe(126);
+export async function execDirect(ns: PrivateBinfmt, argv: string[]): Promise<{ errno?: string } & RunResult> {
+  const py = 'import errno, os, sys\ntry:\n    os.execv(sys.argv[1], sys.argv[1:])\nexcept OSError as e:\n    print("EXEC-FAILED " + errno.errorcode.get(e.errno, str(e.errno)))\n    sys.exit(127)\n';
+  const r = await ns.run(['/usr/bin/python3', '-c', py, ...argv]);
+  const m = /^EXEC-FAILED (\S+)$/m.exec(r.stdout);
+  return m ? { ...r, errno: m[1] } : r;
+}
+
+/** The kernel refused to execute the program: ENOEXEC ("exec format error"), not a crash under QEMU, not a missing file. */
+export async function expectExecFormatError(ns: PrivateBinfmt, argv: string[]): Promise<void> {
+  const r = await execDirect(ns, argv);
+  expect(r.errno, `expected ENOEXEC; exit ${r.code}, stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)}`).toBe('ENOEXEC');
 }
