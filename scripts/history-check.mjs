@@ -12,10 +12,12 @@
 //   sudo node scripts/history-check.mjs                 # the whole suite (npm test), three times
 //   sudo node scripts/history-check.mjs -- npx vitest run --project integration test/docker/watch.test.ts
 //
-// It takes /tmp/archway-it.lock itself (do not wrap it in flock, and do not flock inside the command).
+// It takes /tmp/archway-it.lock itself (do not wrap it in flock, and do not flock inside the command;
+// ARCHWAY_HISTORY_LOCKED=1 skips taking it), and the host-binfmt lock of test/docker/binfmt-snapshot.ts
+// while it seeds and unseeds (not while the suite runs: the suite's tests take that lock themselves).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,38 @@ const BINFMT = '/proc/sys/fs/binfmt_misc';
 const STATE_DIRS = ['/var/lib/archway', '/var/log/archway', '/etc/binfmt.d', '/var/lib/binfmts'];
 const TONISTIIGI_CANDIDATES = ['riscv64', 'mips64el', 'loongarch64', 'mips64', 'ppc64le', 's390x'];
 const log = (s) => process.stdout.write(`[history-check] ${s}\n`);
+/** The lock test/docker/binfmt-snapshot.ts takes around every host-table change (a pid file). */
+const BINFMT_LOCK = '/run/lock/archway-host-binfmt.lock';
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/** Hold the host-binfmt lock while seeding or unseeding (never while the suite runs: its tests take it). */
+async function withBinfmtLock(fn) {
+  mkdirSync(dirname(BINFMT_LOCK), { recursive: true });
+  for (;;) {
+    try {
+      writeFileSync(BINFMT_LOCK, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      const owner = Number.parseInt(readFileSync(BINFMT_LOCK, 'utf8'), 10);
+      if (!Number.isInteger(owner) || !alive(owner)) rmSync(BINFMT_LOCK, { force: true });
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(BINFMT_LOCK, { force: true });
+  }
+}
 
 if (process.getuid?.() !== 0) {
   log('needs root (it changes and compares the host binfmt_misc table and /var/lib/archway)');
@@ -173,21 +207,25 @@ const restoreFiles = backup();
 const work = mkdtempSync(join(tmpdir(), 'archway-tonistiigi-'));
 let seeded = [];
 try {
-  if (!mounted()) sh(['mount', '-t', 'binfmt_misc', 'binfmt_misc', BINFMT]);
-  seeded = seedTonistiigi(work, new Set(Object.keys(binfmtTable().entries)));
-  log(`seeded tonistiigi-style handlers (OCF, interpreter deleted): ${seeded.join(', ') || 'none (all candidates taken)'}`);
   if (!existsSync(join(root, 'dist/cli/archway.mjs')) && sh([process.execPath, 'scripts/build.mjs', 'cli'], { stdio: 'inherit' }).status !== 0) throw new Error('build failed');
-  const inst = sh([process.execPath, 'dist/cli/archway.mjs', 'install', 'all']);
-  log(`archway install all: exit ${inst.status}\n${(inst.stdout + inst.stderr).trim()}`);
-  if (inst.status !== 0) failed = true;
+  await withBinfmtLock(() => {
+    if (!mounted()) sh(['mount', '-t', 'binfmt_misc', 'binfmt_misc', BINFMT]);
+    seeded = seedTonistiigi(work, new Set(Object.keys(binfmtTable().entries)));
+    log(`seeded tonistiigi-style handlers (OCF, interpreter deleted): ${seeded.join(', ') || 'none (all candidates taken)'}`);
+    const inst = sh([process.execPath, 'dist/cli/archway.mjs', 'install', 'all']);
+    log(`archway install all: exit ${inst.status}\n${(inst.stdout + inst.stderr).trim()}`);
+    if (inst.status !== 0) failed = true;
+  });
   if (!runSuite('run 3 (after archway install all and tonistiigi-style handlers)')) failed = true;
 } finally {
   // Unseed: remove every handler that was not there at the start, restore the files, compare.
-  const now = binfmtTable();
-  for (const n of Object.keys(now.entries)) if (!(n in start.binfmt.entries)) writeFileSync(join(BINFMT, n), '-1');
-  restoreFiles();
-  rmSync(work, { recursive: true, force: true });
-  if (!start.binfmt.mounted && mounted() && Object.keys(binfmtTable().entries).length === 0) sh(['umount', BINFMT]);
+  await withBinfmtLock(() => {
+    const now = binfmtTable();
+    for (const n of Object.keys(now.entries)) if (!(n in start.binfmt.entries)) writeFileSync(join(BINFMT, n), '-1');
+    restoreFiles();
+    rmSync(work, { recursive: true, force: true });
+    if (!start.binfmt.mounted && mounted() && Object.keys(binfmtTable().entries).length === 0) sh(['umount', BINFMT]);
+  });
 }
 const end = diff(start, snapshot());
 log(end.length === 0 ? 'the machine is as it was at the start' : `the machine differs from the start:\n  ${end.join('\n  ')}`);
