@@ -134,7 +134,7 @@ describe.runIf(X86_64_HOST)('probe matrix through a local registry', () => {
     // The 386 probe is still running, held by the gate: the two results came before the end.
     const running = (await labelled(conn)).filter((c) => c.State === 'running');
     expect(running).toHaveLength(1);
-    await execFileP('docker', ['-H', `unix://${dockerd.socket}`, 'exec', running[0]!.Id, 'touch', '/archway-go']);
+    await execFileP('docker', ['-H', `unix://${dockerd.socket}`, 'exec', running[0]!.Id, 'sh', '-c', ': > /archway-go']);
     const results = await run;
     expect(results.map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
     expect(order).toHaveLength(3);
