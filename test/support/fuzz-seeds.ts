@@ -10,20 +10,29 @@ export interface SeedRecord {
   [key: string]: unknown;
 }
 
-/** Append seeds to a JSON-array seed file, skipping inputs already in it. Returns how many were added. */
+/**
+ * Append seeds to a JSON-array seed file, skipping inputs already in it. Returns how many were added.
+ * The file's own text is kept as it is: each new entry goes on its own line before the closing "]".
+ */
 export function recordSeeds(file: string | URL, seeds: SeedRecord[]): number {
-  const list = JSON.parse(readFileSync(file, 'utf8')) as SeedRecord[];
+  const text = readFileSync(file, 'utf8');
+  const list = JSON.parse(text) as SeedRecord[];
   const known = new Set(list.map((s) => JSON.stringify(s.input)));
-  let added = 0;
+  const fresh: SeedRecord[] = [];
   for (const s of seeds) {
     const key = JSON.stringify(s.input);
     if (known.has(key)) continue;
     known.add(key);
-    list.push(s);
-    added++;
+    fresh.push(s);
   }
-  if (added > 0) writeFileSync(file, `${JSON.stringify(list, null, 2)}\n`);
-  return added;
+  if (fresh.length === 0) return 0;
+  const end = text.lastIndexOf(']');
+  const head = text.slice(0, end).trimEnd();
+  const indent = /\n([ \t]+)\S/.exec(text)?.[1] ?? '  ';
+  const lines = fresh.map((s) => `${indent}${JSON.stringify(s)}`).join(',\n');
+  writeFileSync(file, `${head}${list.length > 0 ? ',' : ''}\n${lines}\n${text.slice(end)}`);
+  JSON.parse(readFileSync(file, 'utf8')); // still one JSON array
+  return fresh.length;
 }
 
 const shorten = (s: string) => (s.length > 60 ? `${s.slice(0, 60)}…` : s);
