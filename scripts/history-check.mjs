@@ -170,6 +170,7 @@ function seedTonistiigi(work, taken) {
     chmodSync(interp, 0o755);
     parts[6] = interp;
     parts[7] = 'OCF';
+    if (!mounted()) throw new Error('binfmt_misc was unmounted while seeding: something changes the host table without the host-binfmt lock');
     writeFileSync(join(BINFMT, 'register'), parts.join(':'));
     rmSync(interp);
     made.push(name);
@@ -181,7 +182,8 @@ function backup() {
   const saved = mkdtempSync(join(tmpdir(), 'archway-history-'));
   for (const d of STATE_DIRS) {
     if (!existsSync(d)) continue;
-    const r = sh(['cp', '-a', '--parents', d, saved]);
+    mkdirSync(join(saved, dirname(d)), { recursive: true });
+    const r = sh(['cp', '-a', d, join(saved, dirname(d))]);
     if (r.status !== 0) throw new Error(`cannot back up ${d}: ${r.stderr}`);
   }
   return () => {
