@@ -1,12 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Prefs } from '../../shared/ipc/contract';
 import { Engine } from '../engine';
 import { archwayPaths } from '../engine/paths';
 import { DockerGateway, handlerStateFor } from './docker';
 import { createRouter, type Emit, type Router } from './router';
+import { StateFile } from './state';
+import { DEFAULT_FLAGS, debianWrapper, qemuRegister } from '../../test/support/register-strings';
 
 // The router against a real Engine on a private file tree (nothing mounted there) and a real
 // DockerGateway pointed at a socket where no daemon listens.
@@ -15,7 +16,6 @@ let router: Router;
 let clock = 1_000_000;
 const events: { name: string; payload: unknown }[] = [];
 const emit: Emit = (name, payload) => void events.push({ name, payload });
-const prefs: Prefs = { lastView: 'architectures' };
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'archway-router-'));
@@ -23,7 +23,7 @@ beforeAll(() => {
   router = createRouter({
     engine: new Engine({ paths: archwayPaths(root, join(root, 'binfmt_misc')) }),
     docker: new DockerGateway({ env: { DOCKER_HOST: `unix://${join(root, 'docker.sock')}` }, connectTimeoutMs: 1000 }),
-    prefs: { get: () => ({ ...prefs }), set: (p) => ({ ...Object.assign(prefs, p) }) },
+    prefs: new StateFile(join(root, 'state', 'state.json')),
     emit,
     app: { version: '0.1.0', shell: 'unit' },
     planTtlMs: 60_000,
@@ -42,9 +42,16 @@ describe('router', () => {
     expect(plan.planId).toMatch(/^plan-0000-/);
     expect(plan.request?.ops).toEqual([expect.objectContaining({ op: 'install', arch: 'aarch64' })]);
     expect(plan.preview?.dryRun).toBe(true);
-    expect(plan.elevation === 'direct' || plan.elevation === 'pkexec').toBe(true);
-    // Whatever the preview says about this machine, refusals are surfaced as such.
-    expect(plan.refused).toEqual(plan.preview!.results.filter((r) => !r.ok));
+    expect(plan.preview?.results.map((r) => r.register)).toEqual([qemuRegister('aarch64', debianWrapper('aarch64'), DEFAULT_FLAGS.wrapper)]);
+    // Root changes the table directly; anyone else is asked for a password through pkexec.
+    expect(plan.elevation).toBe(process.geteuid?.() === 0 ? 'direct' : 'pkexec');
+    expect(plan.refused).toEqual([]);
+    // A refusal in the helper's dry run is surfaced as such, with its own code.
+    const missing = join(root, 'no-such-qemu-aarch64');
+    const bad = await router.handlers.plan({ action: 'install', archs: ['arm64'], source: { path: missing } } as never);
+    expect(bad.refused).toEqual([
+      expect.objectContaining({ op: 'install', arch: 'aarch64', ok: false, changed: false, error: expect.objectContaining({ code: 'no-emulator', message: `${missing} does not exist` }) }),
+    ]);
   });
 
   it('a plan is applied once; a second apply or an old plan is refused with a hint', async () => {
@@ -86,9 +93,14 @@ describe('router', () => {
     expect(await router.handlers.cancelProbe({ runId } as never)).toEqual({ cancelled: false });
   });
 
-  it('prefs round-trip', async () => {
+  it('prefs round-trip through the state file', async () => {
+    const file = join(root, 'state', 'state.json');
+    expect(await router.handlers.getPrefs(undefined as never)).toEqual({ lastView: 'architectures' });
     expect(await router.handlers.setPrefs({ lastView: 'engine' } as never)).toEqual({ lastView: 'engine' });
     expect(await router.handlers.getPrefs(undefined as never)).toEqual({ lastView: 'engine' });
+    // Written to disk: a new process (a new StateFile) opens on the same view.
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ lastView: 'engine' });
+    expect(new StateFile(file).get()).toEqual({ lastView: 'engine' });
   });
 });
 

@@ -86,12 +86,15 @@ describe('resolve', () => {
 
   it('suggests the nearest name for a typo', () => {
     expect(() => resolveOne('arm46')).toThrowError(UnknownArchError);
+    let caught: unknown;
     try {
       resolveOne('s390');
     } catch (e) {
-      expect((e as UnknownArchError).suggestion).toBe('s390x');
-      expect((e as Error).message).toContain('did you mean "s390x"');
+      caught = e;
     }
+    expect(caught).toBeInstanceOf(UnknownArchError);
+    expect((caught as UnknownArchError).suggestion).toBe('s390x');
+    expect((caught as Error).message).toContain('did you mean "s390x"');
   });
 
   it('all = every catalog CPU the host does not run natively, deduplicated, in catalog order', () => {

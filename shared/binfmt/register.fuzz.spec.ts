@@ -14,7 +14,8 @@
  *
  * Regression seeds: register.fuzz-seeds.json holds inputs that once broke an invariant (found by
  * this file or by hand). Each is replayed on every run. When fast-check reports a counterexample,
- * add it there ({ "input": …, "note": … }). An entry with "open" documents a divergence that is not
+ * add it there ({ "input": …, "note": … }) — the string-input properties do it themselves
+ * (test/support/fuzz-seeds.ts) before they fail. An entry with "open" documents a divergence that is not
  * fixed yet (the reason says what to change); it runs as an expected failure, so the day it is
  * fixed this spec fails and asks for "open" to be removed.
  */
@@ -24,6 +25,7 @@ import { readFileSync } from 'node:fs';
 import { buildRegister, parseRegister, sameRule, validateRule, RuleError, MAX_REGISTER_LENGTH, type Rule } from './register';
 import { FlagError } from './flags';
 import { kernelParse, kernelRuleView, kernelViewOf } from '../../test/trust/kernel-model';
+import { assertRecordingSeeds } from '../../test/support/fuzz-seeds';
 import { arbAnyString, arbExtChar, arbFlags, arbInterpreter, arbJunk, arbName, arbValidRule, hexBytes } from '../../test/trust/register-arbitraries';
 
 interface Seed {
@@ -32,7 +34,8 @@ interface Seed {
   /** Why this one still diverges; present = expected to fail until fixed. */
   open?: string;
 }
-const SEEDS = JSON.parse(readFileSync(new URL('./register.fuzz-seeds.json', import.meta.url), 'utf8')) as Seed[];
+const SEEDS_FILE = new URL('./register.fuzz-seeds.json', import.meta.url);
+const SEEDS = JSON.parse(readFileSync(SEEDS_FILE, 'utf8')) as Seed[];
 
 const RUNS = Number(process.env.ARCHWAY_FUZZ_RUNS ?? 0) || undefined;
 const runs = (n: number) => ({ numRuns: RUNS ?? n });
@@ -94,13 +97,23 @@ function checkRoundTrip(rule: Rule): void {
 }
 
 describe('register codec properties (fast-check)', () => {
-  it('every valid rule round-trips: build → parse → same rule, and the kernel reads the same rule', () => {
-    fc.assert(fc.property(arbValidRule, checkRoundTrip), runs(3000));
+  it('every valid rule round-trips: build → parse → same rule, and the kernel reads the same rule', async () => {
+    await assertRecordingSeeds(fc.property(arbValidRule, checkRoundTrip), runs(3000), {
+      file: SEEDS_FILE,
+      what: 'a valid rule that does not round-trip (input: its register string)',
+      toInput: ([rule]) => {
+        try {
+          return buildRegister(rule);
+        } catch {
+          return JSON.stringify(rule);
+        }
+      },
+    });
   }, TIMEOUT);
 
-  it('parseRegister accepts only what the kernel accepts identically; refusals carry a code and words', () => {
+  it('parseRegister accepts only what the kernel accepts identically; refusals carry a code and words', async () => {
     const seen = { accepted: 0, refused: 0, knownOpen: 0 };
-    fc.assert(
+    await assertRecordingSeeds(
       fc.property(arbAnyString, (s) => {
         try {
           seen[checkParseAgreement(s)]++;
@@ -110,6 +123,7 @@ describe('register codec properties (fast-check)', () => {
         }
       }),
       runs(8000),
+      { file: SEEDS_FILE, what: 'parseRegister and the kernel disagree' },
     );
     // The generators must reach both sides, or the property proves little.
     expect(seen.accepted).toBeGreaterThan(200);

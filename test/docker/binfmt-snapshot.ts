@@ -143,6 +143,16 @@ export function setHandler(cpu: string, opts: { flags?: string; interpreter?: st
   return reg;
 }
 
+/**
+ * Take the host-binfmt lock without a snapshot (for suites that snapshot and restore the table
+ * their own way, e.g. through pkexec): resolves to the release function.
+ */
+export async function lockHostBinfmt(): Promise<() => void> {
+  if (process.getuid?.() !== 0) throw new Error('changing the host binfmt_misc needs root');
+  await lock();
+  return unlock;
+}
+
 export function removeHandler(name: string): void {
   if (entryExists(name)) control(name, '-1');
 }

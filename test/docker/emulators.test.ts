@@ -61,33 +61,33 @@ describe.runIf(X86_64_HOST)('emulators from a pinned image', () => {
 
   it('pulls by digest, copies qemu-<cpu> out, verifies it, and installs it with provenance', async () => {
     const events: EmulatorEvent[] = [];
-    const tempFiles: string[] = [];
+    // The install step stands in for the helper's store-add: it records exactly what the real
+    // sourceEmulators handed it (the temporary file's bytes, the CPU, the provenance) and copies.
+    const handed: { file: string; cpu: Cpu; sha256: string; provenance: EmulatorProvenance }[] = [];
     const install = async (file: string, cpu: Cpu, provenance: EmulatorProvenance) => {
-      tempFiles.push(file);
+      handed.push({ file, cpu, sha256: sha(fs.readFileSync(file)), provenance });
       const dest = path.join(store, cpu, `qemu-${cpu}`);
       fs.mkdirSync(path.dirname(dest), { recursive: true });
       fs.copyFileSync(file, dest);
       fs.chmodSync(dest, 0o755);
-      const manifestFile = path.join(store, 'manifest.json');
-      const manifest = fs.existsSync(manifestFile) ? (JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Record<string, unknown>) : {};
-      manifest[cpu] = { file: dest, ...provenance };
-      fs.writeFileSync(manifestFile, JSON.stringify(manifest));
       return dest;
     };
     const out = await sourceEmulators(conn, { cpus: ['arm64', 'linux/s390x'], image: pin, install, onEvent: (e) => events.push(e) });
-    expect(out.map((o) => o.cpu)).toEqual(['aarch64', 's390x']);
-    for (const o of out) {
-      const want = qemu[o.cpu as 'aarch64' | 's390x'];
-      expect(o.sha256).toBe(sha(want));
-      expect(o.size).toBe(want.length);
-      expect(fs.readFileSync(o.installed).equals(want)).toBe(true);
-      expect(o.provenance).toEqual({ image: `${registry.host}/archway-test/binfmt:qemu-v7.2.0`, digest: pin.digest, qemuVersion: expect.stringMatching(/^7\.2\.\d+ \(Debian /) });
-    }
-    const manifest = JSON.parse(fs.readFileSync(path.join(store, 'manifest.json'), 'utf8')) as Record<string, EmulatorProvenance>;
-    expect(Object.keys(manifest)).toEqual(['aarch64', 's390x']);
+    const provenance = { image: `${registry.host}/archway-test/binfmt:qemu-v7.2.0`, digest: pin.digest, qemuVersion: expect.stringMatching(/^7\.2\.\d+ \(Debian /) };
+    // What the real code gave the install step: the image's bytes for each CPU, in order, with provenance.
+    expect(handed.map(({ file: _file, ...h }) => h)).toEqual([
+      { cpu: 'aarch64', sha256: sha(qemu.aarch64), provenance },
+      { cpu: 's390x', sha256: sha(qemu.s390x), provenance },
+    ]);
+    // What it reports: the same bytes, where install put them.
+    expect(out).toEqual([
+      expect.objectContaining({ cpu: 'aarch64', sha256: sha(qemu.aarch64), size: qemu.aarch64.length, installed: path.join(store, 'aarch64', 'qemu-aarch64'), provenance }),
+      expect.objectContaining({ cpu: 's390x', sha256: sha(qemu.s390x), size: qemu.s390x.length, installed: path.join(store, 's390x', 'qemu-s390x'), provenance }),
+    ]);
+    for (const o of out) expect(fs.readFileSync(o.installed).equals(qemu[o.cpu as 'aarch64' | 's390x'])).toBe(true);
     expect(events.some((e) => e.type === 'pull')).toBe(true);
     expect(events.filter((e) => e.type === 'installed').map((e) => (e as { cpu: string }).cpu)).toEqual(['aarch64', 's390x']);
-    for (const f of tempFiles) expect(fs.existsSync(f)).toBe(false); // temporary copies are gone
+    for (const h of handed) expect(fs.existsSync(h.file), h.file).toBe(false); // temporary copies are gone
     expect(await labelled(conn)).toEqual([]);
     const img = await inspectImage(conn, `${pin.repo}@${pin.digest}`);
     expect(img?.repoDigests).toContain(`${pin.repo}@${pin.digest}`);

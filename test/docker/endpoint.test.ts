@@ -40,7 +40,10 @@ describe('engine connection', () => {
       imageStore: expect.stringMatching(/classic|containerd/),
       rootless: false,
     });
-    expect(v).toContain(conn.info.version);
+    // The daemon's own version, whole: "Docker version <version>, build …" (an empty or cut version fails).
+    expect(conn.info.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(v).toContain(`Docker version ${conn.info.version},`);
+    expect(conn.info.apiVersion).toMatch(/^1\.\d+$/);
     expect(Number(conn.info.apiVersion.split('.')[1])).toBeGreaterThanOrEqual(41);
     expect(conn.info.arch).toBe(process.arch === 'x64' ? 'amd64' : process.arch);
   });

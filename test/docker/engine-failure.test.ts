@@ -2,6 +2,7 @@
 // after the daemon restarts the leftover container is reaped. Uses a private dockerd (own socket,
 // data-root and exec-root) so killing it disturbs no one else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../support/node';
 import type { ProbeEvent } from '../../shared/probe';
 import { connect, type Connection } from '../../electron/container/endpoint';
 import { ContainerEngineError } from '../../electron/container/errors';
@@ -70,8 +71,9 @@ describe.runIf(X86_64_HOST)('when dockerd dies', () => {
       code: 'daemon-not-running',
       hint: expect.stringMatching(/systemctl start docker/),
     });
-    const tcp = await connect({ endpoint: { kind: 'tcp', host: '127.0.0.1', port: 9, source: 'explicit' }, timeoutMs: 5000 }).catch((e: unknown) => e);
+    const port = await closedPort();
+    const tcp = await connect({ endpoint: { kind: 'tcp', host: '127.0.0.1', port, source: 'explicit' }, timeoutMs: 5000 }).catch((e: unknown) => e);
     expect(tcp).toBeInstanceOf(ContainerEngineError);
-    expect(tcp).toMatchObject({ code: 'unreachable', message: expect.stringMatching(/tcp:\/\/127\.0\.0\.1:9/) });
+    expect(tcp).toMatchObject({ code: 'unreachable', message: expect.stringContaining(`tcp://127.0.0.1:${port}`) });
   });
 });

@@ -1,6 +1,8 @@
 // The probe matrix against a real local registry (Debian's docker-registry on loopback) serving a
 // multi-platform manifest list, so pulls with `platform` and their progress are real.
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeEvent, PullProgress } from '../../shared/probe';
@@ -14,6 +16,8 @@ import { pushImageArchive, pushManifestList, startRegistry, type ManifestDescrip
 import { setHandler, snapshotBinfmt, type BinfmtSnapshot } from './binfmt-snapshot';
 import { ensureDockerd, type DockerdHandle } from './dockerd';
 import { connectTo, HANDLER_CPUS, labelled, removeImage, X86_64_HOST } from './env';
+
+const execFileP = promisify(execFile);
 
 const MATRIX: { deb: DebArch; platform: string; uname: string }[] = [
   { deb: 'arm64', platform: 'linux/arm64', uname: 'aarch64' },
@@ -106,22 +110,35 @@ describe.runIf(X86_64_HOST)('probe matrix through a local registry', () => {
   });
 
   it('streams each result as it finishes, not at the end', async () => {
-    // The native platform sleeps (busybox applets run from a shell need QEMU's P flag when emulated;
-    // natively they just work).
-    const at: Record<string, number> = {};
-    const t0 = Date.now();
-    const results = await probeMatrix(
-      { conn, image, platforms: ['linux/386', 'linux/arm64', 'linux/s390x'], command: ['sh', '-c', 'if [ "$(uname -m)" = x86_64 ]; then sleep 3; fi; uname -m'] },
+    // The native platform waits for a gate file that this test creates only after the emulated
+    // platforms' results have arrived: an event order, no clock (busybox applets run from a shell
+    // need QEMU's P flag when emulated; natively they just work).
+    const order: string[] = [];
+    let othersArrived!: () => void;
+    const others = new Promise<void>((r) => (othersArrived = r));
+    const run = probeMatrix(
+      {
+        conn,
+        image,
+        platforms: ['linux/386', 'linux/arm64', 'linux/s390x'],
+        command: ['sh', '-c', 'if [ "$(uname -m)" = x86_64 ]; then while [ ! -e /archway-go ]; do sleep 0.05; done; fi; uname -m'],
+      },
       (e) => {
-        if (e.type === 'result') at[e.result.platform] = Date.now() - t0;
+        if (e.type !== 'result') return;
+        order.push(e.result.platform);
+        if (order.includes('linux/arm64') && order.includes('linux/s390x')) othersArrived();
       },
     );
-    const done = Date.now() - t0;
+    await others;
+    expect(order).not.toContain('linux/386');
+    // The 386 probe is still running, held by the gate: the two results came before the end.
+    const running = (await labelled(conn)).filter((c) => c.State === 'running');
+    expect(running).toHaveLength(1);
+    await execFileP('docker', ['-H', `unix://${dockerd.socket}`, 'exec', running[0]!.Id, 'sh', '-c', ': > /archway-go']);
+    const results = await run;
     expect(results.map((r) => r.status)).toEqual(['ok', 'ok', 'ok']);
-    expect(at['linux/386']).toBeGreaterThanOrEqual(3000);
-    expect(at['linux/arm64']!).toBeLessThan(at['linux/386']! - 2000);
-    expect(at['linux/s390x']!).toBeLessThan(at['linux/386']! - 2000);
-    expect(done - at['linux/386']!).toBeLessThan(1000);
+    expect(order).toHaveLength(3);
+    expect(order[2]).toBe('linux/386');
   });
 
   it('a second run of an unchanged image pulls nothing: platform image IDs are remembered by index digest', async () => {

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import * as os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../support/node';
 import type { ProbeEvent, ProbeResult } from '../../shared/probe';
 import type { Connection } from '../../electron/container/endpoint';
 import { probe } from '../../electron/container/probe';
@@ -103,8 +104,9 @@ describe.runIf(X86_64_HOST)('probe (real dockerd, real QEMU)', () => {
   });
 
   it('pull-failed when the registry cannot be reached', async () => {
+    const port = await closedPort();
     const started = Date.now();
-    const r = await probe({ conn, platform: 'linux/arm64', image: '127.0.0.1:9/archway-test/none:1' });
+    const r = await probe({ conn, platform: 'linux/arm64', image: `127.0.0.1:${port}/archway-test/none:1` });
     expect(r.status).toBe('pull-failed');
     expect(r.message).toMatch(/connection refused|dial tcp/);
     expect(r.fix).toMatch(/reach the registry/);

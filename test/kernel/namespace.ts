@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { expect } from 'vitest';
 
 export interface RunResult {
   code: number | null;
@@ -106,4 +107,23 @@ export function requireBuilt(root: string): void {
   for (const f of ['dist/cli/archway.mjs', 'dist/helper/archway-helper.mjs']) {
     if (!existsSync(`${root}/${f}`)) throw new Error(`${f} is missing: run \`npm run build\` (npm test does it for you)`);
   }
+}
+
+/**
+ * execv() a program inside the namespace — no PATH search and no shell fallback (execvp, nsenter
+ * and Node's child_process hand an ENOEXEC file to /bin/sh, which hides the kernel's answer).
+ * Resolves to the exec's errno name ('ENOEXEC' when no enabled handler matches), or the program's
+ * own result when it ran.
+ */
+export async function execDirect(ns: PrivateBinfmt, argv: string[]): Promise<{ errno?: string } & RunResult> {
+  const py = 'import errno, os, sys\ntry:\n    os.execv(sys.argv[1], sys.argv[1:])\nexcept OSError as e:\n    print("EXEC-FAILED " + errno.errorcode.get(e.errno, str(e.errno)))\n    sys.exit(127)\n';
+  const r = await ns.run(['/usr/bin/python3', '-c', py, ...argv]);
+  const m = /^EXEC-FAILED (\S+)$/m.exec(r.stdout);
+  return m ? { ...r, errno: m[1] } : r;
+}
+
+/** The kernel refused to execute the program: ENOEXEC ("exec format error"), not a crash under QEMU, not a missing file. */
+export async function expectExecFormatError(ns: PrivateBinfmt, argv: string[]): Promise<void> {
+  const r = await execDirect(ns, argv);
+  expect(r.errno, `expected ENOEXEC; exit ${r.code}, stdout ${JSON.stringify(r.stdout)}, stderr ${JSON.stringify(r.stderr)}`).toBe('ENOEXEC');
 }

@@ -1,7 +1,9 @@
 /**
- * Proves the real-polkit harness in ./polkit.ts works. It uses a stand-in
- * program (fixtures/stand-in-helper.mjs) at the helper's exec.path, because the
- * real archway-helper does not exist yet.
+ * Proves the real-polkit harness in ./polkit.ts works, on its own: it puts a
+ * stand-in program (fixtures/stand-in-helper.mjs, which only reports how it was
+ * run) at the helper's exec.path, so a failure here points at the harness, not
+ * at the helper. The real helper through pkexec and polkitd is tested in
+ * test/trust/pkexec.test.ts, with this same harness.
  *
  * Run (as root):  npx vitest run --project integration test/polkit/polkit-infra.test.ts
  *

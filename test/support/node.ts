@@ -1,4 +1,5 @@
 /** Small pieces several integration suites share. */
+import { createServer } from 'node:net';
 import { build } from 'esbuild';
 
 /** Bundle a TypeScript entry into one ESM file runnable by plain Node (a driver run in a namespace or as another user). */
@@ -36,4 +37,20 @@ export function pidAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * A TCP port on 127.0.0.1 where nothing listens right now: the kernel picks a free one (port 0),
+ * we close it. (Never assume a well-known port such as 9 is closed on someone's machine.)
+ */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === 'string') return reject(new Error('no port'));
+      srv.close(() => resolve(addr.port));
+    });
+  });
 }

@@ -67,10 +67,20 @@ function files(): Record<string, string> {
   return out;
 }
 
-function record(): ArchwayRecord {
+/** Archway's record. No file is an empty record; a file that does not parse is a violation (never an empty record). */
+function record(problem: (p: string) => void): ArchwayRecord {
+  const file = join(paths.stateDir, 'state.json');
+  let text: string;
   try {
-    return ArchwayRecordSchema.parse(JSON.parse(readFileSync(join(paths.stateDir, 'state.json'), 'utf8')));
-  } catch {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, handlers: {} };
+    throw e;
+  }
+  try {
+    return ArchwayRecordSchema.parse(JSON.parse(text));
+  } catch (e) {
+    problem(`${file} is corrupt (${(e as Error).message.split('\n')[0]}): ${JSON.stringify(text.slice(0, 200))}`);
     return { version: 1, handlers: {} };
   }
 }
@@ -140,7 +150,7 @@ for (const [index, c] of spec.cases.entries()) {
   }
   if (res && res.ok && !res.dryRun) {
     // The kernel shows what the results claim.
-    const rec = record();
+    const rec = record(problem);
     for (const r of res.results) {
       const name = r.name;
       if (!name) continue;
@@ -166,7 +176,7 @@ for (const [index, c] of spec.cases.entries()) {
       }
     }
   }
-  const state = { kernel: k1, record: record(), persistFiles: persistFiles(), stateDirFiles: Object.keys(f1).map((p) => p.slice(spec.root.length + 1)) };
+  const state = { kernel: k1, record: record(problem), persistFiles: persistFiles(), stateDirFiles: Object.keys(f1).map((p) => p.slice(spec.root.length + 1)) };
   for (const p of consistencyProblems(state)) problem(`inconsistent: ${p}`);
   for (const n of usersOwnNames) if (k1[n] !== initialUsers[n]) problem(`the user's own handler ${n} changed`);
 }

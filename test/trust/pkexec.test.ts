@@ -32,6 +32,8 @@ import { CATALOG } from '../../shared/arch/catalog';
 import { REPO_ROOT, foreignBusybox } from '../fixtures/foreign';
 import { requireBuilt } from '../kernel/namespace';
 import { bundleForNode, runCleanups } from '../support/node';
+import { lockHostBinfmt } from '../docker/binfmt-snapshot';
+import { DEFAULT_FLAGS } from '../support/register-strings';
 import {
   DEFAULT_HELPER_INSTALL_PATH,
   POLKIT_RULES_DIR,
@@ -170,6 +172,10 @@ const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
   requireBuilt(REPO_ROOT);
+  // This suite changes the host's table (pkexec's helper acts on it): only under the shared lock,
+  // held until every clean-up has run (pushed first, so it runs last).
+  const unlock = await lockHostBinfmt();
+  cleanups.push(unlock);
   const taken = hostBinfmt(true).entries;
   ARCHES = CANDIDATES.filter((a) => !taken[`qemu-${a}`]).slice(0, 2);
   if (ARCHES.length < 2) throw new Error(`the host already has handlers for ${CANDIDATES.join(', ')}; this suite will not touch someone else's`);
@@ -288,6 +294,8 @@ describe('pkexec + polkit + the installed helper, as an unprivileged user', () =
   it('with a rule granting the action: a batch runs through pkexec, the helper sees PKEXEC_UID, the kernel changes as asked', async () => {
     const rule = await grantRule(u().name, ACTION);
     try {
+      // The audit log may hold entries from earlier runs or other tools: only what follows counts.
+      const auditStart = audit().length;
       const program = foreignElf(ARCHES[0]!, work);
       expect(await execAsUser(program)).toBe('ENOEXEC');
       const r = await cli(['install', ...ARCHES]);
@@ -300,7 +308,7 @@ describe('pkexec + polkit + the installed helper, as an unprivileged user', () =
       for (const n of NAMES) {
         const e = parseProcEntry(n, now.entries[n]!);
         expect(e.enabled).toBe(true);
-        expect(e.rule.flags).toBe('PF');
+        expect(e.rule.flags).toBe(DEFAULT_FLAGS.wrapper);
         expect(e.rule.interpreter).toMatch(/^\/usr\/libexec\/qemu-binfmt\/.*-binfmt-P$/);
       }
       // QEMU (Debian's <cpu>-binfmt-P) now starts for it, and gives up on a header-only program.
@@ -312,7 +320,7 @@ describe('pkexec + polkit + the installed helper, as an unprivileged user', () =
       // The caller's uid — from PKEXEC_UID — is in the record and in every audit line.
       const rec = record();
       for (const n of NAMES) expect(rec.handlers[n]?.installedBy).toBe(u().uid);
-      const installs = audit().filter((e) => e.op === 'install');
+      const installs = audit().slice(auditStart).filter((e) => e.op === 'install');
       expect(installs.map((e) => e.name).sort()).toEqual([...NAMES].sort());
       for (const e of installs) {
         expect(e.uid).toBe(u().uid);
@@ -328,7 +336,7 @@ describe('pkexec + polkit + the installed helper, as an unprivileged user', () =
       const un = await cli(['uninstall', ...ARCHES]);
       expect(un.code, un.stdout + un.stderr).toBe(0);
       for (const n of NAMES) expect(ours()[n]).toBeUndefined();
-      const uninstalls = audit().filter((e) => e.op === 'uninstall');
+      const uninstalls = audit().slice(auditStart).filter((e) => e.op === 'uninstall');
       expect(uninstalls).toHaveLength(2);
       for (const e of uninstalls) {
         expect(e.uid).toBe(u().uid);
