@@ -40,7 +40,7 @@ export async function fetchEmulators(args: string[], opts: { image?: string; jso
       if (e.type === 'pull' && Math.floor(e.progress.percent / 10) !== lastPercent) {
         lastPercent = Math.floor(e.progress.percent / 10);
         io.stderr(`pulling ${e.image}: ${Math.round(e.progress.percent)}%\n`);
-      } else if (e.type === 'extracted') io.stderr(`extracted qemu-${e.cpu} (${e.size} bytes, QEMU ${e.qemuVersion})\n`);
+      } else if (e.type === 'extracted') io.stderr(`extracted qemu-${e.cpu} (${e.size} bytes${e.qemuVersion ? `, reported QEMU ${e.qemuVersion}` : ''}; not run)\n`);
     },
   });
   const { emulators, request } = prepared;

@@ -7,6 +7,7 @@ import { buildStatus, type InterpreterFacts, type RawStatus, type Status } from 
 import type { Cpu } from '../../shared/arch/catalog';
 import { isMounted, readEntries, readGlobalStatus } from './binfmtfs';
 import { availableEmulators, readStoreManifest } from './emulators';
+import { describeReported } from '../../shared/provenance';
 import { hostFacts, readHead } from './host';
 import { readBinfmtSupport, readBinfmtd, readRecord } from './owners';
 import type { ArchwayPaths } from './paths';
@@ -89,7 +90,7 @@ export function readRawStatus(paths: ArchwayPaths): { raw: RawStatus; problems: 
         ...(entries.length ? { distro: distroQemuVersion() } : {}),
         storeDir: paths.storeDir,
         store: Object.fromEntries(
-          Object.entries(readStoreManifest(paths)).flatMap(([k, m]) => (m.qemuVersion ? [[k, m.qemuVersion]] : [])),
+          Object.entries(readStoreManifest(paths)).map(([k, m]) => [k, describeReported(m.reported)]),
         ),
       },
     },
