@@ -164,9 +164,9 @@ const helperCases: Case[] = [
   ['overwriting a persist file Archway did not write', () => req([{ op: 'install', arch: 'riscv64', persist: true }]), 'not-owned'],
   ['enabling a handler that does not exist', () => req([{ op: 'enable', arch: 'ppc64le' }]), 'not-found'],
   ['the same operation twice', () => req([{ op: 'install', arch: 'aarch64' }, { op: 'install', arch: 'aarch64' }]), 'bad-request'],
-  ['store-add of a script', () => req([{ op: 'store-add', arch: 'aarch64', file: f.script, provenance: { image: 'x' } }]), 'unsafe-interpreter'],
-  ['store-add of a symlink', () => req([{ op: 'store-add', arch: 'aarch64', file: f.link, provenance: { image: 'x' } }]), 'not-found'],
-  ['store-add of a dynamic program', () => req([{ op: 'store-add', arch: 'aarch64', file: '/usr/bin/ls', provenance: { image: 'x' } }]), 'dynamic-interpreter'],
+  ['store-add of a script', () => req([{ op: 'store-add', arch: 'aarch64', file: f.script, sha256: '0'.repeat(64), provenance: { image: 'x' } }]), 'unsafe-interpreter'],
+  ['store-add of a symlink', () => req([{ op: 'store-add', arch: 'aarch64', file: f.link, sha256: '0'.repeat(64), provenance: { image: 'x' } }]), 'unsafe-interpreter'],
+  ['store-add of a dynamic program', () => req([{ op: 'store-add', arch: 'aarch64', file: '/usr/bin/ls', sha256: '0'.repeat(64), provenance: { image: 'x' } }]), 'dynamic-interpreter'],
 ];
 
 describe('the helper refuses hostile requests and changes nothing', () => {
