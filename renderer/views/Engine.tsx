@@ -1,4 +1,5 @@
 /** The container engine Archway talks to, or a clear empty state when there is none. */
+import { cleanText } from '../../shared/sanitize';
 import { useMemo, useState } from 'react';
 import { catalogEntry, fetchableCpus } from '../../shared/arch/catalog';
 import type { EngineView } from '../../shared/ipc/contract';
@@ -32,7 +33,7 @@ export function EngineViewPane({ engine, onRefresh, onFetch, busy = false }: Eng
           </dd>
           <dt>Engine</dt>
           <dd>
-            {engine.info.name} {engine.info.version} (API {engine.info.apiVersion})
+            {cleanText(`${engine.info.name} ${engine.info.version} (API ${engine.info.apiVersion})`)}
           </dd>
           <dt>Endpoint</dt>
           <dd className="mono">{engine.info.endpoint}</dd>
@@ -40,7 +41,7 @@ export function EngineViewPane({ engine, onRefresh, onFetch, busy = false }: Eng
           <dd>{engine.info.source}</dd>
           <dt>Host</dt>
           <dd>
-            {engine.info.hostMachine} ({engine.info.os}/{engine.info.arch}){engine.info.kernel ? `, kernel ${engine.info.kernel}` : ''}
+            {cleanText(`${engine.info.hostMachine} (${engine.info.os}/${engine.info.arch})${engine.info.kernel ? `, kernel ${engine.info.kernel}` : ''}`)}
           </dd>
           <dt>Image store</dt>
           <dd>{engine.info.imageStore === 'containerd' ? 'containerd (multi-platform tags)' : 'classic (a tag holds one platform)'}</dd>
