@@ -12,6 +12,7 @@ import { pathsFromEnv } from '../engine/paths';
 import { acquireLock } from '../engine/fsutil';
 import { join } from 'node:path';
 import { Helper, parseRequest } from './ops';
+import { argvMatches, requestArgv } from '../../shared/request-argv';
 
 async function readStdin(limit: number): Promise<string> {
   const chunks: Buffer[] = [];
@@ -58,6 +59,12 @@ async function main(): Promise<void> {
     req = parseRequest(input);
   } catch (err) {
     refuse(err);
+  }
+  // The words after the helper's path are what the password prompt showed (elevate.ts puts them
+  // there, pkexec passes them to polkitd as $(command_line)): they must name this very request.
+  const shown = process.argv.slice(2);
+  if (shown.length > 0 && !argvMatches(shown, req)) {
+    refuse(new ArchwayError('bad-request', `the request on stdin (${requestArgv(req).join(' ')}) is not the one the command line named (${shown.join(' ').slice(0, 300)}); nothing was changed`));
   }
   const trustEnv = !underPkexec;
   const paths = pathsFromEnv(process.env, trustEnv);
