@@ -16,16 +16,17 @@
  * is checked as polkitd reports it.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { requireBuilt } from '../kernel/namespace';
-import { bundleForNode, runCleanups } from '../support/node';
+import { runCleanups } from '../support/node';
 import { DEFAULT_HELPER_INSTALL_PATH, POLKIT_RULES_DIR, createTestUser, installPolicy, startPolkit, type PolkitHandle, type TestUser } from '../polkit/polkit';
 import type { Outcome } from './elevate-driver';
+import { stageHelperAndDriver, withPasswordPrompts } from '../polkit/real-path';
 import { HELPER as BUILT_HELPER } from './support';
 
 const ACTION = 'dev.archway.helper.run';
@@ -43,12 +44,8 @@ beforeAll(async () => {
   const work = fs.mkdtempSync(join(tmpdir(), 'archway-polkit-policy-'));
   fs.chmodSync(work, 0o755);
   cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
-  const staged = join(work, 'archway-helper');
-  const inst = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/install-helper.mjs'), '--dest', staged], { encoding: 'utf8' });
-  if (inst.status !== 0) throw new Error(`install-helper failed: ${inst.stderr}`);
-  driver = join(work, 'elevate-driver.mjs');
-  await bundleForNode(join(REPO_ROOT, 'test/trust/elevate-driver.ts'), driver);
-  fs.chmodSync(driver, 0o644);
+  const { staged, driver: d } = await stageHelperAndDriver(work);
+  driver = d;
   polkit = await startPolkit();
   cleanups.push(() => polkit!.stop());
   const policy = await installPolicy({ policyFile: POLICY, helperSource: staged, helperInstallPath: DEFAULT_HELPER_INSTALL_PATH });
@@ -114,55 +111,3 @@ describe('the helper checks its command line against the request', () => {
     expect(JSON.parse(good.stdout).error?.code).not.toBe('bad-request');
   });
 });
-
-/**
- * Run argv as `user` under script(1) (a pty, so polkit's text agent can prompt), type `password`
- * at each "Password:" prompt, and return everything printed plus the number of prompts.
- * (The same procedure as test/trust/pkexec.test.ts, which keeps its own copy.)
- */
-function withPasswordPrompts(u: TestUser, argv: string[], pw: string): Promise<{ output: string; prompts: number; code: number | null }> {
-  const command = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', ['--reuid', String(u.uid), '--regid', String(u.gid), '--init-groups', '--', '/usr/bin/script', '-qfec', command, '/dev/null'], {
-      env: { PATH: '/usr/bin:/bin', HOME: '/', USER: u.name, LOGNAME: u.name, LANG: 'C.UTF-8', SHELL: '/bin/sh', TERM: 'dumb' },
-      cwd: '/',
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    let seen = 0;
-    const answer = (tries: number) => {
-      const before = output.length;
-      child.stdin.write(`${pw}\n`);
-      if (tries > 1) {
-        setTimeout(() => {
-          if (output.length === before && output.trimEnd().endsWith('Password:')) answer(tries - 1);
-        }, 2_500).unref();
-      }
-    };
-    const onData = (d: Buffer) => {
-      output += d.toString('utf8');
-      const count = (output.match(/Password:/g) ?? []).length;
-      while (seen < count) {
-        seen++;
-        setTimeout(() => answer(3), 300);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      reject(new Error(`timed out; output so far:\n${output}`));
-    }, 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      child.stdin.end();
-      resolve({ output, prompts: seen, code });
-    });
-  });
-}
