@@ -72,7 +72,13 @@ export function readRawStatus(paths: ArchwayPaths): { raw: RawStatus; problems: 
   const { rules, problems } = readBinfmtd(paths.binfmtdDirs, new Set([...entries.map((e) => e.name), ...Object.keys(record.handlers)]));
   const available: RawStatus['available'] = {};
   for (const [cpu, list] of Object.entries(availableEmulators(paths))) {
-    available[cpu as Cpu] = list.map((c) => ({ path: c.path, source: c.source, ...(c.version ? { version: c.version } : {}) }));
+    available[cpu as Cpu] = list.map((c) => ({
+      path: c.path,
+      source: c.source,
+      ...(c.version ? { version: c.version } : {}),
+      ...(c.reported ? { reported: c.reported } : {}),
+      ...(c.sha256 ? { sha256: c.sha256 } : {}),
+    }));
   }
   return {
     raw: {

@@ -4,7 +4,6 @@
 // register string through a privileged container; a foreign container then really runs.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../electron/engine/docker/endpoint';
@@ -26,7 +25,9 @@ describe.runIf(X86_64_HOST)('archway emulators fetch and --backend engine', () =
   let registry: Registry;
   let binfmt: BinfmtSnapshot;
   let pin: string;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'archway-cli-engine-'));
+  // Short: a store path (<root>/var/lib/archway/emulators/<sha256>/qemu-aarch64) must stay within
+  // the kernel's 127-character interpreter limit.
+  const root = fs.mkdtempSync('/tmp/aw-');
   const archway = (args: string[]) =>
     runArgv([process.execPath, CLI, ...args], { env: { ...process.env, ARCHWAY_ROOT: root, DOCKER_HOST: `unix://${dockerd.socket}` }, timeoutMs: 120_000 });
 

@@ -66,7 +66,9 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     binfmt = await snapshotBinfmt();
     // Start from "arm64 missing" whatever the host had.
     if (entryExists('qemu-aarch64')) removeHandler('qemu-aarch64');
-    root = mkdtempSync(join(tmpdir(), 'archway-e2e-root-'));
+    // Short: a store path (<root>/var/lib/archway/emulators/<sha256>/qemu-aarch64) must stay within
+    // the kernel's 127-character interpreter limit.
+    root = mkdtempSync('/tmp/aw-');
     server = await serveRenderer();
     const engine = new Engine({ paths: archwayPaths(root) });
     const docker = new DockerGateway({ env: { ...process.env, DOCKER_HOST: `unix://${dockerd.socket}` }, binfmtImage: pin, tmpRoot: fetchTmp });
