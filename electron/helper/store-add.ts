@@ -33,6 +33,8 @@ export const MAX_STORE_FILE = 64 * 1024 * 1024;
 /** Bytes one request may bring into the store, all its store-add operations together. */
 export const MAX_STORE_REQUEST = 256 * 1024 * 1024;
 const CHUNK = 1024 * 1024;
+/** The kernel's limit on a binfmt_misc interpreter path. */
+const MAX_INTERPRETER = 127;
 /** Linux O_PATH: a handle on the inode that reads nothing and opens no device. */
 const O_PATH = 0o10000000;
 
@@ -180,6 +182,10 @@ export function planStoreAdd(
   }
   const rel = storeRelPath(op.sha256, emu);
   const target = join(ctx.paths.storeDir, rel);
+  if (target.length > MAX_INTERPRETER) {
+    // Only a long ARCHWAY_ROOT does this (the real store path is at most 108 characters).
+    throw new ArchwayError('invalid-rule', `the store path ${show(target)} would be ${target.length} characters; the kernel takes interpreters of at most ${MAX_INTERPRETER}`, 'Use a shorter ARCHWAY_ROOT.');
+  }
   const reported = describeReported(op.provenance);
   const base: OpResult = {
     op: 'store-add',
