@@ -81,7 +81,7 @@ describe.runIf(X86_64_HOST)('archway emulators fetch and --backend engine', () =
   });
 
   it('--backend engine registers the same string the helper would, and a foreign container runs', async () => {
-    const stored = path.join(root, 'var/lib/archway/emulators/qemu-aarch64');
+    const stored = path.join(root, `var/lib/archway/emulators/${createHash('sha256').update(fs.readFileSync('/usr/bin/qemu-aarch64-static')).digest('hex')}/qemu-aarch64`);
     const dry = await archway(['install', 'arm64', '--source', 'store', '--dry-run']);
     const expected = /register: (\S+)/.exec(dry.stdout)?.[1];
     expect(expected, dry.stdout).toContain(`:${stored}:OCF`);
