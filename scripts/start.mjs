@@ -24,7 +24,7 @@ if (!bin.ok) {
 if (process.getuid?.() === 0 && process.env.ARCHWAY_ALLOW_ROOT !== '1') {
   process.stderr.write(
     'archway: not starting the desktop app as root: Chromium would need --no-sandbox, which turns off the renderer sandbox.\n' +
-      'Start it as your normal user: changes go through the privileged helper (pkexec asks for a password once per batch).\n' +
+      'Start it as your normal user: changes go through the privileged helper (pkexec asks for a password for each batch of changes).\n' +
       'To run it as root anyway (a throw-away VM or container), set ARCHWAY_ALLOW_ROOT=1.\n',
   );
   process.exit(1);

@@ -67,6 +67,10 @@ export const PersistOp = z.strictObject({
 
 export const MountOp = z.strictObject({ op: z.literal('mount') });
 
+/** What a caller says about an emulator: printable ASCII only (no control characters), bounded. */
+const reported = (max: number) => z.string().check(z.maxLength(max), z.regex(/^[\x20-\x7e]*$/, 'printable ASCII only'));
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 /**
  * Re-register the handler of this architecture — whoever installed it — with the same emulator,
  * magic and mask, without C. A handler of another tool is taken over (recorded, restored on uninstall).
@@ -75,17 +79,22 @@ export const DropCOp = z.strictObject({ op: z.literal('drop-c'), arch: archName 
 
 /**
  * Copy an emulator (e.g. extracted from a tonistiigi/binfmt image by an unprivileged process) into
- * Archway's root-owned store. The helper trusts the content, not the path: it reads the file once
- * (O_NOFOLLOW, regular, size-bounded), checks it is a static ELF for this host, writes its own copy.
+ * Archway's root-owned, content-addressed store. The administrator authorizes exact content: the
+ * helper hashes what it reads and refuses anything but `sha256` (the digest the plan showed). It
+ * opens regular files only (no symlink, device, FIFO or socket), owned by the caller or root and
+ * readable by the caller through every directory above it, and only ELF programs for this host.
+ * `provenance` is what the extracting process reports; it is recorded and shown as reported, never
+ * as verified.
  */
 export const StoreAddOp = z.strictObject({
   op: z.literal('store-add'),
   arch: archName,
   file: str(4096, 1),
+  sha256: z.string().check(z.regex(SHA256_HEX, 'sha256 is 64 lowercase hex digits')),
   provenance: z.strictObject({
-    image: str(512),
-    digest: opt(str(200)),
-    qemuVersion: opt(str(100)),
+    image: reported(256),
+    digest: opt(reported(100)),
+    qemuVersion: opt(reported(64)),
   }),
 });
 
@@ -134,6 +143,10 @@ export const ErrorCodes = [
   'helper-missing',
   'helper-failed',
   'plan-changed',
+  /** store-add: the file's sha256 is not the one the request (the plan) named. */
+  'content-mismatch',
+  /** store-add: the caller could not read the file themselves (owner, mode or a private directory). */
+  'not-readable',
 ] as const;
 export type ErrorCode = (typeof ErrorCodes)[number];
 

@@ -178,9 +178,10 @@ describe('buildStatus', () => {
 });
 
 describe('emulator source', () => {
-  const v = { emulatorVersions: { distro: '7.2+dfsg-7', storeDir: '/var/lib/archway/emulators', store: { 'qemu-aarch64': '9.2.2' } } };
-  it('tells Archway\'s store, the distribution and anything else apart, with versions', () => {
-    expect(emulatorSource('/var/lib/archway/emulators/qemu-aarch64', v)).toEqual({ source: 'archway-store', version: '9.2.2' });
+  const sha = 'e'.repeat(64);
+  const v = { emulatorVersions: { distro: '7.2+dfsg-7', storeDir: '/var/lib/archway/emulators', store: { [`${sha}/qemu-aarch64`]: 'reported: from x@y, QEMU 9.2.2' } } };
+  it('tells Archway\'s store, the distribution and anything else apart; a store entry\'s claims stay "reported", never a version', () => {
+    expect(emulatorSource(`/var/lib/archway/emulators/${sha}/qemu-aarch64`, v)).toEqual({ source: 'archway-store', reported: 'reported: from x@y, QEMU 9.2.2' });
     expect(emulatorSource('/usr/libexec/qemu-binfmt/aarch64-binfmt-P', v)).toEqual({ source: 'distro', version: '7.2+dfsg-7' });
     expect(emulatorSource('/usr/bin/qemu-s390x-static', v)).toEqual({ source: 'distro', version: '7.2+dfsg-7' });
     expect(emulatorSource('/usr/bin/qemu-s390x', {})).toEqual({ source: 'distro' });

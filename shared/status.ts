@@ -54,14 +54,26 @@ export interface RawStatus {
   binfmtSupport: { name: string; package?: string }[];
   record: ArchwayRecord;
   /** Emulators that could serve each CPU (for "missing": what install would use). */
-  available: Partial<Record<Cpu, { path: string; source: 'distro' | 'store'; version?: string }[]>>;
-  /** Where emulators come from and their versions, when known. */
+  available: Partial<Record<Cpu, AvailableEmulator[]>>;
+  /** Where emulators come from: the distro's QEMU version; per store file, its reported provenance sentence. */
   emulatorVersions?: { distro?: string; storeDir?: string; store?: Record<string, string> };
+}
+
+/** An emulator install could use: the distro's (with its package version) or a store entry (with its reported provenance). */
+export interface AvailableEmulator {
+  path: string;
+  source: 'distro' | 'store';
+  version?: string;
+  reported?: string;
+  sha256?: string;
 }
 
 export interface EmulatorSourceInfo {
   source: 'archway-store' | 'distro' | 'other';
+  /** The distribution's QEMU version (from its package). */
   version?: string;
+  /** A store entry: what its extractor reported, never verified ("reported: from IMAGE@DIGEST, QEMU x.y"). */
+  reported?: string;
 }
 
 export type { Owner, OwnerKind } from './plan/owner';
@@ -118,7 +130,7 @@ export interface ArchStatus {
   /** Enabled handler that wins for this CPU (the newest registered). */
   winner?: string;
   handlers: string[];
-  available: { path: string; source: 'distro' | 'store'; version?: string }[];
+  available: AvailableEmulator[];
 }
 
 export interface Status {
@@ -224,8 +236,8 @@ const DISTRO_EMULATOR = /^\/usr\/(bin\/qemu-[a-z0-9_]+(-static)?|libexec\/qemu-b
 export function emulatorSource(interpreter: string, raw: Pick<RawStatus, 'emulatorVersions'>): EmulatorSourceInfo {
   const v = raw.emulatorVersions;
   if (v?.storeDir && interpreter.startsWith(`${v.storeDir}/`)) {
-    const version = v.store?.[interpreter.slice(v.storeDir.length + 1)];
-    return version ? { source: 'archway-store', version } : { source: 'archway-store' };
+    const reported = v.store?.[interpreter.slice(v.storeDir.length + 1)];
+    return reported ? { source: 'archway-store', reported } : { source: 'archway-store' };
   }
   if (DISTRO_EMULATOR.test(interpreter)) return v?.distro ? { source: 'distro', version: v.distro } : { source: 'distro' };
   return { source: 'other' };

@@ -1,6 +1,8 @@
 /** Entry point of the bundled CLI (dist/cli/archway.mjs). */
 import { main } from './main';
 
+// The terminal boundary is main()'s Out (term.ts terminalSafe, built on shared/sanitize): whatever
+// the CLI prints for a person passes there, so no untrusted control character reaches the terminal.
 main(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),

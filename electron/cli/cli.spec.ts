@@ -179,7 +179,7 @@ describe('terminal abilities', () => {
 
   it('untrusted text reaches the terminal without control sequences (colour kept only when painting)', () => {
     const evil = 'qemu\x1b]0;pwned\x07-arm\x1b[2J\r\x9b1m\x00';
-    expect(terminalSafe(evil)).toBe('qemu]0;pwned-arm[2J1m');
+    expect(terminalSafe(evil)).toBe('qemu-arm');
     expect(terminalSafe('\x1b[32m✓ ready\x1b[0m\tx\n', true)).toBe('\x1b[32m✓ ready\x1b[0m\tx\n');
     expect(terminalSafe('\x1b[32mok\x1b[0m')).toBe('ok');
     fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => !/[\x00-\x08\x0b-\x1f\x7f-\x9f]/.test(terminalSafe(s))));
@@ -192,7 +192,7 @@ describe('terminal abilities', () => {
     const engine = { status: () => s } as unknown as Engine;
     let out = '';
     await main(['status', '--all'], { stdout: (x) => (out += x), stderr: () => undefined, env: { LANG: 'C.UTF-8' } }, engine);
-    expect(out).toContain('look [2J here');
+    expect(out).toContain('look  here');
     expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
   });
 

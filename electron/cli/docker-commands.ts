@@ -60,7 +60,7 @@ async function fetchWith(conn: Connection, args: string[], opts: { image?: strin
       if (e.type === 'pull' && Math.floor(e.progress.percent / 10) !== lastPercent) {
         lastPercent = Math.floor(e.progress.percent / 10);
         io.stderr(`pulling ${e.image}: ${Math.round(e.progress.percent)}%\n`);
-      } else if (e.type === 'extracted') io.stderr(`extracted qemu-${e.cpu} (${e.size} bytes, QEMU ${e.qemuVersion})\n`);
+      } else if (e.type === 'extracted') io.stderr(`extracted qemu-${e.cpu} (${e.size} bytes${e.qemuVersion ? `, reported QEMU ${e.qemuVersion}` : ''}; not run)\n`);
     },
   });
   const { emulators, request } = prepared;

@@ -4,6 +4,7 @@
  * LC_ALL, LC_CTYPE, LANG, the first one set — names UTF-8) and the width text is fitted to
  * ($COLUMNS, else the TTY's width, else 80). Every symbol and colour the CLI prints comes from here.
  */
+import { cleanLines, cleanTerminalOutput } from '../../shared/sanitize';
 
 export type ColorChoice = 'auto' | 'always' | 'never';
 
@@ -76,10 +77,7 @@ export function asciify(s: string): string {
  * `paint` writes) are kept.
  */
 export function terminalSafe(s: string, keepColour = false): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = keepColour ? s.replace(/\x1b(?!\[[0-9;]*m)/g, '') : s.replace(/\x1b\[[0-9;]*m/g, '').replace(/\x1b/g, '');
-  // eslint-disable-next-line no-control-regex
-  return cleaned.replace(keepColour ? /[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]/g : /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+  return keepColour ? cleanTerminalOutput(s) : cleanLines(s);
 }
 
 const SGR = { bold: '1', dim: '2', red: '31', green: '32', yellow: '33', cyan: '36' } as const;

@@ -4,15 +4,14 @@
  * endpoint, check it is a static ELF program for this host, and hand it — with its provenance — to
  * an installer (the privileged helper's `store-add`, passed in so this module does not depend on it).
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { catalogEntry, fetchableCpus, nativeCpus, type Cpu } from '../../shared/arch/catalog';
 import { resolveOne } from '../../shared/arch/resolve';
-import { describeElf, parseElf, type ElfInfo } from '../../shared/elf';
+import { describeHostProgramProblem, hostProgramProblem, parseElf, type ElfInfo } from '../../shared/elf';
+import { qemuVersionFromBytes } from '../../shared/qemu-version';
 import type { PullProgress } from '../../shared/probe';
 import { callStream, readAll, type ContainerTarget } from './api';
 import { withTemp } from './containers';
@@ -21,15 +20,16 @@ import { inspectImage, pullImage, type ImageFacts } from './images';
 import { BINFMT_IMAGE, describePin, pinnedRef, type PinnedImage } from './pins';
 import { readTar } from './tar';
 
-const execFileP = promisify(execFile);
-
 export interface EmulatorProvenance {
   /** `docker.io/tonistiigi/binfmt:qemu-v9.2.2` */
   image: string;
   /** The pinned digest the image was pulled by. */
   digest: string;
-  /** What the emulator says: `9.2.2` or `7.2.0 (Debian 1:7.2+dfsg-7+deb12u18)`. */
-  qemuVersion: string;
+  /**
+   * The version string the emulator's bytes carry (`9.2.2`, `7.2.0 (Debian 1:7.2+dfsg-7+deb12u18)`),
+   * read without running it; absent when the file names none. Reported, not verified.
+   */
+  qemuVersion?: string;
 }
 
 export interface ExtractedEmulator {
@@ -48,7 +48,7 @@ export type InstallFn<T> = (file: string, cpu: Cpu, provenance: EmulatorProvenan
 
 export type EmulatorEvent =
   | { type: 'pull'; image: string; progress: PullProgress }
-  | { type: 'extracted'; cpu: Cpu; size: number; qemuVersion: string }
+  | { type: 'extracted'; cpu: Cpu; size: number; qemuVersion?: string }
   | { type: 'installed'; cpu: Cpu };
 
 export interface EmulatorTarget extends ContainerTarget {
@@ -58,12 +58,6 @@ export interface EmulatorTarget extends ContainerTarget {
 /** Biggest emulator Archway accepts (QEMU's static user-mode binaries are 5–30 MB). */
 const MAX_EMULATOR_BYTES = 128 << 20;
 
-/** `qemu-aarch64 version 7.2.0 (Debian 1:7.2+dfsg-7+deb12u18)` -> `7.2.0 (Debian 1:7.2+dfsg-7+deb12u18)`. */
-export function parseQemuVersion(text: string): string | undefined {
-  const m = /\bversion\s+(\d+\.\d+(?:\.\d+)?(?:[^\s(]*)?(?:\s+\([^)\n]*\))?)/i.exec(text);
-  return m?.[1]?.trim();
-}
-
 /** The ELF machine, class and byte order of programs native to a host (`uname -m`). */
 export function hostElf(hostMachine: string): { machine: number; class: 32 | 64; endian: 'little' | 'big' } | undefined {
   const cpu = nativeCpus(hostMachine)[0]?.cpu;
@@ -71,23 +65,20 @@ export function hostElf(hostMachine: string): { machine: number; class: 32 | 64;
   return e ? { machine: e.elfMachine, class: e.elfClass, endian: e.endian } : undefined;
 }
 
-/** Check bytes are a static ELF program this host runs; returns its ELF facts or throws. */
+/** Check bytes are a static ELF program this host runs (shared/elf decides); returns its ELF facts or throws. */
 export function verifyEmulatorBytes(bytes: Uint8Array, hostMachine: string, what: string): ElfInfo {
-  const elf = parseElf(bytes);
-  if (!elf) throw new ContainerEngineError('invalid-request', `${what} is not an ELF program`);
   const want = hostElf(hostMachine);
   if (!want) throw new ContainerEngineError('invalid-request', `Archway does not know which programs a ${hostMachine} host runs`);
-  if (elf.machine !== want.machine || elf.class !== want.class || elf.endian !== want.endian) {
-    throw new ContainerEngineError('invalid-request', `${what} is ${describeElf(elf)}: not a program for this ${hostMachine} host`);
-  }
-  if (elf.dynamic) {
+  const elf = parseElf(bytes);
+  const problem = hostProgramProblem(elf, want);
+  if (problem) {
     throw new ContainerEngineError(
       'invalid-request',
-      `${what} is dynamically linked (${elf.interp ?? 'needs a loader'}): inside foreign containers its loader is missing`,
-      'Use an image with static emulators (tonistiigi/binfmt ships static ones).',
+      describeHostProgramProblem(what, problem),
+      problem.kind === 'dynamic' ? 'Use an image with static emulators (tonistiigi/binfmt ships static ones).' : undefined,
     );
   }
-  return elf;
+  return elf!;
 }
 
 /** Pull the pinned image (host platform) and check it is what the pin says. */
@@ -133,17 +124,6 @@ async function fetchFile(t: ContainerTarget, id: string, file: string, signal?: 
     throw new ContainerEngineError('invalid-request', `${current} in the image is not a regular file (${entry.type})`);
   }
   throw new ContainerEngineError('invalid-request', `${file} in the image is a chain of more than 8 symbolic links`);
-}
-
-async function qemuVersionOf(file: string): Promise<string> {
-  try {
-    const { stdout, stderr } = await execFileP(file, ['--version'], { timeout: 10_000, env: {}, maxBuffer: 1 << 16 });
-    const v = parseQemuVersion(`${stdout}\n${stderr}`);
-    if (v) return v;
-    throw new Error(`unexpected --version output: ${stdout.slice(0, 120)}`);
-  } catch (err) {
-    throw new ContainerEngineError('invalid-request', `the extracted emulator does not run on this host: ${(err as Error).message}`);
-  }
 }
 
 export interface ExtractOptions {
@@ -199,7 +179,8 @@ export async function extractEmulators(t: EmulatorTarget, opts: ExtractOptions):
           const elf = verifyEmulatorBytes(got.data, t.info.hostMachine, `${inImage} in ${describePin(pin)}`);
           const file = path.join(dir, e.emulator);
           await fs.writeFile(file, got.data, { mode: 0o755, flag: 'wx' });
-          const qemuVersion = await qemuVersionOf(file);
+          // Never run: the version is read from the bytes (nothing from an image executes on the host).
+          const qemuVersion = qemuVersionFromBytes(got.data);
           const sha256 = createHash('sha256').update(got.data).digest('hex');
           out.push({
             cpu: e.cpu,
@@ -208,9 +189,9 @@ export async function extractEmulators(t: EmulatorTarget, opts: ExtractOptions):
             sha256,
             size: got.data.length,
             elf,
-            provenance: { image: `${pin.repo}:${pin.tag}`, digest: pin.digest, qemuVersion },
+            provenance: { image: `${pin.repo}:${pin.tag}`, digest: pin.digest, ...(qemuVersion ? { qemuVersion } : {}) },
           });
-          opts.onEvent?.({ type: 'extracted', cpu: e.cpu, size: got.data.length, qemuVersion });
+          opts.onEvent?.({ type: 'extracted', cpu: e.cpu, size: got.data.length, ...(qemuVersion ? { qemuVersion } : {}) });
         }
         return out;
       },

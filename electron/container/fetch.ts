@@ -36,11 +36,11 @@ export function fetchCpus(names: readonly string[], hostMachine: string): string
   return names.some((a) => a.toLowerCase() === 'all') ? sourceableCpus(hostMachine) : resolveArchs(names).map((e) => e.cpu);
 }
 
-/** The helper request that stores extracted emulators, with their provenance. */
+/** The helper request that stores extracted emulators: each names the sha256 the plan shows (the helper stores nothing else), with the provenance as reported. */
 export function storeAddRequest(emulators: readonly ExtractedEmulator[]): HelperRequest {
   return {
     version: PROTOCOL_VERSION,
-    ops: emulators.map((e) => ({ op: 'store-add' as const, arch: e.cpu, file: e.file, provenance: e.provenance })),
+    ops: emulators.map((e) => ({ op: 'store-add' as const, arch: e.cpu, file: e.file, sha256: e.sha256, provenance: e.provenance })),
   };
 }
 

@@ -3,6 +3,7 @@
  * Archway's polkit action (the policy's exec.path names the installed helper). argv arrays only.
  */
 import { spawn } from 'node:child_process';
+import { requestArgv } from '../../shared/request-argv';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -40,7 +41,7 @@ export function bundledHelper(): string | undefined {
 
 export { elevationMode };
 
-function helperArgv(opts: ElevateOptions): { argv: string[]; env: NodeJS.ProcessEnv } {
+function helperArgv(opts: ElevateOptions, request: HelperRequest): { argv: string[]; env: NodeJS.ProcessEnv } {
   const mode = elevationMode(opts);
   if (mode === 'direct') {
     const helper = opts.helperPath ?? bundledHelper() ?? INSTALLED_HELPER;
@@ -66,7 +67,10 @@ function helperArgv(opts: ElevateOptions): { argv: string[]; env: NodeJS.Process
   if (!pkexec) {
     throw new ArchwayError('helper-missing', 'pkexec is not installed', 'Install polkit (Debian/Ubuntu: apt-get install pkexec), or run the command with sudo.');
   }
-  return { argv: [pkexec, '--disable-internal-agent', helper], env: process.env };
+  // The request in words after the helper's path: pkexec hands this command line to polkitd, whose
+  // prompt shows it (the policy's message says $(command_line)); the helper refuses a request on
+  // stdin that these words do not name.
+  return { argv: [pkexec, '--disable-internal-agent', helper, ...requestArgv(request)], env: process.env };
 }
 
 export interface HelperRun {
@@ -77,7 +81,7 @@ export interface HelperRun {
 
 export async function runHelper(request: HelperRequest, opts: ElevateOptions = {}): Promise<HelperRun> {
   const mode = elevationMode(opts);
-  const { argv, env } = helperArgv(opts);
+  const { argv, env } = helperArgv(opts, request);
   const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -2,6 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATALOG, type Cpu, catalogEntry } from '../../shared/arch/catalog';
+import { SHA256_HEX } from '../../shared/helper-protocol';
+import { describeReported, type ReportedProvenance } from '../../shared/provenance';
+import { PRINTABLE_ASCII } from '../../shared/sanitize';
 import type { ArchwayPaths } from './paths';
 
 export type EmulatorSource = 'distro' | 'store';
@@ -11,7 +14,12 @@ export interface EmulatorCandidate {
   source: EmulatorSource;
   /** Debian's `<cpu>-binfmt-P` wrapper: QEMU expects the P flag (argv[0] preserved). */
   preserveArgv0: boolean;
+  /** The distribution's QEMU version (never set from a store entry's reported provenance). */
   version?: string;
+  /** A store entry's provenance as its extractor reported it ("reported: from IMAGE@DIGEST, QEMU x.y"). */
+  reported?: string;
+  /** A store entry's content digest (its path names it too). */
+  sha256?: string;
 }
 
 /**
@@ -32,43 +40,116 @@ export function distroCandidates(cpu: Cpu): EmulatorCandidate[] {
   ];
 }
 
-export interface StoreManifestEntry {
+// ------------------------------------------------------------------ the content-addressed store
+//
+// <storeDir>/<sha256>/qemu-<cpu>: the path names the exact bytes, a file is written once (by the
+// helper's store-add, after hashing what it copied) and never replaced, so a record, a register
+// string or a persist file that names a store path names that content for good. Several entries
+// per CPU live side by side; manifest.json lists them oldest first.
+
+export interface StoreEntry {
+  cpu: Cpu;
+  /** `qemu-aarch64` */
+  emulator: string;
+  sha256: string;
+  size: number;
+  /** Relative to the store: `<sha256>/<emulator>`. */
   file: string;
-  image?: string;
-  digest?: string;
-  qemuVersion?: string;
-  sha256?: string;
-  addedAt?: string;
+  addedAt: string;
+  /** The uid that asked for it (PKEXEC_UID under pkexec). */
+  addedBy: number;
+  /** What the extracting process said; recorded, never verified. */
+  reported: ReportedProvenance;
 }
 
-export function readStoreManifest(paths: ArchwayPaths): Record<string, StoreManifestEntry> {
+/** Compatibility name: the manifest keyed by each entry's relative file. */
+export type StoreManifestEntry = StoreEntry;
+
+export const STORE_MANIFEST = 'manifest.json';
+
+/** `<sha256>/<emulator>`, relative to the store directory. */
+export function storeRelPath(sha256: string, emulator: string): string {
+  return `${sha256}/${emulator}`;
+}
+
+function validEntry(e: unknown): e is StoreEntry {
+  if (!e || typeof e !== 'object') return false;
+  const x = e as Partial<StoreEntry>;
+  const cat = typeof x.cpu === 'string' ? catalogEntry(x.cpu) : undefined;
+  const ascii = (s: unknown, max: number) => typeof s === 'string' && s.length <= max && PRINTABLE_ASCII.test(s);
+  const r = x.reported as Partial<ReportedProvenance> | undefined;
+  return (
+    !!cat &&
+    cat.cpu === x.cpu &&
+    x.emulator === cat.emulator &&
+    typeof x.sha256 === 'string' &&
+    SHA256_HEX.test(x.sha256) &&
+    x.file === storeRelPath(x.sha256, x.emulator) &&
+    typeof x.size === 'number' &&
+    typeof x.addedAt === 'string' &&
+    typeof x.addedBy === 'number' &&
+    !!r &&
+    ascii(r.image, 256) &&
+    (r.digest === undefined || ascii(r.digest, 100)) &&
+    (r.qemuVersion === undefined || ascii(r.qemuVersion, 64))
+  );
+}
+
+/** Every valid entry, oldest first (entries that do not check out are ignored, never chosen). */
+export function readStoreEntries(paths: ArchwayPaths): StoreEntry[] {
   try {
-    const parsed = JSON.parse(readFileSync(join(paths.storeDir, 'manifest.json'), 'utf8')) as {
-      emulators?: Record<string, StoreManifestEntry>;
-    };
-    return parsed.emulators ?? {};
+    const parsed = JSON.parse(readFileSync(join(paths.storeDir, STORE_MANIFEST), 'utf8')) as { version?: number; entries?: unknown[] };
+    return parsed.version === 2 && Array.isArray(parsed.entries) ? parsed.entries.filter(validEntry) : [];
   } catch {
-    return {};
+    return [];
   }
 }
 
-export function storeCandidate(paths: ArchwayPaths, cpu: Cpu, manifest = readStoreManifest(paths)): EmulatorCandidate {
-  const name = catalogEntry(cpu)!.emulator;
-  const m = manifest[name];
-  return {
-    path: join(paths.storeDir, name),
-    source: 'store',
-    preserveArgv0: false,
-    ...(m?.qemuVersion ? { version: m.qemuVersion } : {}),
-  };
+/** The manifest's text for `entries` (oldest first). */
+export function storeManifestText(entries: readonly StoreEntry[]): string {
+  return `${JSON.stringify({ version: 2, entries }, null, 2)}\n`;
+}
+
+/** The store's entries keyed by relative file (`<sha256>/<emulator>`). */
+export function readStoreManifest(paths: ArchwayPaths): Record<string, StoreEntry> {
+  return Object.fromEntries(readStoreEntries(paths).map((e) => [e.file, e]));
+}
+
+function candidateOf(paths: ArchwayPaths, e: StoreEntry): EmulatorCandidate {
+  return { path: join(paths.storeDir, e.file), source: 'store', preserveArgv0: false, reported: describeReported(e.reported), sha256: e.sha256 };
+}
+
+/** The store's entries for `cpu`, most recently added first. */
+export function storeCandidates(paths: ArchwayPaths, cpu: Cpu, entries = readStoreEntries(paths)): EmulatorCandidate[] {
+  return entries
+    .filter((e) => e.cpu === cpu)
+    .reverse()
+    .map((e) => candidateOf(paths, e));
+}
+
+/**
+ * The store entry `install --source store` uses for `cpu`: the one whose sha256 is named, else the
+ * most recently added. With none, a path that never exists (the caller reports "no emulator").
+ * `manifest` may be a readStoreManifest() result or a readStoreEntries() list.
+ */
+export function storeCandidate(
+  paths: ArchwayPaths,
+  cpu: Cpu,
+  manifest: Record<string, StoreEntry> | readonly StoreEntry[] = readStoreEntries(paths),
+  opts: { sha256?: string } = {},
+): EmulatorCandidate {
+  const entries = Array.isArray(manifest) ? manifest : Object.values(manifest);
+  const all = storeCandidates(paths, cpu, [...entries]);
+  const hit = opts.sha256 ? all.find((c) => c.sha256 === opts.sha256) : all[0];
+  return hit ?? { path: join(paths.storeDir, 'none', catalogEntry(cpu)!.emulator), source: 'store', preserveArgv0: false };
 }
 
 /** Emulators present on disk for every CPU (existence only; the helper verifies before use). */
 export function availableEmulators(paths: ArchwayPaths): Partial<Record<Cpu, EmulatorCandidate[]>> {
-  const manifest = readStoreManifest(paths);
+  const entries = readStoreEntries(paths);
   const out: Partial<Record<Cpu, EmulatorCandidate[]>> = {};
   for (const c of CATALOG) {
-    const found = [...distroCandidates(c.cpu), storeCandidate(paths, c.cpu, manifest)].filter((x) => existsSync(x.path));
+    const found = [...distroCandidates(c.cpu), storeCandidate(paths, c.cpu, entries)].filter((x) => existsSync(x.path));
     if (found.length > 0) out[c.cpu] = found;
   }
   return out;

@@ -7,6 +7,7 @@ import { buildStatus, type InterpreterFacts, type RawStatus, type Status } from 
 import type { Cpu } from '../../shared/arch/catalog';
 import { isMounted, readEntries, readGlobalStatus } from './binfmtfs';
 import { availableEmulators, readStoreManifest } from './emulators';
+import { describeReported } from '../../shared/provenance';
 import { hostFacts, readHead } from './host';
 import { readBinfmtSupport, readBinfmtd, readRecord } from './owners';
 import type { ArchwayPaths } from './paths';
@@ -71,7 +72,13 @@ export function readRawStatus(paths: ArchwayPaths): { raw: RawStatus; problems: 
   const { rules, problems } = readBinfmtd(paths.binfmtdDirs, new Set([...entries.map((e) => e.name), ...Object.keys(record.handlers)]));
   const available: RawStatus['available'] = {};
   for (const [cpu, list] of Object.entries(availableEmulators(paths))) {
-    available[cpu as Cpu] = list.map((c) => ({ path: c.path, source: c.source, ...(c.version ? { version: c.version } : {}) }));
+    available[cpu as Cpu] = list.map((c) => ({
+      path: c.path,
+      source: c.source,
+      ...(c.version ? { version: c.version } : {}),
+      ...(c.reported ? { reported: c.reported } : {}),
+      ...(c.sha256 ? { sha256: c.sha256 } : {}),
+    }));
   }
   return {
     raw: {
@@ -89,7 +96,7 @@ export function readRawStatus(paths: ArchwayPaths): { raw: RawStatus; problems: 
         ...(entries.length ? { distro: distroQemuVersion() } : {}),
         storeDir: paths.storeDir,
         store: Object.fromEntries(
-          Object.entries(readStoreManifest(paths)).flatMap(([k, m]) => (m.qemuVersion ? [[k, m.qemuVersion]] : [])),
+          Object.entries(readStoreManifest(paths)).map(([k, m]) => [k, describeReported(m.reported)]),
         ),
       },
     },

@@ -9,6 +9,8 @@
 import { ArchwayError, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type HelperResponse } from '../../shared/helper-protocol';
 import { pathsFromEnv } from '../engine/paths';
 import { serveRequest } from './serve';
+import { parseRequest } from './ops';
+import { argvMatches, requestArgv } from '../../shared/request-argv';
 
 async function readStdin(limit: number): Promise<string> {
   const chunks: Buffer[] = [];
@@ -49,6 +51,20 @@ async function main(): Promise<void> {
     input = await readStdin(MAX_REQUEST_BYTES);
   } catch (err) {
     refuse(err);
+  }
+  // The words after the helper's path are what the password prompt showed (elevate.ts puts them
+  // there, pkexec passes them to polkitd as $(command_line)): they must name this very request.
+  const shown = process.argv.slice(2);
+  if (shown.length > 0) {
+    let req;
+    try {
+      req = parseRequest(input);
+    } catch (err) {
+      refuse(err);
+    }
+    if (!argvMatches(shown, req)) {
+      refuse(new ArchwayError('bad-request', `the request on stdin (${requestArgv(req).join(' ')}) is not the one the command line named (${shown.join(' ').slice(0, 300)}); nothing was changed`));
+    }
   }
   const trustEnv = !underPkexec;
   const served = await serveRequest(input, {

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { machine, tmpdir } from 'node:os';
+import { machine } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HelperRequest } from '../../shared/helper-protocol';
@@ -43,7 +44,7 @@ function fakePrepare(archs: string[]): Promise<PreparedFetch> {
       cpu: 'aarch64',
       emulator: 'qemu-aarch64',
       file,
-      sha256: 'b'.repeat(64),
+      sha256: createHash('sha256').update(data).digest('hex'),
       size: data.length,
       elf: parseElf(data)!,
       provenance: { image: `${pin.repo}:${pin.tag}`, digest: pin.digest, qemuVersion: '7.2.0 (Debian 1:7.2+dfsg-7)' },
@@ -83,7 +84,7 @@ function makeRouter(docker: ProbeGateway): Router {
 }
 
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'archway-fetch-'));
+  root = mkdtempSync('/tmp/aw-'); // short: store paths stay within the kernel's 127-character interpreter limit
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 beforeEach(() => {
@@ -126,21 +127,29 @@ describe('planEmulatorFetch without an engine', () => {
 describe.runIf(canFake)('planEmulatorFetch → apply', () => {
   const gateway = (): ProbeGateway => ({ view: async () => ({}) as never, run: async () => [], prepareEmulators: (archs) => fakePrepare(archs) });
 
-  it('plans with the helper\'s own dry run of store-add, with size, sha256, QEMU version and provenance', async () => {
+  it('plans with the helper\'s own dry run of store-add, with size, the sha256 it will check, and provenance as reported', async () => {
     const router = makeRouter(gateway());
     const plan = await router.handlers.planEmulatorFetch({ archs: ['arm64'] } as never);
     expect(plan.planId).toMatch(/^plan-fetch-/);
     expect(plan.intent).toBeNull();
-    expect(plan.request?.ops).toEqual([expect.objectContaining({ op: 'store-add', arch: 'aarch64', file: join(prepared[0]!.dir, 'qemu-aarch64') })]);
+    expect(plan.request?.ops).toEqual([expect.objectContaining({ op: 'store-add', arch: 'aarch64', file: join(prepared[0]!.dir, 'qemu-aarch64'), sha256: prepared[0]!.emulators[0]!.sha256 })]);
     expect(plan.preview?.dryRun).toBe(true);
     expect(plan.preview?.ok, JSON.stringify(plan.preview)).toBe(true);
-    expect(plan.preview?.results[0]?.message).toMatch(/^store qemu-aarch64 \(\d+ bytes, sha256 [0-9a-f]{12}…\) from registry\.test\/archway-test\/binfmt:qemu-v7\.2\.0, QEMU 7\.2\.0/);
+    expect(plan.preview?.results[0]?.message).toMatch(/^store qemu-aarch64 \(\d+ bytes, sha256 [0-9a-f]{64}\) as \S+\/[0-9a-f]{64}\/qemu-aarch64; reported: from registry\.test\/archway-test\/binfmt:qemu-v7\.2\.0@sha256:a{64}, QEMU 7\.2\.0/);
     expect(plan.refused).toEqual([]);
     expect(plan.elevation).toBe('pkexec');
     expect(plan.fetch).toEqual({
       archs: ['arm64'],
       image: `registry.test/archway-test/binfmt:qemu-v7.2.0@sha256:${'a'.repeat(64)}`,
-      emulators: [expect.objectContaining({ cpu: 'aarch64', emulator: 'qemu-aarch64', sha256: 'b'.repeat(64), qemuVersion: expect.stringMatching(/^7\.2\.0/), digest: `sha256:${'a'.repeat(64)}` })],
+      emulators: [
+        expect.objectContaining({
+          cpu: 'aarch64',
+          emulator: 'qemu-aarch64',
+          sha256: prepared[0]!.emulators[0]!.sha256,
+          digest: `sha256:${'a'.repeat(64)}`,
+          reported: `reported: from registry.test/archway-test/binfmt:qemu-v7.2.0@sha256:${'a'.repeat(64)}, QEMU 7.2.0 (Debian 1:7.2+dfsg-7)`,
+        }),
+      ],
     });
     // The temporary copy exists until the plan is applied, cancelled or expires.
     expect(existsSync(prepared[0]!.dir)).toBe(true);

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Intent } from '../../shared/actions';
 import { bindToPlan, type HelperRequest, type HelperResponse } from '../../shared/helper-protocol';
+import { describeReported } from '../../shared/provenance';
 import type {
   ApplyView,
   AppInfo,
@@ -152,9 +153,10 @@ export function createRouter(deps: RouterDeps): Router {
               emulator: e.emulator,
               size: e.size,
               sha256: e.sha256,
-              qemuVersion: e.provenance.qemuVersion,
+              ...(e.provenance.qemuVersion ? { qemuVersion: e.provenance.qemuVersion } : {}),
               image: e.provenance.image,
               digest: e.provenance.digest,
+              reported: describeReported(e.provenance),
             })),
           },
           request,

@@ -1,12 +1,15 @@
 /**
  * The live output of a test run in a real terminal emulator (xterm.js, loaded only when this view
  * first opens). Read-only: nothing typed here reaches a container. It replays the transcript kept
- * by the app, then appends as chunks arrive.
+ * by the app, then appends as chunks arrive. Container output is untrusted: only SGR colours, line
+ * breaks and tabs reach xterm (shared/sanitize), so an image cannot retitle the window, move the
+ * cursor over earlier lines, query the terminal or use 8-bit C1 controls.
  */
 import { useEffect, useRef } from 'react';
 import { Terminal as XTerm } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
+import { TerminalOutputCleaner } from '../../shared/sanitize';
 
 export interface TerminalProps {
   transcript: { chunks: string[]; epoch: number };
@@ -22,6 +25,7 @@ export default function Terminal({ transcript, version, dark, visible }: Termina
   const term = useRef<XTerm | null>(null);
   const fit = useRef<FitAddon | null>(null);
   const written = useRef<{ epoch: number; count: number; first: string | undefined }>({ epoch: -1, count: 0, first: undefined });
+  const cleaner = useRef(new TerminalOutputCleaner());
 
   useEffect(() => {
     const t = new XTerm({
@@ -67,11 +71,12 @@ export default function Terminal({ transcript, version, dark, visible }: Termina
     // A new run, or old chunks dropped from the front: start over.
     if (w.epoch !== transcript.epoch || w.first !== transcript.chunks[0] || w.count > transcript.chunks.length) {
       t.reset();
+      cleaner.current = new TerminalOutputCleaner();
       w.epoch = transcript.epoch;
       w.count = 0;
     }
     const fresh = transcript.chunks.slice(w.count);
-    if (fresh.length) t.write(fresh.join(''));
+    if (fresh.length) t.write(cleaner.current.push(fresh.join('')));
     w.count = transcript.chunks.length;
     w.first = transcript.chunks[0];
   }, [transcript, version]);

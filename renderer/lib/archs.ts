@@ -19,7 +19,7 @@ export interface ArchRow {
   summary: string;
   /** The handler that decides (winner, else the first registered). */
   handler?: HandlerStatus;
-  emulator?: { source: string; version?: string; path: string };
+  emulator?: { source: string; version?: string; reported?: string; path: string };
   flags: FlagInfo[];
   persistent: boolean;
   owner?: Owner;
@@ -37,10 +37,11 @@ export function rowFor(arch: ArchStatus, status: Status): ArchRow {
     ? {
         source: known ? (known.source === 'store' ? 'Archway store' : 'distro') : 'other file',
         ...(known?.version ? { version: known.version } : {}),
+        ...(known?.reported ? { reported: known.reported } : {}),
         path: interp!,
       }
     : first && arch.state !== 'native'
-      ? { source: first.source === 'store' ? 'can use: store' : 'can use: distro', ...(first.version ? { version: first.version } : {}), path: first.path }
+      ? { source: first.source === 'store' ? 'can use: store' : 'can use: distro', ...(first.version ? { version: first.version } : {}), ...(first.reported ? { reported: first.reported } : {}), path: first.path }
       : undefined;
   return {
     cpu: arch.cpu,

@@ -1,3 +1,4 @@
+import { describeReported } from '../../shared/provenance';
 import { describe, expect, it } from 'vitest';
 import { planView, REG } from '../testing/plans';
 import { summarisePlan } from './plan';
@@ -32,7 +33,7 @@ describe('plan summary', () => {
     expect(other.override).toBeUndefined();
   });
 
-  it('an emulator fetch: titled by the emulators, with each one\'s size, sha256, QEMU version and provenance; no override', () => {
+  it('an emulator fetch: titled by the emulators, with each one\'s size, sha256 and reported provenance; no override', () => {
     const digest = `sha256:${'d'.repeat(64)}`;
     const s = summarisePlan(
       planView({
@@ -40,15 +41,16 @@ describe('plan summary', () => {
         fetch: {
           archs: ['arm64'],
           image: `docker.io/tonistiigi/binfmt:qemu-v9.2.2@${digest}`,
-          emulators: [{ cpu: 'aarch64', emulator: 'qemu-aarch64', size: 1234, sha256: 'e'.repeat(64), qemuVersion: '9.2.2', image: 'docker.io/tonistiigi/binfmt:qemu-v9.2.2', digest }],
+          emulators: [{ cpu: 'aarch64', emulator: 'qemu-aarch64', size: 1234, sha256: 'e'.repeat(64), qemuVersion: '9.2.2', image: 'docker.io/tonistiigi/binfmt:qemu-v9.2.2', digest, reported: describeReported({ image: 'docker.io/tonistiigi/binfmt:qemu-v9.2.2', digest, qemuVersion: '9.2.2\u009b2J' }) }],
         },
-        request: { version: 1, ops: [{ op: 'store-add', arch: 'aarch64', file: '/tmp/archway-emulators-x/qemu-aarch64', provenance: { image: 'docker.io/tonistiigi/binfmt:qemu-v9.2.2', digest, qemuVersion: '9.2.2' } }] },
+        request: { version: 1, ops: [{ op: 'store-add', arch: 'aarch64', file: '/tmp/archway-emulators-x/qemu-aarch64', sha256: 'e'.repeat(64), provenance: { image: 'docker.io/tonistiigi/binfmt:qemu-v9.2.2', digest, qemuVersion: '9.2.2' } }] },
         preview: { version: 1, ok: true, dryRun: true, results: [{ op: 'store-add', arch: 'aarch64', ok: true, changed: true, message: 'store qemu-aarch64 (1234 bytes, sha256 eeeeeeeeeeee…) from docker.io/tonistiigi/binfmt:qemu-v9.2.2, QEMU 9.2.2' }] },
       }),
     );
     expect(s.title).toBe('Fetch emulators: aarch64');
     expect(s.canApply).toBe(true);
     expect(s.override).toBeUndefined();
-    expect(s.provenance).toEqual([`qemu-aarch64: 1234 bytes, sha256 ${'e'.repeat(64)}, QEMU 9.2.2, from docker.io/tonistiigi/binfmt:qemu-v9.2.2@${digest}`]);
+    // What the image's extractor claims is shown as reported (and cleaned), never as verified fact.
+    expect(s.provenance).toEqual([`qemu-aarch64: 1234 bytes, sha256 ${'e'.repeat(64)} (the helper stores exactly these bytes); reported: from docker.io/tonistiigi/binfmt:qemu-v9.2.2@${digest}, QEMU 9.2.2`]);
   });
 });

@@ -97,7 +97,9 @@ export function summarisePlan(plan: PlanView): PlanSummary {
     ...(plan.fetch
       ? {
           provenance: plan.fetch.emulators.map(
-            (e) => `${e.emulator}: ${e.size} bytes, sha256 ${e.sha256}, QEMU ${e.qemuVersion}, from ${e.image}@${e.digest}`,
+            // The sha256 is what the helper checks (it stores those bytes or nothing); the rest is
+            // what the extracting process reported, shown as reported.
+            (e) => `${e.emulator}: ${e.size} bytes, sha256 ${e.sha256} (the helper stores exactly these bytes); ${e.reported}`,
           ),
         }
       : {}),

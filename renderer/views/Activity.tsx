@@ -1,4 +1,5 @@
 /** Every privileged change, newest first (the helper's append-only audit log). */
+import { cleanLines, cleanText } from '../../shared/sanitize';
 import { useEffect, useState } from 'react';
 import { toIpcError } from '../../shared/ipc/api';
 import type { AuditView, IpcErrorShape } from '../../shared/ipc/contract';
@@ -44,13 +45,13 @@ export function Activity({ tick }: { tick: number }) {
               <tr key={`${e.time}-${i}`}>
                 <td className="small nowrap">{formatTime(e.time)}</td>
                 <td className="mono">
-                  {e.op} {e.name ?? e.arch ?? ''}
+                  {cleanText(e.op)} {cleanText(e.name ?? e.arch ?? '')}
                 </td>
                 <td>{e.ok ? <span className="badge state-ready">ok</span> : <span className="badge state-broken">failed</span>}</td>
                 <td className="small">{e.uid === 0 ? "root" : `uid ${e.uid}`}</td>
                 <td className="small">
-                  {e.message}
-                  {e.files?.length ? <div className="muted mono">{e.files.join(', ')}</div> : null}
+                  {cleanLines(e.message)}
+                  {e.files?.length ? <div className="muted mono">{cleanText(e.files.join(', '))}</div> : null}
                 </td>
               </tr>
             ))}

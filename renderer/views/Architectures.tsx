@@ -3,6 +3,7 @@
  * state, emulator, flags, persistence and owner, and the one-click actions; the selected row's
  * detail beside the list.
  */
+import { cleanText } from '../../shared/sanitize';
 import { useMemo, useState } from 'react';
 import type { Intent } from '../../shared/actions';
 import type { Status } from '../../shared/status';
@@ -111,7 +112,7 @@ function Row({ row, selected, onSelect, onAction, busy }: { row: ArchRow; select
         {row.emulator ? (
           <>
             <div>{row.emulator.source}</div>
-            <div className="muted">{row.emulator.version ? `QEMU ${row.emulator.version}` : row.emulator.path.split('/').pop()}</div>
+            <div className="muted">{row.emulator.version ? `QEMU ${row.emulator.version}` : row.emulator.reported ? cleanText(row.emulator.reported) : row.emulator.path.split('/').pop()}</div>
           </>
         ) : (
           <span className="muted">{row.state === 'native' ? 'not needed' : 'none found'}</span>

@@ -88,3 +88,15 @@ describe('Engine view: engines on this machine', () => {
     expect(chosen).toEqual(['podman-rootless']);
   });
 });
+
+describe('Engine view: untrusted engine answers', () => {
+  it('shows no control character an engine put in its name, version or kernel', () => {
+    const hostile = connected();
+    Object.assign((hostile as { info: Record<string, unknown> }).info, { name: 'Docker\u001b]0;owned\u0007 Engine', version: '27\u009b2J.0', kernel: '6.1\u0085\u007f' });
+    const { container } = render(<ContainerEnginePane engine={hostile} onRefresh={() => undefined} onFetch={() => undefined} />);
+    const text = container.textContent ?? '';
+    expect(text).toContain('Docker Engine 27.0');
+    expect(text).toMatch(/kernel 6\.1/);
+    expect(/[\u0000-\u001f\u007f-\u009f]/.test(text)).toBe(false);
+  });
+});

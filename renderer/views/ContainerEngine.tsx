@@ -1,4 +1,5 @@
 /** The container engine Archway talks to, or a clear empty state when there is none. */
+import { cleanText } from '../../shared/sanitize';
 import { useEffect, useMemo, useState } from 'react';
 import { catalogEntry, fetchableCpus } from '../../shared/arch/catalog';
 import type { ContainerEngineView } from '../../shared/ipc/contract';
@@ -37,8 +38,9 @@ export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false, 
           </dd>
           <dt>Engine</dt>
           <dd>
-            {engine.info.name} {engine.info.version} (API {engine.info.apiVersion}
-            {engine.info.usingApiVersion && engine.info.usingApiVersion !== engine.info.apiVersion ? `; Archway speaks ${engine.info.usingApiVersion}` : ''})
+            {cleanText(
+              `${engine.info.name} ${engine.info.version} (API ${engine.info.apiVersion}${engine.info.usingApiVersion && engine.info.usingApiVersion !== engine.info.apiVersion ? `; Archway speaks ${engine.info.usingApiVersion}` : ''})`,
+            )}
           </dd>
           <dt>Endpoint</dt>
           <dd className="mono">{engine.info.endpoint}</dd>
@@ -46,7 +48,7 @@ export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false, 
           <dd>{engine.info.source}</dd>
           <dt>Host</dt>
           <dd>
-            {engine.info.hostMachine} ({engine.info.os}/{engine.info.arch}){engine.info.kernel ? `, kernel ${engine.info.kernel}` : ''}
+            {cleanText(`${engine.info.hostMachine} (${engine.info.os}/${engine.info.arch})${engine.info.kernel ? `, kernel ${engine.info.kernel}` : ''}`)}
           </dd>
           <dt>Image store</dt>
           <dd>{engine.info.imageStore === 'containerd' ? 'containerd (multi-platform tags)' : 'classic (a tag holds one platform)'}</dd>

@@ -4,6 +4,7 @@
  * one, owner, persistence), and conflicts explained.
  */
 import { useState } from 'react';
+import { cleanText } from '../../shared/sanitize';
 import type { Intent } from '../../shared/actions';
 import { SETUID_RISK } from '../../shared/binfmt/flags';
 import type { HandlerStatus, Status } from '../../shared/status';
@@ -54,7 +55,8 @@ export function Detail({ row, status, onAction, busy }: { row: ArchRow; status: 
           {row.arch.available.length ? (
             <p className="small">
               Install would use <span className="mono">{row.arch.available[0]!.path}</span> ({row.arch.available[0]!.source}
-              {row.arch.available[0]!.version ? `, QEMU ${row.arch.available[0]!.version}` : ''}).
+              {row.arch.available[0]!.version ? `, QEMU ${row.arch.available[0]!.version}` : ''}
+              {row.arch.available[0]!.reported ? `, ${cleanText(row.arch.available[0]!.reported)}` : ''}).
             </p>
           ) : row.state !== 'native' ? (
             <p className="small">No emulator found for {row.cpu}. Debian/Ubuntu: <span className="mono">apt-get install qemu-user-static</span>.</p>

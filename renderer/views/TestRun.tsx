@@ -2,6 +2,7 @@
  * Test run: run a command (default `uname -m`) in an image on one or many platforms, watch the
  * output live, see a ✓/✗ grid fill as platforms finish, and fix what failed in one click.
  */
+import { cleanLines } from '../../shared/sanitize';
 import { lazy, Suspense, useEffect, useState, type FormEvent } from 'react';
 import type { Intent } from '../../shared/actions';
 import { DOCKER_PLATFORMS } from '../../shared/arch/catalog';
@@ -129,8 +130,8 @@ export function TestRun({ visible, status, engine, run, transcript, transcriptVe
                     {r.pulled ? ' · pulled' : ''}
                   </span>
                 </div>
-                <div>{r.message}</div>
-                {r.note ? <div className="muted small">{r.note}</div> : null}
+                <div>{cleanLines(r.message)}</div>
+                {r.note ? <div className="muted small">{cleanLines(r.note)}</div> : null}
                 {r.fix ? (
                   <div className="fix">
                     {fix ? (

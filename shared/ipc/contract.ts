@@ -48,11 +48,15 @@ export interface FetchedEmulatorView {
   /** `qemu-aarch64` */
   emulator: string;
   size: number;
+  /** The digest the helper will store and nothing else (it hashes what it reads and compares). */
   sha256: string;
-  qemuVersion: string;
-  /** Provenance: `docker.io/tonistiigi/binfmt:qemu-v9.2.2` and the digest it was pulled by. */
+  /** Reported by the extracting process (read from the file's bytes), not verified. */
+  qemuVersion?: string;
+  /** Reported provenance: `docker.io/tonistiigi/binfmt:qemu-v9.2.2` and the digest it was pulled by. */
   image: string;
-  digest: string;
+  digest?: string;
+  /** All of the above as the one sentence every face shows: "reported: from IMAGE@DIGEST, QEMU x.y". */
+  reported: string;
 }
 
 export interface EmulatorFetchView {

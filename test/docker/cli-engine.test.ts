@@ -2,8 +2,8 @@
 // static QEMU out of a pinned fake "binfmt" image (served by a local registry, pulled by digest) and
 // the real helper stores it with provenance; `--backend engine` registers the helper-validated
 // register string through a privileged container; a foreign container then really runs.
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../electron/container/endpoint';
@@ -25,7 +25,9 @@ describe.runIf(X86_64_HOST)('archway emulators fetch and --backend engine', () =
   let registry: Registry;
   let binfmt: BinfmtSnapshot;
   let pin: string;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'archway-cli-engine-'));
+  // Short: a store path (<root>/var/lib/archway/emulators/<sha256>/qemu-aarch64) must stay within
+  // the kernel's 127-character interpreter limit.
+  const root = fs.mkdtempSync('/tmp/aw-');
   const archway = (args: string[]) =>
     runArgv([process.execPath, CLI, ...args], { env: { ...process.env, ARCHWAY_ROOT: root, DOCKER_HOST: `unix://${dockerd.socket}` }, timeoutMs: 120_000 });
 
@@ -58,15 +60,17 @@ describe.runIf(X86_64_HOST)('archway emulators fetch and --backend engine', () =
   it('fetch: the emulator lands in the root-owned store with provenance, through the real helper', async () => {
     const r = await archway(['emulators', 'fetch', 'arm64', '--image', pin]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/✓ store qemu-aarch64 .* QEMU 7\.2/);
-    const stored = path.join(root, 'var/lib/archway/emulators/qemu-aarch64');
+    expect(r.stdout).toMatch(/✓ store qemu-aarch64 .*; reported: from .*, QEMU 7\.2/);
+    // Content-addressed: the path names the sha256 of the bytes the plan showed.
+    const want = createHash('sha256').update(fs.readFileSync('/usr/bin/qemu-aarch64-static')).digest('hex');
+    const stored = path.join(root, `var/lib/archway/emulators/${want}/qemu-aarch64`);
     expect(fs.readFileSync(stored).equals(fs.readFileSync('/usr/bin/qemu-aarch64-static'))).toBe(true);
     const st = fs.statSync(stored);
     expect([st.uid, st.mode & 0o777]).toEqual([0, 0o755]);
-    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'var/lib/archway/emulators/manifest.json'), 'utf8')) as { emulators: Record<string, { digest: string; qemuVersion: string; sha256: string }> };
-    expect(manifest.emulators['qemu-aarch64']).toMatchObject({ digest: pin.split('@')[1], qemuVersion: expect.stringMatching(/^7\.2/) });
-    const status = JSON.parse((await archway(['status', '--json'])).stdout) as { archs: { cpu: string; available: { path: string; source: string; version?: string }[] }[] };
-    expect(status.archs.find((a) => a.cpu === 'aarch64')!.available).toContainEqual({ path: stored, source: 'store', version: expect.stringMatching(/^7\.2/) });
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'var/lib/archway/emulators/manifest.json'), 'utf8')) as { entries: { sha256: string; cpu: string; reported: { digest: string; qemuVersion: string } }[] };
+    expect(manifest.entries.find((e) => e.sha256 === want && e.cpu === 'aarch64')?.reported).toMatchObject({ digest: pin.split('@')[1], qemuVersion: expect.stringMatching(/^7\.2/) });
+    const status = JSON.parse((await archway(['status', '--json'])).stdout) as { archs: { cpu: string; available: { path: string; source: string; reported?: string }[] }[] };
+    expect(status.archs.find((a) => a.cpu === 'aarch64')!.available).toContainEqual(expect.objectContaining({ path: stored, source: 'store', reported: expect.stringMatching(/^reported: from .*, QEMU 7\.2/) }));
     expect(await labelled(conn)).toEqual([]);
   });
 
@@ -77,7 +81,7 @@ describe.runIf(X86_64_HOST)('archway emulators fetch and --backend engine', () =
   });
 
   it('--backend engine registers the same string the helper would, and a foreign container runs', async () => {
-    const stored = path.join(root, 'var/lib/archway/emulators/qemu-aarch64');
+    const stored = path.join(root, `var/lib/archway/emulators/${createHash('sha256').update(fs.readFileSync('/usr/bin/qemu-aarch64-static')).digest('hex')}/qemu-aarch64`);
     const dry = await archway(['install', 'arm64', '--source', 'store', '--dry-run']);
     const expected = /register: (\S+)/.exec(dry.stdout)?.[1];
     expect(expected, dry.stdout).toContain(`:${stored}:F`);

@@ -7,6 +7,7 @@
  * a change made outside the app shows up by itself → disable → the run diagnoses no-handler and
  * offers the fix → uninstall. Screenshots of every view go to test-artifacts/.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,7 +66,9 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     binfmt = await snapshotBinfmt();
     // Start from "arm64 missing" whatever the host had.
     if (entryExists('qemu-aarch64')) removeHandler('qemu-aarch64');
-    root = mkdtempSync(join(tmpdir(), 'archway-e2e-root-'));
+    // Short: a store path (<root>/var/lib/archway/emulators/<sha256>/qemu-aarch64) must stay within
+    // the kernel's 127-character interpreter limit.
+    root = mkdtempSync('/tmp/aw-');
     server = await serveRenderer();
     const engine = new Engine({ paths: archwayPaths(root) });
     const docker = new DockerGateway({ env: { ...process.env, DOCKER_HOST: `unix://${dockerd.socket}` }, binfmtImage: pin, tmpRoot: fetchTmp });
@@ -261,7 +264,7 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     await poll(() => dialog.textContent(), 60_000).toContain('store qemu-aarch64');
     const text = (await dialog.textContent()) ?? '';
     expect(text).toContain('Fetch emulators: aarch64');
-    expect(text).toMatch(/QEMU 7\.2/);
+    expect(text).toMatch(/reported: from .*, QEMU 7\.2/);
     expect(text).toContain(pin!.digest);
     expect(text).toMatch(/sha256 [0-9a-f]{64}/);
     // The extracted copy waits in main's private temporary directory until apply.
@@ -270,12 +273,12 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     await dialog.getByRole('button', { name: 'Apply' }).click();
     await poll(() => page.locator('.toast').allTextContents(), 30_000).toContainEqual(expect.stringContaining('Emulators fetched: aarch64'));
     await screenshot(page, '11-fetch-emulators-done');
-    const stored = join(root, 'var/lib/archway/emulators/qemu-aarch64');
+    const stored = join(root, `var/lib/archway/emulators/${createHash('sha256').update(readFileSync('/usr/bin/qemu-aarch64-static')).digest('hex')}/qemu-aarch64`);
     expect(existsSync(stored)).toBe(true);
     expect(readFileSync(stored).equals(readFileSync('/usr/bin/qemu-aarch64-static'))).toBe(true);
     expect(readdirSync(fetchTmp)).toEqual([]);
     const status = await harness.page.evaluate(() => window.archway!.getStatus());
-    expect(status.archs.find((a) => a.cpu === 'aarch64')!.available).toContainEqual(expect.objectContaining({ path: stored, source: 'store', version: expect.stringMatching(/^7\.2/) }));
+    expect(status.archs.find((a) => a.cpu === 'aarch64')!.available).toContainEqual(expect.objectContaining({ path: stored, source: 'store', reported: expect.stringMatching(/^reported: from .*, QEMU 7\.2/) }));
 
     // Cancelling a fetch plan removes the temporary copy too.
     await section.getByRole('button', { name: 'Fetch emulators' }).click();

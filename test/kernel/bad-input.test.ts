@@ -165,9 +165,9 @@ const helperCases: Case[] = [
   ['overwriting a persist file Archway did not write', () => req([{ op: 'install', arch: 'riscv64', persist: true }]), 'not-owned', /qemu-riscv64\.conf exists and was not written by Archway/],
   ['enabling a handler that does not exist', () => req([{ op: 'enable', arch: 'ppc64le' }]), 'not-found', /^qemu-ppc64le is not registered/],
   ['the same operation twice', () => req([{ op: 'install', arch: 'aarch64' }, { op: 'install', arch: 'aarch64' }]), 'bad-request', /^aarch64 appears twice in one request/],
-  ['store-add of a script', () => req([{ op: 'store-add', arch: 'aarch64', file: f.script, provenance: { image: 'x' } }]), 'unsafe-interpreter', /bin\/script is not an ELF program/],
-  ['store-add of a symlink', () => req([{ op: 'store-add', arch: 'aarch64', file: f.link, provenance: { image: 'x' } }]), 'not-found', /qemu-link: ELOOP/],
-  ['store-add of a dynamic program', () => req([{ op: 'store-add', arch: 'aarch64', file: '/usr/bin/ls', provenance: { image: 'x' } }]), 'dynamic-interpreter', /^\/usr\/bin\/ls is dynamically linked; the store keeps only static emulators/],
+  ['store-add of a script', () => req([{ op: 'store-add', arch: 'aarch64', file: f.script, sha256: '0'.repeat(64), provenance: { image: 'x' } }]), 'unsafe-interpreter', /bin\/script is not an ELF program/],
+  ['store-add of a symlink', () => req([{ op: 'store-add', arch: 'aarch64', file: f.link, sha256: '0'.repeat(64), provenance: { image: 'x' } }]), 'unsafe-interpreter', /qemu-link is a symbolic link/],
+  ['store-add of a dynamic program', () => req([{ op: 'store-add', arch: 'aarch64', file: '/usr/bin/ls', sha256: '0'.repeat(64), provenance: { image: 'x' } }]), 'dynamic-interpreter', /^\/usr\/bin\/ls is dynamically linked/],
 ];
 
 describe('the helper refuses hostile requests and changes nothing', () => {

@@ -134,11 +134,11 @@ describe('polkit harness (real dbus-daemon + polkitd + pkexec)', () => {
     const { stdout } = await execFileP('pkaction', ['--verbose', '--action-id', ACTION_ID]);
     expect(stdout).toContain('vendor:            Archway');
     expect(stdout).toContain(
-      'message:           Authentication is required to change which foreign-architecture programs the kernel can run (binfmt_misc)',
+      'message:           Authentication is required for Archway to change which foreign-architecture programs the kernel runs (binfmt_misc): $(command_line)',
     );
     expect(stdout).toMatch(/implicit any:\s+auth_admin\n/);
     expect(stdout).toMatch(/implicit inactive:\s+auth_admin\n/);
-    expect(stdout).toMatch(/implicit active:\s+auth_admin_keep\n/);
+    expect(stdout).toMatch(/implicit active:\s+auth_admin\n/);
     expect(stdout).toContain(`org.freedesktop.policykit.exec.path -> ${HELPER}`);
 
     const st = await fs.stat(HELPER);

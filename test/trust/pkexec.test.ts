@@ -18,7 +18,7 @@
  * asked again. (In a desktop session polkit keys the temporary authorization on the session.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -48,6 +48,7 @@ import {
   type TestUser,
 } from '../polkit/polkit';
 import type { Outcome } from './elevate-driver';
+import { stageHelperAndDriver, withPasswordPrompts } from '../polkit/real-path';
 
 const ACTION = 'dev.archway.helper.run';
 const POLICY = join(REPO_ROOT, 'build/polkit/dev.archway.helper.policy');
@@ -192,12 +193,8 @@ beforeAll(async () => {
   fs.chmodSync(work, 0o755);
   cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
   // The helper as a source checkout installs it: scripts/install-helper.mjs (absolute node in the shebang).
-  const staged = join(work, 'archway-helper');
-  const inst = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/install-helper.mjs'), '--dest', staged], { encoding: 'utf8' });
-  if (inst.status !== 0) throw new Error(`install-helper failed: ${inst.stderr}`);
-  driver = join(work, 'elevate-driver.mjs');
-  await bundleForNode(join(REPO_ROOT, 'test/trust/elevate-driver.ts'), driver);
-  fs.chmodSync(driver, 0o644);
+  const { staged, driver: d } = await stageHelperAndDriver(work);
+  driver = d;
 
   polkit = await startPolkit();
   cleanups.push(() => polkit!.stop());
@@ -416,59 +413,3 @@ describe('pkexec + polkit + the installed helper, as an unprivileged user', () =
     expect(ours()[NAMES[0]!]).toBeUndefined();
   });
 });
-
-/**
- * Run argv as `user` under script(1) (a pty, so polkit's text agent can prompt), type `password`
- * at each "Password:" prompt, and return everything printed plus the number of prompts.
- */
-function withPasswordPrompts(user: TestUser, argv: string[], password: string): Promise<{ output: string; prompts: number; code: number | null }> {
-  const command = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', ['--reuid', String(user.uid), '--regid', String(user.gid), '--init-groups', '--', '/usr/bin/script', '-qfec', command, '/dev/null'], {
-      env: { PATH: '/usr/bin:/bin', HOME: '/', USER: user.name, LOGNAME: user.name, LANG: 'C.UTF-8', SHELL: '/bin/sh', TERM: 'dumb' },
-      cwd: '/',
-      detached: true,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    let prompts = 0;
-    let seen = 0;
-    // The agent turns echo off with TCSAFLUSH after printing the prompt, which drops anything typed
-    // before that: answer a moment later, as a person would, and type again (up to 3 times) if the
-    // agent has printed nothing since — the first answer was flushed.
-    const answer = (tries: number) => {
-      const before = output.length;
-      child.stdin.write(`${password}\n`);
-      if (tries > 1) {
-        setTimeout(() => {
-          if (output.length === before && output.trimEnd().endsWith('Password:')) answer(tries - 1);
-        }, 2_500).unref();
-      }
-    };
-    const onData = (d: Buffer) => {
-      output += d.toString('utf8');
-      const count = (output.match(/Password:/g) ?? []).length;
-      while (seen < count) {
-        seen++;
-        prompts++;
-        setTimeout(() => answer(3), 300);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-      reject(new Error(`timed out; output so far:\n${output}`));
-    }, 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      child.stdin.end();
-      resolve({ output, prompts, code });
-    });
-  });
-}

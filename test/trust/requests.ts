@@ -11,7 +11,8 @@
  *    impossible flag combinations, duplicate arches, 65 operations…
  */
 import fc from 'fast-check';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { CATALOG, catalogEntry } from '../../shared/arch/catalog';
 import { parseRegister, sameMatch, type Rule } from '../../shared/binfmt/register';
@@ -132,6 +133,8 @@ export function arbitraries(files: FuzzFiles) {
       op: fc.constant('store-add' as const),
       arch: a,
       file: fc.constantFrom(files.goodElf, files.textFile, files.link, files.dir, '/nonexistent', '/dev/null', '/bin/sh'),
+      // The approved digest: the good ELF's own (stored), or one that matches nothing (content-mismatch).
+      sha256: fc.constantFrom(existsSync(files.goodElf) ? createHash('sha256').update(readFileSync(files.goodElf)).digest('hex') : '0'.repeat(64), '0'.repeat(64)),
       provenance: fc.record({ image: fc.constantFrom('tonistiigi/binfmt:latest', ''), digest: opt(fc.constantFrom('sha256:0000', 'x')), qemuVersion: opt(fc.constantFrom('8.1.5', '')) }).map(strip),
     });
 
