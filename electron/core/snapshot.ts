@@ -35,20 +35,21 @@ export function fileIdentity(path: string): string {
 }
 
 /** The kernel's table as the planner sees it: parsed entries by name, in registration order. */
-export function readTable(binfmt: string): { mounted: boolean; entries: Map<string, SnapshotEntry> } {
+export function readTable(binfmt: string): { mounted: boolean; entries: Map<string, SnapshotEntry>; unparsed: Record<string, string> } {
   const mounted = isMounted(binfmt);
   const entries = new Map<string, SnapshotEntry>();
+  const unparsed: Record<string, string> = {};
   if (mounted) {
     for (const e of readEntries(binfmt)) {
       try {
         const p = parseProcEntry(e.name, e.text);
         entries.set(e.name, { rule: p.rule, enabled: p.enabled, order: e.seq });
-      } catch {
-        /* an entry the kernel shows but that does not parse: status reports it; plans leave it alone */
+      } catch (err) {
+        unparsed[e.name] = (err as Error).message; // status reports it; a plan that touches it is refused
       }
     }
   }
-  return { mounted, entries };
+  return { mounted, entries, unparsed };
 }
 
 function cpusOf(ops: readonly HelperOp[]): Cpu[] {
@@ -66,7 +67,7 @@ function cpusOf(ops: readonly HelperOp[]): Cpu[] {
  */
 export function readSnapshot(paths: ArchwayPaths, host: HostFacts, ops: readonly HelperOp[], record?: { record: ArchwayRecord; problem?: string }): HostSnapshot {
   const rec = record ?? readRecord(paths);
-  const { mounted, entries } = readTable(paths.binfmt);
+  const { mounted, entries, unparsed } = readTable(paths.binfmt);
   const cpus = cpusOf(ops);
   const manifest = cpus.length ? readStoreManifest(paths) : {};
   const candidates: Partial<Record<Cpu, SnapshotCandidate[]>> = {};
@@ -89,6 +90,7 @@ export function readSnapshot(paths: ArchwayPaths, host: HostFacts, ops: readonly
     binfmtPath: paths.binfmt,
     mounted,
     entries,
+    ...(Object.keys(unparsed).length ? { unparsed } : {}),
     record: rec.record,
     ...(rec.problem ? { recordProblem: rec.problem } : {}),
     binfmtd: readBinfmtd(paths.binfmtdDirs, names).rules,

@@ -68,7 +68,10 @@ export function planDigest(r: OpResult, binds: Record<string, string>, hash: (te
 
 /** The kernel's entry of that name, when binfmt_misc is mounted. */
 export function entryOf(s: HostSnapshot, name: string): SnapshotEntry | undefined {
-  return s.mounted ? s.entries.get(name) : undefined;
+  if (!s.mounted) return undefined;
+  const why = s.unparsed?.[name];
+  if (why !== undefined) throw new ArchwayError('invalid-rule', `binfmt_misc entry ${name} cannot be read: ${why}`, `Look at it: cat ${s.binfmtPath}/${name}`);
+  return s.entries.get(name);
 }
 
 /** The kernel's entry, for operations that need binfmt_misc mounted. */
@@ -76,7 +79,7 @@ export function requireEntry(s: HostSnapshot, name: string): SnapshotEntry | und
   if (!s.mounted) {
     throw new ArchwayError('not-mounted', `binfmt_misc is not mounted at ${s.binfmtPath}`, 'Install a handler first (Archway mounts it), or: archway mount');
   }
-  return s.entries.get(name);
+  return entryOf(s, name);
 }
 
 /** Who owns an entry, in words: the one attribution (owner.ts). */

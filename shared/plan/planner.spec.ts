@@ -94,6 +94,12 @@ describe('plan: ownership', () => {
     expect(plan(snapshot({ entries }), { op: 'uninstall', arch: 'aarch64', force: true }, ctx).steps).toEqual([{ kind: 'unregister', cpu: 'aarch64', name: 'qemu-aarch64' }]);
     expect(plan(snapshot({ entries }), { op: 'disable', arch: 'aarch64', force: true }, ctx).steps).toEqual([{ kind: 'toggle', name: 'qemu-aarch64', enable: false }]);
   });
+  it('an entry the kernel shows that does not parse is never taken for absent', () => {
+    const s = { ...snapshot(), unparsed: { 'qemu-aarch64': 'bad magic' } };
+    for (const op of [install(), install({ takeOver: true }), { op: 'uninstall', arch: 'aarch64', force: true } as PlannedOp, { op: 'enable', arch: 'aarch64', force: true } as PlannedOp]) {
+      expect(refusal(() => plan(s, op, ctx))).toMatchObject({ code: 'invalid-rule', message: expect.stringContaining('qemu-aarch64 cannot be read') });
+    }
+  });
   it('WSL\'s interop entry is never part of any plan, even an install of everything with take-over', () => {
     const wsl = { rule: { name: 'WSLInterop', type: 'M' as const, offset: 0, magic: '4d5a', mask: '', interpreter: '/init', flags: 'PF' }, enabled: true };
     const s = snapshot({ entries: [['WSLInterop', wsl]] });

@@ -48,6 +48,8 @@ export interface HostSnapshot {
   mounted: boolean;
   /** The kernel's entries by name; empty when not mounted. */
   entries: ReadonlyMap<string, SnapshotEntry>;
+  /** Entries the kernel shows that do not parse, by name: why. Plans that touch them are refused. */
+  unparsed?: Readonly<Record<string, string>>;
   /** Archway's record for this instance, and why it could not be read (then it reads as empty). */
   record: ArchwayRecord;
   recordProblem?: string;
