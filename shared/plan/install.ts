@@ -95,7 +95,7 @@ export function decideExisting(a: {
   return {
     replace: true,
     previous: { register: buildRegister(existing.rule), owner },
-    warnings: [`takes over ${rule.name} from ${owner}; uninstalling it later restores theirs${existing.rule.flags.includes('C') && !rule.flags.includes('C') ? ' (with C)' : ''}`],
+    warnings: [`takes over ${rule.name} from ${owner}; uninstalling it later restores theirs${hasSetuidRisk(existing.rule) && !hasSetuidRisk(rule) ? ' (with C)' : ''}`],
   };
 }
 
