@@ -5,6 +5,7 @@
 import * as z from 'zod/mini';
 import { resolveArchs } from './arch/resolve';
 import { FlagsSchema, type HelperOp, type HelperRequest, PROTOCOL_VERSION } from './helper-protocol';
+import { hasSetuidRisk } from './plan/rules';
 import type { Status } from './status';
 
 export const ActionSchema = z.enum(['install', 'uninstall', 'enable', 'disable', 'persist-on', 'persist-off', 'mount', 'drop-c']);
@@ -95,7 +96,7 @@ export function intentToRequest(intent: Intent, status: Status): IntentPlan {
       case 'drop-c': {
         if (!explicit) {
           const h = status.handlers.find((x) => x.name === e.handlerName);
-          if (!h || !h.enabled || !h.rule.flags.includes('C')) continue;
+          if (!h || !h.enabled || !hasSetuidRisk(h.rule)) continue;
         }
         ops.push({ op: 'drop-c', arch: e.cpu });
         break;

@@ -4,7 +4,7 @@
  * ready, disabled, missing, broken, conflict). Pure: the engine gathers the facts, this decides.
  */
 import { CATALOG, DOCKER_PLATFORMS, nativeCpus, type Cpu, type NativeInfo } from './arch/catalog';
-import { catalogRule, cpusForRule, hostHeaders, ruleMatchesHeader } from './plan/rules';
+import { catalogRule, cpusForRule, hasSetuidRisk, hijacksHost, hostHeaders, ruleMatchesHeader } from './plan/rules';
 import { attributeOwner } from './plan/owner';
 import { recordDrift } from './plan/drift';
 
@@ -264,7 +264,7 @@ function worst(checks: Check[]): Level {
 export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
   const warnings: string[] = [];
   const native = nativeCpus(raw.hostMachine);
-  const natives = hostHeaders(raw.hostHeader, hostElf);
+  const host = { header: raw.hostHeader, elf: hostElf };
   const sorted = [...raw.entries].sort((a, b) => a.seq - b.seq);
   const handlers: HandlerStatus[] = [];
   sorted.forEach((e, order) => {
@@ -281,7 +281,7 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
     const { owner, persistent, persistFile, drift } = attributeOwner(e.name, rule, raw);
     const checks = interpreterChecks(rule, facts, cpus.length > 0, hostElf);
     if (drift) checks.push({ id: 'record-drift', level: 'warning', message: `${e.name} was ${drift}`, fix: 'Reinstall it with Archway, or uninstall it.' });
-    const matchesNative = natives.some((h) => ruleMatchesHeader(rule, h));
+    const matchesNative = hijacksHost(rule, host);
     if (matchesNative) {
       checks.push({
         id: 'native-hijack',
@@ -290,7 +290,7 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
         fix: `Remove it: archway uninstall --force ${e.name}`,
       });
     }
-    if (parsed.enabled && rule.flags.includes('C') && cpus.length > 0) checks.push(setuidRiskCheck(cpus[0]!));
+    if (parsed.enabled && hasSetuidRisk(rule) && cpus.length > 0) checks.push(setuidRiskCheck(cpus[0]!));
     if (!parsed.enabled) {
       const intent: FixIntent | undefined = cpus[0] ? { action: 'enable', archs: [cpus[0]] } : undefined;
       checks.push({ id: 'enabled', level: 'info', message: 'disabled: the kernel ignores it', fix: intent ? intentCommand(intent) : `archway enable ${e.name}`, ...(intent ? { intent } : {}) });

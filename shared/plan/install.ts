@@ -2,13 +2,29 @@
  * The install decisions, pure: which flags (F required, C only by opt-in, P exactly with a
  * *-binfmt-P wrapper, a recorded handler keeps what was recorded), and what happens to an entry
  * already in the kernel (Archway's: replace when it differs; another tool's: refuse, or take over
- * and remember it; WSL's: never). The helper's install and drop-c call these with what it read.
+ * and remember it; WSL's: never), and planInstall: one install planned on a snapshot.
  */
-import { defaultFlags, F_REQUIRED, lacksF, normaliseFlags, SETUID_RISK } from '../binfmt/flags';
-import { buildRegister, sameRule, type Rule } from '../binfmt/register';
-import { ArchwayError } from '../helper-protocol';
+import { catalogEntry, nativeCpus, type Cpu } from '../arch/catalog';
+import { defaultFlags, F_REQUIRED, lacksF, normaliseFlags, SETUID_RISK, SETUID_RISK_MARKER } from '../binfmt/flags';
+import { buildRegister, parseRegister, sameRule, type Rule } from '../binfmt/register';
+import { ArchwayError, type HelperOp, type OpResult } from '../helper-protocol';
 import type { HandlerRecord } from '../record';
-import { isNeverTouch } from './rules';
+import {
+  checkPersistFileIsOurs,
+  checkTrusted,
+  cpuOf,
+  entryOf,
+  handlerName,
+  identityOf,
+  isWrapper,
+  ownerWords,
+  persistPathOf,
+  registerPlan,
+  type OpPlan,
+  type PlanContext,
+} from './common';
+import { catalogRule, hasSetuidRisk, hijacksHost, isNeverTouch } from './rules';
+import type { HostSnapshot } from './snapshot';
 
 export interface FlagRequest {
   cpu: string;
@@ -79,6 +95,136 @@ export function decideExisting(a: {
   return {
     replace: true,
     previous: { register: buildRegister(existing.rule), owner },
-    warnings: [`takes over ${rule.name} from ${owner}; uninstalling it later restores theirs${existing.rule.flags.includes('C') && !rule.flags.includes('C') ? ' (with C)' : ''}`],
+    warnings: [`takes over ${rule.name} from ${owner}; uninstalling it later restores theirs${hasSetuidRisk(existing.rule) && !hasSetuidRisk(rule) ? ' (with C)' : ''}`],
   };
+}
+
+type InstallOp = Extract<HelperOp, { op: 'install' }>;
+interface Choice {
+  path: string;
+  source: HandlerRecord['source'];
+  preserveArgv0: boolean;
+}
+
+/** The emulator and flags Archway recorded for one of its handlers, if that emulator still checks out. */
+function recordedChoice(s: HostSnapshot, cpu: Cpu, allowDynamic: boolean): (Choice & { flags: string }) | undefined {
+  const owned = s.record.handlers[handlerName(cpu)];
+  if (!owned) return undefined;
+  let rule: Rule;
+  try {
+    rule = parseRegister(owned.register);
+  } catch {
+    return undefined;
+  }
+  const wrapper = isWrapper(s, cpu, rule.interpreter);
+  try {
+    checkTrusted(s, rule.interpreter, { allowSymlink: wrapper, allowDynamic });
+  } catch {
+    return undefined; // gone or no longer safe: choose afresh
+  }
+  return { path: rule.interpreter, source: owned.source, preserveArgv0: wrapper, flags: rule.flags };
+}
+
+/** The candidates an install would try, in order (explicit flags choose between the P wrapper and the plain emulator). */
+function candidatesFor(s: HostSnapshot, op: InstallOp, cpu: Cpu) {
+  const src = op.interpreter ?? { source: 'distro' as const };
+  const wantP = op.flags === undefined ? undefined : op.flags.includes('P');
+  return (s.candidates[cpu] ?? []).filter((c) => c.source === (src.source === 'store' ? 'store' : 'distro') && (wantP === undefined || c.preserveArgv0 === wantP));
+}
+
+function pickInterpreter(s: HostSnapshot, op: InstallOp, cpu: Cpu): Choice {
+  const allowDynamic = op.allowDynamic === true;
+  const src = op.interpreter ?? { source: 'distro' as const };
+  if (src.source === 'path') {
+    checkTrusted(s, src.path, { allowSymlink: false, allowDynamic });
+    return { path: src.path, source: 'path', preserveArgv0: false };
+  }
+  const candidates = candidatesFor(s, op, cpu);
+  let lastError: unknown;
+  for (const c of candidates) {
+    if (!c.exists) continue;
+    try {
+      checkTrusted(s, c.path, { allowSymlink: c.preserveArgv0, allowDynamic });
+      return { path: c.path, source: c.source, preserveArgv0: c.preserveArgv0 };
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  if (lastError) throw lastError;
+  const emu = catalogEntry(cpu)!.emulator;
+  throw new ArchwayError(
+    'no-emulator',
+    src.source === 'store' ? `Archway's emulator store has no ${emu}` : `no ${emu} emulator found (looked in ${candidates.map((c) => c.path).join(', ')})`,
+    src.source === 'store'
+      ? `Fetch one first: archway emulators fetch ${cpu}`
+      : 'Install static emulators: apt-get install qemu-user-static (Debian/Ubuntu) or dnf install qemu-user-static (Fedora).',
+  );
+}
+
+/** The interpreter checks an install may consult (the snapshot reader runs exactly these). */
+export function installQueries(s: Pick<HostSnapshot, 'record' | 'candidates'>, op: InstallOp): { path: string; allowSymlink: boolean; allowDynamic: boolean }[] {
+  const cpu = catalogEntry(op.arch)?.cpu;
+  if (!cpu) return [];
+  const allowDynamic = op.allowDynamic === true;
+  const out: { path: string; allowSymlink: boolean; allowDynamic: boolean }[] = [];
+  const owned = s.record.handlers[handlerName(cpu)];
+  if (owned && op.interpreter === undefined && op.flags === undefined) {
+    try {
+      const p = parseRegister(owned.register).interpreter;
+      out.push({ path: p, allowSymlink: isWrapper(s as HostSnapshot, cpu, p), allowDynamic });
+    } catch {
+      /* unreadable record: chosen afresh */
+    }
+  }
+  if (op.interpreter?.source === 'path') out.push({ path: op.interpreter.path, allowSymlink: false, allowDynamic });
+  else for (const c of candidatesFor(s as HostSnapshot, op, cpu)) if (c.exists) out.push({ path: c.path, allowSymlink: c.preserveArgv0, allowDynamic });
+  return out;
+}
+
+/** Install one architecture's handler: emulator, flags, the existing entry, the boot-time file. */
+export function planInstall(s: HostSnapshot, op: InstallOp, ctx: PlanContext): OpPlan {
+  const cpu = cpuOf(op.arch);
+  const nat = nativeCpus(s.host.machine).find((n) => n.cpu === cpu);
+  if (nat?.native === 'yes') {
+    throw new ArchwayError('native-arch', `${cpu} runs natively on this ${s.host.machine} host (${nat.why}); a handler would send native programs through QEMU`, 'Nothing to install.');
+  }
+  // Re-installing a handler Archway owns (e.g. one that vanished at reboot) without naming an
+  // emulator or flags puts back exactly what Archway had registered, when that still checks out.
+  const recorded = op.interpreter === undefined && op.flags === undefined ? recordedChoice(s, cpu, op.allowDynamic === true) : undefined;
+  const interp = recorded ?? pickInterpreter(s, op, cpu);
+  const flags = decideFlags({
+    cpu,
+    ...(op.flags !== undefined ? { requested: op.flags } : {}),
+    allowSetuid: op.allowSetuid === true,
+    ...(recorded ? { recorded: recorded.flags } : {}),
+    preserveArgv0: interp.preserveArgv0,
+    interpreter: interp.path,
+  });
+  const rule = catalogRule(cpu, interp.path, flags);
+  const reg = buildRegister(rule);
+  if (hijacksHost(rule, s.host)) throw new ArchwayError('native-arch', `the ${cpu} rule would match this host's own programs`, 'Nothing to install.');
+  const name = rule.name;
+  const existing = entryOf(s, name);
+  const owned = s.record.handlers[name];
+  const { replace, previous, warnings } = decideExisting({ cpu, rule, existing, owned, takeOver: op.takeOver === true, ownerWords: () => ownerWords(s, name) });
+  const persistPath = persistPathOf(s, name);
+  const wantPersist = op.persist ?? owned?.persist ?? false;
+  if (wantPersist) checkPersistFileIsOurs(s, name);
+  const alreadyDone = !!existing && !replace && wantPersist === (owned?.persist ?? false);
+  const result: OpResult = {
+    op: 'install',
+    arch: cpu,
+    name,
+    ok: true,
+    changed: !alreadyDone,
+    message: alreadyDone
+      ? `${name} is already installed by Archway with ${interp.path} (${rule.flags})`
+      : `${replace ? 'replace' : 'register'} ${name} → ${interp.path} with flags ${rule.flags}${wantPersist ? `, kept after reboot in ${persistPath}` : ''}`,
+    register: reg,
+    files: wantPersist ? [persistPath] : [],
+    ...(warnings.length ? { warnings } : {}),
+    ...(hasSetuidRisk(rule) ? { risks: [SETUID_RISK_MARKER] } : {}),
+  };
+  if (alreadyDone) return { result, binds: { [interp.path]: identityOf(s, interp.path) }, steps: [] };
+  return registerPlan(s, ctx, result, { cpu, rule, source: interp.source, persist: wantPersist, previous, replace, owned: !!owned, takeOver: op.takeOver === true });
 }

@@ -58,6 +58,14 @@ export function hijacksHost(rule: Rule, host: { header: Uint8Array; elf?: ElfInf
   return hostHeaders(host.header, host.elf).some((h) => ruleMatchesHeader(rule, h));
 }
 
+/**
+ * Does this rule carry the setuid risk (flag C: QEMU runs a foreign setuid program with its owner's
+ * credentials and reads QEMU_* from the caller)? Status marks it, a plan names it, drop-c removes it.
+ */
+export function hasSetuidRisk(rule: Pick<Rule, 'flags'>): boolean {
+  return rule.flags.includes('C');
+}
+
 /** Entries Archway never changes, whatever the request says (WSL's interop handler). */
 export function isNeverTouch(name: string): boolean {
   return name.startsWith('WSLInterop');

@@ -1,0 +1,66 @@
+/**
+ * What the planner reads: one target's binfmt_misc table and everything around it, as plain data.
+ * An edge (electron/core/snapshot.ts for this machine) fills it; the planner (shared/plan/plan.ts)
+ * decides from it alone, so the same snapshot always gives the same plan. Pure types.
+ */
+import type { Cpu } from '../arch/catalog';
+import type { Rule } from '../binfmt/register';
+import type { ElfInfo } from '../elf';
+import type { ErrorCode } from '../helper-protocol';
+import type { ArchwayRecord, HandlerRecord } from '../record';
+import type { BinfmtdRule } from '../status';
+
+export interface SnapshotEntry {
+  rule: Rule;
+  enabled: boolean;
+  /** Position in the kernel's table (registration order; the kernel tries entries newest first). */
+  order: number;
+}
+
+/** An emulator the target offers for a CPU, in preference order. */
+export interface SnapshotCandidate {
+  path: string;
+  source: Exclude<HandlerRecord['source'], 'path'>;
+  /** Debian's `<cpu>-binfmt-P` wrapper: QEMU expects flag P. */
+  preserveArgv0: boolean;
+  exists: boolean;
+}
+
+/** The key of one trust verdict: the same path can be checked as a fixed wrapper (symlink allowed) or not. */
+export function trustKey(path: string, opts: { allowSymlink: boolean; allowDynamic: boolean }): string {
+  return `${path}|${opts.allowSymlink ? 'link' : 'nolink'}|${opts.allowDynamic ? 'dyn' : 'static'}`;
+}
+
+export interface InterpreterFact {
+  path: string;
+  /**
+   * The file's identity as the target saw it (device, inode, size, times, mode, owner of the link and
+   * of what it names; 'absent'): bound into the plan's digest, so a swapped file changes the plan.
+   */
+  identity: string;
+  /** Verdicts of the interpreter checks, by trustKey(): null = trusted, else the refusal. */
+  trust: Record<string, { code: ErrorCode; message: string; hint?: string } | null>;
+}
+
+export interface HostSnapshot {
+  /** Where this target's binfmt_misc is (for words and plans). */
+  binfmtPath: string;
+  mounted: boolean;
+  /** The kernel's entries by name; empty when not mounted. */
+  entries: ReadonlyMap<string, SnapshotEntry>;
+  /** Entries the kernel shows that do not parse, by name: why. Plans that touch them are refused. */
+  unparsed?: Readonly<Record<string, string>>;
+  /** Archway's record for this instance, and why it could not be read (then it reads as empty). */
+  record: ArchwayRecord;
+  recordProblem?: string;
+  /** binfmt.d rules in effect; those Archway wrote carry `archway: true`. */
+  binfmtd: readonly BinfmtdRule[];
+  binfmtSupport: readonly { name: string; package?: string }[];
+  /** Archway's boot-time file of each handler name it may write, and whether Archway wrote it. */
+  persistFiles: Readonly<Record<string, { path: string; exists: boolean; ours: boolean }>>;
+  /** Facts of every interpreter the request may use, by path. */
+  interpreters: Readonly<Record<string, InterpreterFact>>;
+  /** Emulators offered per CPU (distribution's first, then Archway's store). */
+  candidates: Readonly<Partial<Record<Cpu, readonly SnapshotCandidate[]>>>;
+  host: { machine: string; header: Uint8Array; elf: ElfInfo };
+}
