@@ -26,14 +26,16 @@ function compileCacheDir() {
   const base = process.env.XDG_CACHE_HOME || (process.env.HOME ? join(process.env.HOME, '.cache') : '');
   if (!isAbsolute(base)) return undefined;
   const dir = join(base, 'archway', 'node-compile-cache');
+  const uid = process.geteuid?.();
+  const mine = (d) => {
+    const st = fs.lstatSync(d);
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
+  };
   try {
+    // Nothing is created in someone else's home (root with a user's HOME creates no root-owned folders there).
+    if (!mine(fs.existsSync(base) ? base : dirname(base))) return undefined;
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const uid = process.geteuid?.();
-    for (const d of [dir, dirname(dir), base]) {
-      const st = fs.lstatSync(d);
-      if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) return undefined;
-    }
-    return dir;
+    return [dir, dirname(dir), base].every(mine) ? dir : undefined;
   } catch {
     return undefined; // read-only or foreign home: run without a cache
   }
