@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { ESBUILD_COMMON } from './esbuild-common.mjs';
-import { fsWithoutFacade, oneHotChunk } from './esbuild-builtins.mjs';
+import { fsWithoutFacade, oneHotChunk } from './esbuild-cli-plugins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv[2];

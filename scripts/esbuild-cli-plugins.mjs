@@ -1,4 +1,6 @@
-// `node:fs` for the CLI bundle without Node's ESM facade.
+// esbuild plugins for the CLI bundle (scripts/build.mjs): start-up cost, not behaviour.
+//
+// 1. `node:fs` for the CLI bundle without Node's ESM facade.
 //
 // When an ES module imports a builtin, Node builds a facade that reads every export of the CommonJS
 // module once, lazy getters included: for fs that loads fs streams (and stream, buffer list, …) and
