@@ -1,20 +1,64 @@
 /** Entry point of the bundled CLI (dist/cli/archway.mjs). */
+import { fstatSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { main } from './main';
 
 // The terminal boundary is main()'s Out (term.ts terminalSafe, built on shared/sanitize): whatever
 // the CLI prints for a person passes there, so no untrusted control character reaches the terminal.
+
+/**
+ * Writes to fd 1 or 2. A terminal gets Node's stream as before (its width is read there). A pipe or
+ * a file gets plain write(2) calls: creating process.stdout for a pipe loads Node's whole net/stream
+ * stack (≈4 ms of `archway status`). On any error (a full non-blocking pipe, EPIPE, a closed fd)
+ * the rest goes to Node's stream, which handles it exactly as before, and so does all later output.
+ */
+/** isatty(3), asked of node:tty (which loads net and streams) only for a character device. */
+function isTerminal(fd: number): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return (process.getBuiltinModule?.('node:tty') ?? createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
+}
+
+function output(fd: 1 | 2, stream: () => NodeJS.WriteStream): { write: (s: string) => void; facts: { isTTY: boolean; columns?: number } } {
+  if (isTerminal(fd)) {
+    const s = stream();
+    return { write: (t) => void s.write(t), facts: { isTTY: s.isTTY === true, ...(s.columns ? { columns: s.columns } : {}) } };
+  }
+  let fallback: NodeJS.WriteStream | undefined;
+  const write = (t: string): void => {
+    if (fallback) {
+      fallback.write(t);
+      return;
+    }
+    let buf = Buffer.from(t, 'utf8');
+    try {
+      while (buf.length > 0) buf = buf.subarray(writeSync(fd, buf));
+    } catch {
+      fallback = stream();
+      fallback.write(buf);
+    }
+  };
+  return { write, facts: { isTTY: false } };
+}
+
+const out = output(1, () => process.stdout);
+const err = output(2, () => process.stderr);
+
 main(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
+  stdout: out.write,
+  stderr: err.write,
   env: process.env,
-  stdoutTTY: { isTTY: process.stdout.isTTY === true, ...(process.stdout.columns ? { columns: process.stdout.columns } : {}) },
-  stderrTTY: { isTTY: process.stderr.isTTY === true, ...(process.stderr.columns ? { columns: process.stderr.columns } : {}) },
+  stdoutTTY: out.facts,
+  stderrTTY: err.facts,
 }).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
-    process.stderr.write(`archway: ${(err as Error)?.stack ?? String(err)}\n`);
+  (e: unknown) => {
+    err.write(`archway: ${(e as Error)?.stack ?? String(e)}\n`);
     process.exitCode = 1;
   },
 );

@@ -1,6 +1,6 @@
 /** The kernel edge: read and write a binfmt_misc instance. */
-import { existsSync, openSync, opendirSync, readFileSync, writeSync, closeSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, openSync, opendirSync, readFileSync, realpathSync, statSync, statfsSync, writeSync, closeSync, constants } from 'node:fs';
+import { dirname, isAbsolute, join, posix } from 'node:path';
 import { parseProcEntry, type ProcEntry } from '../../shared/binfmt/entry';
 import { ArchwayError } from '../../shared/helper-protocol';
 
@@ -13,21 +13,25 @@ export interface RawEntry {
 
 const SPECIAL = new Set(['register', 'status']);
 
-/** Is a binfmt_misc filesystem mounted exactly at `path`? (the register file alone could be a stray file) */
+/** statfs(2) f_type of binfmt_misc (linux/magic.h). */
+const BINFMTFS_MAGIC = 0x42494e4d;
+
+/**
+ * Is a binfmt_misc filesystem mounted exactly at `path`? (the register file alone could be a stray
+ * file) Asked with three syscalls — statfs says which filesystem holds `path`, the parent being on
+ * another device says `path` is that filesystem's mount point, realpath says `path` names it
+ * without a symlink — instead of reading /proc/self/mountinfo: the helper asks this per operation,
+ * and the kernel builds mountinfo afresh for every read (≈0.1 ms each, 130 reads in `install all`).
+ */
 export function isMounted(path: string): boolean {
   try {
-    const info = readFileSync('/proc/self/mountinfo', 'utf8');
-    for (const line of info.split('\n')) {
-      const [left, right] = line.split(' - ');
-      if (!left || !right) continue;
-      const mountPoint = left.split(' ')[4];
-      const fstype = right.split(' ')[0];
-      if (fstype === 'binfmt_misc' && mountPoint === path) return true;
-    }
+    if (!isAbsolute(path) || posix.normalize(path) !== path || path === '/' || path.endsWith('/')) return false;
+    if (statfsSync(path).type !== BINFMTFS_MAGIC) return false;
+    if (realpathSync.native(path) !== path) return false;
+    return statSync(path).dev !== statSync(dirname(path)).dev;
   } catch {
-    /* not Linux? fall through */
+    return false;
   }
-  return false;
 }
 
 export function readGlobalStatus(path: string): boolean | null {

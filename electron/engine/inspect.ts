@@ -14,14 +14,16 @@ import type { ArchwayPaths } from './paths';
 
 export function interpreterFacts(path: string): InterpreterFacts {
   const facts: InterpreterFacts = { path, exists: false };
+  let l;
   try {
-    const l = lstatSync(path);
+    l = lstatSync(path);
     if (l.isSymbolicLink()) facts.symlinkTarget = readlinkSync(path);
   } catch {
     return facts;
   }
   try {
-    const st = statSync(path);
+    // Not a symlink: lstat already said what stat would (one syscall per interpreter fewer).
+    const st = l.isSymbolicLink() ? statSync(path) : l;
     facts.exists = true;
     facts.regular = st.isFile();
     facts.uid = st.uid;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { CATALOG, DOCKER_PLATFORMS, catalogEntry, nativeCpus } from './catalog';
+import fc from 'fast-check';
+import { CATALOG, DOCKER_PLATFORMS, bytesToHex, catalogEntry, hexToBytes, nativeCpus } from './catalog';
 import { resolveArchs, resolveOne, resolvePlatform, UnknownArchError } from './resolve';
 import { parseRegister } from '../binfmt/register';
 
@@ -106,5 +107,36 @@ describe('resolve', () => {
     expect(resolveArchs(['arm64', 'aarch64', 'linux/arm64']).map((e) => e.cpu)).toEqual(['aarch64']);
     const docker = resolveArchs(['all'], { hostMachine: 'x86_64', allScope: 'docker' }).map((e) => e.cpu);
     expect(docker.sort()).toEqual(['aarch64', 'arm', 'loongarch64', 'mips64', 'mips64el', 'ppc64le', 'riscv64', 's390x'].sort());
+  });
+});
+
+describe('hexToBytes / bytesToHex (the fast versions agree with the plain definition)', () => {
+  const plainHexToBytes = (hex: string): Uint8Array => {
+    if (hex.length % 2 !== 0 || /[^0-9a-f]/i.test(hex)) throw new Error(`not a hex string: ${hex}`);
+    return Uint8Array.from({ length: hex.length / 2 }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16));
+  };
+  it('every byte value round-trips, lower and upper case', () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const hex = bytesToHex(all);
+    expect(hex).toBe([...all].map((b) => b.toString(16).padStart(2, '0')).join(''));
+    expect(hexToBytes(hex)).toEqual(all);
+    expect(hexToBytes(hex.toUpperCase())).toEqual(all);
+  });
+  it('refuses what is not hex, like the plain definition', () => {
+    for (const bad of ['f', 'fg', 'g0', ' 0', '0 ', '0x', '+1', '-1', 'é0', '0/', ':0', '@0', '`0', 'G0']) {
+      expect(() => plainHexToBytes(bad), bad).toThrow();
+      expect(() => hexToBytes(bad), bad).toThrow(/not a hex string/);
+    }
+  });
+  it('agrees with the plain definition on arbitrary strings', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 12 }), (s) => {
+        let want: Uint8Array | 'throws';
+        try { want = plainHexToBytes(s); } catch { want = 'throws'; }
+        if (want === 'throws') expect(() => hexToBytes(s)).toThrow();
+        else expect(hexToBytes(s)).toEqual(want);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
