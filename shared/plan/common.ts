@@ -85,7 +85,9 @@ export function requireEntry(s: HostSnapshot, name: string): SnapshotEntry | und
 /** Who owns an entry, in words: the one attribution (owner.ts). */
 export function ownerWords(s: HostSnapshot, name: string): string {
   const rule = entryOf(s, name)?.rule ?? { name, type: 'M' as const, offset: 0, magic: '', mask: '', interpreter: '', flags: '' };
-  return attributeOwner(name, rule, s).owner.detail;
+  const { owner } = attributeOwner(name, rule, s);
+  // In a sentence about who registered it, "unknown" reads as a name: say what it is.
+  return owner.kind === 'unknown' ? 'another tool (no binfmt.d file, binfmt-support entry or Archway record names it)' : owner.detail;
 }
 
 export function persistPathOf(s: HostSnapshot, name: string): string {

@@ -159,7 +159,7 @@ describe('archway against a private binfmt_misc', () => {
     // The aarch64 row, not just the word somewhere ("already" contains "ready" too).
     const text = (await archway(['status'])).stdout;
     const row = text.split('\n').find((l) => l.startsWith('aarch64 '));
-    expect(row, text).toMatch(/^aarch64\s+linux\/arm64\s+✓ ready\s+qemu-aarch64\s/);
+    expect(row, text).toMatch(/^aarch64\s+linux\/arm64\s+✓ ready\s+F\s+\S*\/pinned\/qemu-aarch64$/);
     expect((await archway(['uninstall', 'arm64'])).code).toBe(0);
   });
 
