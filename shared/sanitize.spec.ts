@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanLines, cleanTerminalOutput, cleanText, TerminalOutputCleaner } from './sanitize';
+import { cleanLines, cleanTerminalOutput, cleanText, jsonForTerminal, TerminalOutputCleaner } from './sanitize';
 
 const ESC = '\u001b';
 const CSI8 = '\u009b';
@@ -63,5 +63,20 @@ describe('cleanTerminalOutput: container output for xterm', () => {
     const c = new TerminalOutputCleaner();
     const out = c.push(`a${ESC}[3`) + c.push(`1mred${ESC}]0;ti`) + c.push(`tle\u0007b${ESC}`) + c.flush();
     expect(out).toBe(`a${ESC}[31mredb`);
+  });
+});
+
+describe('jsonForTerminal: JSON for a terminal, the same data', () => {
+  it.each(HOSTILE)('%j: no raw control or bidi character, parses back to the same value', (s) => {
+    const doc = JSON.stringify({ message: s, list: [s] }, null, 2);
+    const out = jsonForTerminal(doc);
+    expect(hasControl(out, '\n')).toBe(false);
+    expect(/[\u202a-\u202e\u2066-\u2069]/.test(out)).toBe(false);
+    expect(JSON.parse(out)).toEqual(JSON.parse(doc));
+  });
+  it('leaves ordinary JSON (and non-ASCII text) as it is', () => {
+    const doc = JSON.stringify({ a: 'QEMU 9.2.2 — ünïcode', b: [1, true, null] }, null, 2);
+    expect(jsonForTerminal(doc)).toBe(doc);
+    expect(jsonForTerminal('"\u009b"')).toBe('"\\u009b"');
   });
 });

@@ -33,6 +33,18 @@ export function cleanLines(s: string): string {
   return dropSequences(s).replace(CONTROLS_BUT_LINES, '');
 }
 
+/** What JSON.stringify leaves raw that a terminal acts on: DEL, C1, bidi controls, U+2028/U+2029 (and any C0 but \n, \t in text that is not JSON.stringify's). */
+const JSON_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * JSON text on its way to a terminal: those characters written as \uXXXX escapes. Lossless — the
+ * document parses to the same value — and nothing in it is a control a terminal obeys (raw U+009B
+ * is a CSI to terminals that honour 8-bit controls).
+ */
+export function jsonForTerminal(json: string): string {
+  return json.replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** SGR (colour and style) sequences: ESC [ digits ; : … m. */
 const SGR = /^\u001b\[[0-9;:]*m/;
 

@@ -6,6 +6,7 @@ import { IntentSchema, type Intent } from '../../shared/actions';
 import { UnknownArchError } from '../../shared/arch/resolve';
 import { ArchwayError, type HelperResponse, type OpResult } from '../../shared/helper-protocol';
 import type { ArchStatus, HandlerStatus, Status } from '../../shared/status';
+import { jsonForTerminal } from '../../shared/sanitize';
 import { Engine } from '../engine';
 import { checkPlatforms } from './check';
 import { EXIT, exitForErrorCode } from './exit-codes';
@@ -195,13 +196,14 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
   const term = detectTerm(env, io.stdoutTTY ?? {}, choice);
   const errTerm = detectTerm(env, io.stderrTTY ?? {}, choice);
   // Everything printed is made safe for a terminal and, without a UTF-8 locale, spelled in ASCII —
-  // except JSON, which is data (UTF-8 by definition, control characters escaped by JSON itself).
+  // except JSON, which is data (UTF-8 by definition): there what JSON.stringify leaves raw but a
+  // terminal obeys (DEL, C1 such as U+009B, bidi controls) is written as \u escapes, the same data.
   const raw = p.options.has('--json');
   const forTerm = (t: Term) => (s: string) => (t.unicode ? terminalSafe(s, t.color) : asciify(terminalSafe(s, t.color)));
   const toOut = forTerm(term);
   const toErr = forTerm(errTerm);
   const o: Out = {
-    stdout: raw ? io.stdout : (s) => io.stdout(toOut(s)),
+    stdout: raw ? (s) => io.stdout(jsonForTerminal(s)) : (s) => io.stdout(toOut(s)),
     stderr: (s) => io.stderr(toErr(s)),
     term,
     errTerm,

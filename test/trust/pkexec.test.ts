@@ -6,9 +6,11 @@
  *
  * pkexec is setuid root in the HOST user namespace, so the helper it starts changes the HOST's
  * binfmt_misc: this suite snapshots it first (mounting it if absent), uses harmless arches (s390x,
- * mips64el: nothing on an x86-64 host runs them natively), and restores exactly what was there —
- * entries, mount, /var/lib/archway, /var/log/archway, /etc/binfmt.d — along with the user, the
- * rules, the policy, the helper and any daemons it started.
+ * mips64el: nothing on an x86-64 host runs them natively; when the host already has handlers for
+ * them, e.g. after `archway install all`, it moves aside two it can register again byte-identically),
+ * and restores exactly what was there — entries, mount, /var/lib/archway, /var/log/archway,
+ * /etc/binfmt.d (contents, modes, owners, empty directories) — along with the user, the rules, the
+ * policy, the helper and any daemons it started.
  *
  * What polkit caches (no logind session here, see test/polkit/polkit.ts): with a rule returning
  * YES there is no authentication and nothing is cached; with AUTH_ADMIN_KEEP, one successful
@@ -23,12 +25,14 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { parseProcEntry } from '../../shared/binfmt/entry';
+import { parseProcEntry, type ProcEntry } from '../../shared/binfmt/entry';
 import { buildRegister } from '../../shared/binfmt/register';
+import { cpusForRule } from '../../shared/plan/rules';
 import { isMounted } from '../../electron/engine/binfmtfs';
 import { AuditEntrySchema } from '../../electron/engine/audit';
 import { ArchwayRecordSchema } from '../../shared/record';
 import { CATALOG } from '../../shared/arch/catalog';
+import { EXIT } from '../../electron/cli/exit-codes';
 import { REPO_ROOT, foreignBusybox } from '../fixtures/foreign';
 import { requireBuilt } from '../kernel/namespace';
 import { bundleForNode, runCleanups } from '../support/node';
@@ -56,13 +60,16 @@ const CLI = join(REPO_ROOT, 'dist/cli/archway.mjs');
 const HELPER = DEFAULT_HELPER_INSTALL_PATH;
 const BINFMT = '/proc/sys/fs/binfmt_misc';
 /**
- * Harmless arches (nothing on an x86-64 host runs them natively); the first two the host does not
- * already have a handler for are used. The host's table is shared with anything else running on
- * this machine (Docker tests register qemu-* handlers too), so this suite only ever touches the
- * handlers it chose.
+ * Harmless arches (nothing on an x86-64 host runs them natively). Two are used: first those the
+ * host has no handler for; when there are fewer than two (e.g. after `archway install all`), those
+ * whose handler this suite can move aside and put back byte-identically (see chooseArches). The
+ * host's table is shared with anything else running on this machine (Docker tests register qemu-*
+ * handlers too), so this suite only ever touches the handlers it chose.
  */
 const CANDIDATES = ['s390x', 'mips64el', 'alpha', 'sparc64', 'm68k', 'sh4', 'hppa', 'xtensa'];
 let ARCHES: string[] = [];
+/** Host handlers (of ARCHES) this suite moved aside for its run; its clean-up registers them again. */
+let MOVED: string[] = [];
 let NAMES: string[] = [];
 let SYSTEM_PATHS: string[] = [];
 const NODE = fs.realpathSync(process.execPath);
@@ -92,31 +99,49 @@ function hostBinfmt(all = false): HostBinfmt {
 /** Ours only: the entries named NAMES. */
 const ours = () => hostBinfmt().entries;
 
-type Tree = { exists: false } | { exists: true; dir: boolean; files: Record<string, { data: Buffer; mode: number }> };
+/** A file tree as it was: every directory (empty ones too), file and symlink, with mode and owner. */
+type Node = { kind: 'dir'; mode: number; uid: number; gid: number } | { kind: 'file'; data: Buffer; mode: number; uid: number; gid: number } | { kind: 'link'; target: string; uid: number; gid: number };
+type Tree = { exists: false } | { exists: true; nodes: Record<string, Node> };
 function snapshotPath(p: string): Tree {
-  const st = fs.lstatSync(p, { throwIfNoEntry: false });
-  if (!st) return { exists: false };
-  const files: Record<string, { data: Buffer; mode: number }> = {};
-  const walk = (d: string, rel: string) => {
-    for (const n of fs.readdirSync(d)) {
-      const q = join(d, n);
-      const s = fs.lstatSync(q);
-      if (s.isDirectory()) walk(q, `${rel}${n}/`);
-      else files[`${rel}${n}`] = { data: fs.readFileSync(q), mode: s.mode & 0o7777 };
-    }
+  const nodes: Record<string, Node> = {};
+  const visit = (q: string, rel: string): boolean => {
+    const s = fs.lstatSync(q, { throwIfNoEntry: false });
+    if (!s) return false;
+    const own = { uid: s.uid, gid: s.gid };
+    if (s.isSymbolicLink()) nodes[rel] = { kind: 'link', target: fs.readlinkSync(q), ...own };
+    else if (s.isDirectory()) {
+      nodes[rel] = { kind: 'dir', mode: s.mode & 0o7777, ...own };
+      for (const n of fs.readdirSync(q).sort()) visit(join(q, n), rel ? `${rel}/${n}` : n);
+    } else if (s.isFile()) nodes[rel] = { kind: 'file', data: fs.readFileSync(q), mode: s.mode & 0o7777, ...own };
+    else throw new Error(`${q}: not a file, directory or symlink; this suite cannot restore it`);
+    return true;
   };
-  if (st.isDirectory()) walk(p, '');
-  else files[''] = { data: fs.readFileSync(p), mode: st.mode & 0o7777 };
-  return { exists: true, dir: st.isDirectory(), files };
+  return visit(p, '') ? { exists: true, nodes } : { exists: false };
 }
+/** Put a tree back exactly: contents, modes (whatever the umask), owners, empty directories, symlinks. */
 function restorePath(p: string, t: Tree): void {
   fs.rmSync(p, { recursive: true, force: true });
   if (!t.exists) return;
-  if (t.dir) fs.mkdirSync(p, { recursive: true, mode: 0o755 });
-  for (const [rel, f] of Object.entries(t.files)) {
+  const dirs: [string, Node][] = [];
+  for (const [rel, n] of Object.entries(t.nodes)) {
     const q = rel ? join(p, rel) : p;
-    fs.mkdirSync(join(q, '..'), { recursive: true, mode: 0o755 });
-    fs.writeFileSync(q, f.data, { mode: f.mode });
+    if (n.kind === 'dir') {
+      fs.mkdirSync(q, { recursive: true, mode: 0o700 });
+      dirs.push([q, n]);
+      continue;
+    }
+    fs.mkdirSync(join(q, '..'), { recursive: true, mode: 0o700 });
+    if (n.kind === 'link') fs.symlinkSync(n.target, q);
+    else {
+      fs.writeFileSync(q, n.data, { mode: 0o600 });
+      fs.chmodSync(q, n.mode);
+    }
+    fs.lchownSync(q, n.uid, n.gid);
+  }
+  // Directories last (deepest first), so a read-only or foreign-owned directory is set after its contents.
+  for (const [q, n] of dirs.reverse()) {
+    fs.chownSync(q, n.uid, n.gid);
+    fs.chmodSync(q, (n as { mode: number }).mode);
   }
 }
 /** Comparable view of the system paths (contents, not Buffers). */
@@ -146,6 +171,41 @@ function restoreHostBinfmt(before: HostBinfmt): void {
   }
 }
 
+/**
+ * Two CANDIDATES to use, and which of their host handlers to move aside for the run. Free ones come
+ * first: no entry of the handler's name and none that takes the CPU's programs. Then ones whose
+ * only handler is qemu-<cpu> and can be put back byte-identically by restoreHostBinfmt: its entry
+ * parses, its interpreter file exists (F opens it when registering), and no other entry matches
+ * the same programs (so where it lands in the kernel's list changes nothing).
+ */
+function chooseArches(table: Record<string, string>): { arches: string[]; moveAside: string[] } {
+  const rules = Object.entries(table).map(([n, text]): { name: string; entry?: ProcEntry } => {
+    try {
+      return { name: n, entry: parseProcEntry(n, text) };
+    } catch {
+      return { name: n };
+    }
+  });
+  const takers = (cpu: string) => rules.filter((r) => r.entry && cpusForRule(r.entry.rule).some((c) => c === cpu));
+  const free: string[] = [];
+  const movable: string[] = [];
+  const why: string[] = [];
+  for (const cpu of CANDIDATES) {
+    const name = CATALOG.find((c) => c.cpu === cpu)!.handlerName;
+    const own = rules.find((r) => r.name === name);
+    const others = takers(cpu).filter((r) => r.name !== name);
+    if (!own && others.length === 0) free.push(cpu);
+    else if (!own) why.push(`${cpu}: taken by ${others.map((r) => r.name).join(', ')}`);
+    else if (!own.entry) why.push(`${name}: its entry does not parse`);
+    else if (others.length > 0) why.push(`${name}: ${others.map((r) => r.name).join(', ')} matches the same programs`);
+    else if (!fs.existsSync(own.entry.rule.interpreter)) why.push(`${name}: its interpreter ${own.entry.rule.interpreter} is missing, so it could not be registered again`);
+    else movable.push(cpu);
+  }
+  const arches = [...free, ...movable].slice(0, 2);
+  if (arches.length < 2) throw new Error(`the host has handlers for ${CANDIDATES.join(', ')} that this suite cannot put back exactly: ${why.join('; ')}`);
+  return { arches, moveAside: arches.filter((a) => movable.includes(a)).map((a) => CATALOG.find((c) => c.cpu === a)!.handlerName) };
+}
+
 /** A header-only ELF executable of a catalog CPU: with no handler exec fails with ENOEXEC; with one, QEMU starts (and gives up on it). */
 function foreignElf(cpu: string, dir: string): string {
   const c = CATALOG.find((x) => x.cpu === cpu)!;
@@ -167,7 +227,9 @@ let policy: InstalledPolicy | undefined;
 let user: TestUser | undefined;
 let work: string;
 let driver: string;
+/** The host as found (restored at the end) and as this suite starts from (its chosen handlers moved aside). */
 let hostBefore: HostBinfmt;
+let hostStart: HostBinfmt;
 const filesBefore = new Map<string, Tree>();
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -177,17 +239,22 @@ beforeAll(async () => {
   // held until every clean-up has run (pushed first, so it runs last).
   const unlock = await lockHostBinfmt();
   cleanups.push(unlock);
-  const taken = hostBinfmt(true).entries;
-  ARCHES = CANDIDATES.filter((a) => !taken[`qemu-${a}`]).slice(0, 2);
-  if (ARCHES.length < 2) throw new Error(`the host already has handlers for ${CANDIDATES.join(', ')}; this suite will not touch someone else's`);
-  NAMES = ARCHES.map((a) => `qemu-${a}`);
+  const chosen = chooseArches(hostBinfmt(true).entries);
+  ARCHES = chosen.arches;
+  MOVED = chosen.moveAside;
+  NAMES = ARCHES.map((a) => CATALOG.find((c) => c.cpu === a)!.handlerName);
   SYSTEM_PATHS = ['/var/lib/archway', '/var/log/archway', ...NAMES.map((n) => `/etc/binfmt.d/${n}.conf`)];
   hostBefore = hostBinfmt();
   for (const p of SYSTEM_PATHS) filesBefore.set(p, snapshotPath(p));
+  // Registered before the move, so a failure half-way still puts everything back.
   cleanups.push(() => restoreHostBinfmt(hostBefore));
   cleanups.push(() => {
     for (const [p, t] of filesBefore) restorePath(p, t);
   });
+  // The user's own handlers for the chosen arches step aside for the run (under the lock taken above).
+  for (const n of MOVED) fs.writeFileSync(join(BINFMT, n), '-1');
+  hostStart = hostBinfmt();
+  for (const n of MOVED) expect(hostStart.entries[n], `${n} could not be moved aside`).toBeUndefined();
 
   work = fs.mkdtempSync(join(tmpdir(), 'archway-pkexec-'));
   fs.chmodSync(work, 0o755);
@@ -241,14 +308,15 @@ const audit = () => {
 };
 const record = () => ArchwayRecordSchema.parse(JSON.parse(fs.readFileSync('/var/lib/archway/state.json', 'utf8')));
 const unchanged = () => {
-  expect(ours()).toEqual(hostBefore.entries);
+  expect(ours()).toEqual(hostStart.entries);
   expect(systemFiles()).toEqual(Object.fromEntries([...filesBefore].map(([p, t]) => [p, JSON.parse(JSON.stringify(t)) as unknown])));
 };
 
 describe('pkexec + polkit + the installed helper, as an unprivileged user', () => {
   it('without a rule the request fails with a clear "not authorized" and nothing changes', async () => {
     const r = await cli(['install', ...ARCHES]);
-    expect(r.code).toBe(2);
+    // Not authorized is "something Archway needs is unavailable" (exit-codes.ts), not a usage error.
+    expect(r.code, r.stderr).toBe(EXIT.unavailable);
     expect(r.stderr).toMatch(/Asking for administrator rights \(pkexec\)/);
     expect(r.stderr).toMatch(/archway: not authorized to run the Archway helper; nothing was changed \(Error executing command as another user: No authentication agent found\.\)/);
     expect(r.stderr).toMatch(/polkit rule must grant dev\.archway\.helper\.run/);
@@ -263,7 +331,7 @@ describe('pkexec + polkit + the installed helper, as an unprivileged user', () =
     const deny = await addRule({ user: u().name, actionId: ACTION, result: 'NO' });
     try {
       const r = await cli(['install', ARCHES[0]!]);
-      expect(r.code).toBe(2);
+      expect(r.code, r.stderr).toBe(EXIT.unavailable);
       expect(r.stderr).toMatch(/not authorized to run the Archway helper; nothing was changed \(Error executing command as another user: Not authorized\)/);
       unchanged();
     } finally {

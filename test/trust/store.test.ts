@@ -159,10 +159,18 @@ describe('a second store-add does not change what an installed, persisted handle
   });
 
   it('archway status shows the caller\'s claims as reported, never as a verified version (text and JSON)', async () => {
-    const text = await ns.run([process.execPath, CLI, 'status']);
-    expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toContain(`reported: from ${claimed.image}@${claimed.digest}, QEMU 9.2.2`);
-    expect(text.stdout).not.toMatch(/archway-store 9\.2\.2/);
+    const reported = `reported: from ${claimed.image}@${claimed.digest}, QEMU 9.2.2`;
+    // Wide enough for every column: the aarch64 row's EMULATOR cell names the source and the claims, labelled.
+    const wide = await ns.run([process.execPath, CLI, 'status'], { env: { ...process.env, COLUMNS: '400' } });
+    expect(wide.code, wide.stderr).toBe(0);
+    const row = wide.stdout.split('\n').find((l) => /^aarch64\s/.test(l));
+    expect(row, wide.stdout).toContain(`archway-store (${reported})`);
+    // At 80 columns the table drops EMULATOR first and says so.
+    const narrow = await ns.run([process.execPath, CLI, 'status'], { env: { ...process.env, COLUMNS: '80' } });
+    expect(narrow.code, narrow.stderr).toBe(0);
+    expect(narrow.stdout).toMatch(/\(EMULATOR\b[^)]*hidden to fit 80 columns/);
+    // Either way the claimed version appears nowhere but inside its "reported:" label.
+    for (const text of [wide, narrow]) expect(text.stdout.replaceAll(reported, '')).not.toMatch(/9\.2\.2/);
     const json = await ns.run([process.execPath, CLI, 'status', '--json']);
     const h = (JSON.parse(json.stdout) as { handlers: { name: string; emulator: Record<string, unknown> }[] }).handlers.find((x) => x.name === 'qemu-aarch64');
     expect(h?.emulator).toEqual({ source: 'archway-store', reported: `reported: from ${claimed.image}@${claimed.digest}, QEMU 9.2.2` });
