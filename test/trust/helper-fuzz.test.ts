@@ -106,8 +106,10 @@ describe('generated requests through the real helper against a private binfmt_mi
     }
     const shown = report.violations.slice(0, 5).map((v) => `#${v.index}: ${v.problem}\n    input: ${JSON.stringify(v.input).slice(0, 400)}`);
     expect(report.violations, `seed ${SEED} (ARCHWAY_FUZZ_SEED=${SEED} reproduces; the first new one is now in ${SEEDS_FILE}); first violations:\n${shown.join('\n')}`).toEqual([]);
-    // The generators must reach both sides.
-    expect(report.stats.accepted, JSON.stringify(report.stats)).toBeGreaterThan(CASES / 10);
+    // The generators must reach both sides. About 9% of generated requests are accepted since F is
+    // required and C needs its opt-in (50–60 of 600 across seeds): a floor of 5% says "both sides are
+    // reached" without failing on an unlucky seed.
+    expect(report.stats.accepted, JSON.stringify(report.stats)).toBeGreaterThan(CASES / 20);
     expect(report.stats.refused! + report.stats.refusedEarly!, JSON.stringify(report.stats)).toBeGreaterThan(CASES / 4);
   });
 });
