@@ -128,13 +128,35 @@ export function debianEmulator(cpu: string): string {
 }
 
 /**
+ * Can this entry be put back exactly after it is removed? Only when its interpreter file still
+ * exists: with F the kernel pins the file it opened at registration, so a handler whose emulator was
+ * deleted since (tonistiigi/binfmt-style installs often are) keeps working but cannot be registered
+ * again. Tests never remove such a handler.
+ */
+export function restorable(register: string): boolean {
+  const interpreter = register.split(':')[6] ?? '';
+  return interpreter.startsWith('/') && fs.existsSync(interpreter);
+}
+
+/**
  * Make the host's qemu-<cpu> handler exactly the catalog rule with Debian's static emulator (flags
- * F by default), replacing whatever entry of that name is there.
+ * F by default), replacing whatever entry of that name is there. An entry that could not be put back
+ * (its pinned emulator file is gone) is never replaced: when the caller only needs a working handler
+ * for the CPU (no interpreter or flags asked for) and that entry pins its emulator (F), it is kept and
+ * enabled; otherwise this throws, and nothing is changed.
  */
 export function setHandler(cpu: string, opts: { flags?: string; interpreter?: string; enabled?: boolean } = {}): string {
   const rule = catalogRule(cpu, opts.interpreter ?? debianEmulator(cpu), opts.flags ?? 'F');
   const reg = buildRegister(rule);
   const current = readEntries().find((e) => e.name === rule.name);
+  if (current && current.register !== reg && !restorable(current.register)) {
+    const pinned = (current.register.split(':')[7] ?? '').includes('F');
+    if (opts.interpreter === undefined && opts.flags === undefined && pinned) {
+      control(rule.name, opts.enabled === false ? '0' : '1');
+      return current.register;
+    }
+    throw new Error(`${rule.name} pins an emulator file that no longer exists (${current.register.split(':')[6]}): it could not be registered again, so this test leaves it alone`);
+  }
   if (!current || current.register !== reg) {
     if (current) control(rule.name, '-1');
     registerString(reg);
@@ -153,8 +175,14 @@ export async function lockHostBinfmt(): Promise<() => void> {
   return unlock;
 }
 
+/** Remove a handler for the test's run (the snapshot puts it back); never one that could not be put back. */
 export function removeHandler(name: string): void {
-  if (entryExists(name)) control(name, '-1');
+  const current = readEntries().find((e) => e.name === name);
+  if (!current) return;
+  if (!restorable(current.register)) {
+    throw new Error(`${name} pins an emulator file that no longer exists (${current.register.split(':')[6]}): it could not be registered again, so this test leaves it alone`);
+  }
+  control(name, '-1');
 }
 
 export async function snapshotBinfmt(): Promise<BinfmtSnapshot> {

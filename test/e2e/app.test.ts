@@ -64,8 +64,8 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     pin = await pushFakeBinfmtImage(registry, [{ path: '/usr/bin/qemu-aarch64', content: readFileSync('/usr/bin/qemu-aarch64-static'), mode: 0o755 }]);
     fetchTmp = mkdtempSync(join(tmpdir(), 'archway-e2e-fetch-'));
     binfmt = await snapshotBinfmt();
-    // Start from "arm64 missing" whatever the host had.
-    if (entryExists('qemu-aarch64')) removeHandler('qemu-aarch64');
+    // Start from "arm64 and s390x missing" whatever the host had (the snapshot puts them back).
+    for (const n of ['qemu-aarch64', 'qemu-s390x']) if (entryExists(n)) removeHandler(n);
     // Short: a store path (<root>/var/lib/archway/emulators/<sha256>/qemu-aarch64) must stay within
     // the kernel's 127-character interpreter limit.
     root = mkdtempSync('/tmp/aw-');

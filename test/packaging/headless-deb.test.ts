@@ -107,10 +107,14 @@ describe.skipIf(skipReason !== '')('the archway .deb in a fresh Debian 12 root',
     // A static emulator from the host, root-owned in the root's /usr/bin, as qemu-user-static puts it.
     writeFileSync(join(root, 'usr/bin/qemu-aarch64-static'), readFileSync('/usr/bin/qemu-aarch64-static'), { mode: 0o755 });
     const before = hostBinfmt();
-    const r = inRoot(root, 'archway install arm64 --flags F --dry-run', { mountBinfmt: true });
+    // The root has no Archway record: a qemu-aarch64 this machine already has (its history) is another
+    // tool's to the packaged CLI, so the plan is a take-over then — the same register string, and says so.
+    const taken = existsSync('/proc/sys/fs/binfmt_misc/qemu-aarch64');
+    const r = inRoot(root, `archway install arm64 --flags F --dry-run${taken ? ' --take-over' : ''}`, { mountBinfmt: true });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('Dry run — nothing was changed.');
     expect(r.stdout).toMatch(/register: :qemu-aarch64:M:0?:\\x7f\\x45\\x4c\\x46\\x02.*:\/usr\/bin\/qemu-aarch64-static:F$/m);
+    if (taken) expect(r.stdout).toMatch(/takes over qemu-aarch64 from .*uninstalling it later restores theirs/);
     expect(hostBinfmt()).toBe(before);
   });
 
