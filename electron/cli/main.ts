@@ -272,9 +272,17 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
         if (p.positional.length) throw new UsageError('watch takes no arguments', cmd);
         const stop = new AbortController();
         const signal = io.stdoutClosed ? AbortSignal.any([stop.signal, io.stdoutClosed]) : stop.signal;
+        const started = (s: Status) =>
+          o.stderr(`archway watch: watching ${s.handlers.length} handler${s.handlers.length === 1 ? '' : 's'} every ${intervalMs / 1000} s; one JSON line per change on stdout (Ctrl-C to stop)\n`);
         return await untilSignalled(stop, () =>
-          watch({ readStatus: () => engine.status(), write: o.stdout, warn: (m) => o.stderr(`${m}\n`), intervalMs, failOnVanish: p.options.has('--fail-on-vanish'), signal,
-            started: (s) => o.stderr(`archway watch: watching ${s.handlers.length} handler${s.handlers.length === 1 ? '' : 's'} every ${intervalMs / 1000} s; one JSON line per change on stdout (Ctrl-C to stop)\n`),
+          watch({
+            readStatus: () => engine.status(),
+            write: o.stdout,
+            warn: (m) => o.stderr(`${m}\n`),
+            intervalMs,
+            failOnVanish: p.options.has('--fail-on-vanish'),
+            signal,
+            started,
           }),
         );
       }

@@ -4,7 +4,7 @@
  * it) and, with --fail-on-vanish, exits non-zero within one poll interval; SIGTERM and a closed
  * stdout end it promptly with nothing left running.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,13 @@ beforeAll(async () => {
   requireBuilt(REPO_ROOT);
   ns = await privateBinfmt();
   root = mkdtempSync(join(tmpdir(), 'archway-root-'));
+});
+
+// A failing test must not leave a watcher running.
+const started = new Set<ChildProcessWithoutNullStreams>();
+afterEach(() => {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  started.clear();
 });
 
 afterAll(async () => {
@@ -45,6 +52,7 @@ interface Watcher {
 /** Starts `archway watch ARGS` inside the namespace and resolves once it has taken its baseline reading. */
 async function startWatch(args: string[]): Promise<Watcher> {
   const child = spawn('nsenter', ['-t', String(ns.pid), '-U', '-m', '--', process.execPath, CLI, 'watch', ...args], { env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+  started.add(child);
   const lines: Record<string, unknown>[] = [];
   let out = '';
   let err = '';
