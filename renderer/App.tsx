@@ -10,7 +10,7 @@ import type { ContainerEngineView, IpcErrorShape, PlanView, ProbeRequest, View }
 import type { Status } from '../shared/status';
 import { useApi } from './api';
 import { PlanDialog } from './components/PlanDialog';
-import { Toasts, type Toast } from './components/Toasts';
+import { addToast, Toasts, type Toast } from './components/Toasts';
 import { applyDone, applyEvent, IDLE, newRun, terminalText, type RunState } from './lib/run';
 import { Activity } from './views/Activity';
 import { Architectures } from './views/Architectures';
@@ -61,7 +61,7 @@ export function App() {
 
   const toast = useCallback((t: Omit<Toast, 'id'>) => {
     const id = ++toastId.current;
-    setToasts((ts) => [...ts.slice(-3), { ...t, id }]);
+    setToasts((ts) => addToast(ts, { ...t, id }));
   }, []);
   const dismiss = useCallback((id: number) => setToasts((ts) => ts.filter((t) => t.id !== id)), []);
 
@@ -164,6 +164,7 @@ export function App() {
             tone: 'ok',
             title: `Emulators fetched: ${cpus.join(', ')}`,
             body: [...changed, 'They are in Archway\'s store: install a handler with the store as its source.'].join('\n'),
+            action: { label: 'Install from the store', onClick: () => void plan({ action: 'install', archs: cpus, source: 'store' }) },
           });
         } else toast({ tone: 'ok', title: 'Done', body: changed.length ? changed.join('\n') : 'Nothing needed changing.' });
       } else {
@@ -176,7 +177,7 @@ export function App() {
       setPlanState(null);
       toast({ tone: 'bad', title: 'Not applied', body: [err.message, err.hint].filter(Boolean).join('\n') });
     }
-  }, [api, planState, toast]);
+  }, [api, planState, plan, toast]);
 
   const startRun = useCallback(
     async (req: ProbeRequest) => {

@@ -22,13 +22,19 @@ function isTerminal(fd: number): boolean {
   return (process.getBuiltinModule?.('node:tty') ?? createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(fd);
 }
 
-function output(fd: 1 | 2, stream: () => NodeJS.WriteStream): { write: (s: string) => void; facts: { isTTY: boolean; columns?: number } } {
+/** Aborted when a write to stdout finds the reader gone (EPIPE); later output is dropped. */
+const stdoutClosed = new AbortController();
+
+function output(fd: 1 | 2, stream: () => NodeJS.WriteStream, closed?: AbortController): { write: (s: string) => void; facts: { isTTY: boolean; columns?: number } } {
   if (isTerminal(fd)) {
     const s = stream();
+    // A terminal that went away (EIO, EPIPE): stop instead of crashing on an unhandled 'error'.
+    if (closed) s.on('error', () => closed.abort());
     return { write: (t) => void s.write(t), facts: { isTTY: s.isTTY === true, ...(s.columns ? { columns: s.columns } : {}) } };
   }
   let fallback: NodeJS.WriteStream | undefined;
   const write = (t: string): void => {
+    if (closed?.signal.aborted) return;
     if (fallback) {
       fallback.write(t);
       return;
@@ -36,15 +42,20 @@ function output(fd: 1 | 2, stream: () => NodeJS.WriteStream): { write: (s: strin
     let buf = Buffer.from(t, 'utf8');
     try {
       while (buf.length > 0) buf = buf.subarray(writeSync(fd, buf));
-    } catch {
+    } catch (e) {
+      if (closed && (e as NodeJS.ErrnoException).code === 'EPIPE') {
+        closed.abort();
+        return;
+      }
       fallback = stream();
+      if (closed) fallback.on('error', () => closed.abort());
       fallback.write(buf);
     }
   };
   return { write, facts: { isTTY: false } };
 }
 
-const out = output(1, () => process.stdout);
+const out = output(1, () => process.stdout, stdoutClosed);
 const err = output(2, () => process.stderr);
 
 main(process.argv.slice(2), {
@@ -53,6 +64,7 @@ main(process.argv.slice(2), {
   env: process.env,
   stdoutTTY: out.facts,
   stderrTTY: err.facts,
+  stdoutClosed: stdoutClosed.signal,
 }).then(
   (code) => {
     process.exitCode = code;

@@ -26,6 +26,8 @@ export interface Io {
   /** Whether each stream is a terminal and how wide (default: not a terminal). */
   stdoutTTY?: StreamFacts;
   stderrTTY?: StreamFacts;
+  /** Aborted when stdout is closed (EPIPE: the reader went away); long-running commands stop then. */
+  stdoutClosed?: AbortSignal;
 }
 
 /** What commands print through: text already fitted to the terminal's abilities. */
@@ -198,7 +200,7 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
   // Everything printed is made safe for a terminal and, without a UTF-8 locale, spelled in ASCII —
   // except JSON, which is data (UTF-8 by definition): there what JSON.stringify leaves raw but a
   // terminal obeys (DEL, C1 such as U+009B, bidi controls) is written as \u escapes, the same data.
-  const raw = p.options.has('--json');
+  const raw = p.options.has('--json') || p.command?.name === 'watch';
   const forTerm = (t: Term) => (s: string) => (t.unicode ? terminalSafe(s, t.color) : asciify(terminalSafe(s, t.color)));
   const toOut = forTerm(term);
   const toErr = forTerm(errTerm);
@@ -262,6 +264,27 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
         // `probe` parses its own options (spec.ts documents them; a unit spec keeps the two in step).
         const { runProbeCommand } = await import('./probe');
         return await runProbeCommand(p.rest, { stdout: o.stdout, stderr: o.stderr });
+      }
+      case 'watch': {
+        const { parseInterval, untilSignalled, watch } = await import('./watch');
+        const intervalMs = parseInterval(optionValue(p, '--interval'));
+        if (intervalMs === undefined) throw new UsageError('watch: --interval takes seconds from 0.2 to 3600, e.g. --interval 5', cmd);
+        if (p.positional.length) throw new UsageError('watch takes no arguments', cmd);
+        const stop = new AbortController();
+        const signal = io.stdoutClosed ? AbortSignal.any([stop.signal, io.stdoutClosed]) : stop.signal;
+        const started = (s: Status) =>
+          o.stderr(`archway watch: watching ${s.handlers.length} handler${s.handlers.length === 1 ? '' : 's'} every ${intervalMs / 1000} s; one JSON line per change on stdout (Ctrl-C to stop)\n`);
+        return await untilSignalled(stop, () =>
+          watch({
+            readStatus: () => engine.status(),
+            write: o.stdout,
+            warn: (m) => o.stderr(`${m}\n`),
+            intervalMs,
+            failOnVanish: p.options.has('--fail-on-vanish'),
+            signal,
+            started,
+          }),
+        );
       }
       case 'engines': {
         const { runEnginesCommand } = await import('./engines');

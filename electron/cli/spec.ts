@@ -224,6 +224,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     exits: { failed: 'some probe was not ok', unavailable: 'the container engine is unreachable or too old' },
   },
   {
+    name: 'watch',
+    summary: 'print what happens to the handlers as JSON lines, until interrupted',
+    synopsis: ['watch [--interval SECONDS] [--fail-on-vanish]'],
+    description:
+      'Reads the handler table every interval and prints one JSON object per line for each change: {"time","event","name","arch",…}, where event is vanished (a handler Archway installed is gone: a reboot, a systemd-binfmt restart, a flush), removed (another handler left), appeared, changed (enabled, flags, emulator or rule, with "changes" and "before"), broken (with "reason") or recovered. The first reading is the baseline. The desktop app is sent the same events (its handlerEvents event). Stops on Ctrl-C, SIGTERM, or when its output is closed.',
+    positionals: [],
+    options: [
+      { name: '--interval', arg: 'SECONDS', complete: { kind: 'none' }, description: 'seconds between readings, 0.2 to 3600 (default 2)' },
+      { name: '--fail-on-vanish', description: 'exit 1 as soon as a handler Archway installed vanishes (within one interval)' },
+    ],
+    examples: [
+      { command: 'archway watch', note: 'follow handler changes as JSON lines' },
+      { command: 'archway watch --fail-on-vanish --interval 5 & build.sh', note: 'in CI: notice when emulation disappears mid-build' },
+    ],
+    exits: { ok: 'interrupted, or its output was closed', failed: 'with --fail-on-vanish: a handler Archway installed vanished' },
+  },
+  {
     name: 'engines',
     summary: 'list the container engines found on this machine and which one Archway uses',
     synopsis: ['engines [--json]', 'engines use NAME|SOCKET|default [--json]'],

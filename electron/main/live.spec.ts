@@ -60,4 +60,26 @@ describe('startLive', () => {
     live.stop();
     expect(errors.length).toBeGreaterThan(2);
   });
+
+  it('a handler Archway installed vanishing is a handlerEvents event through the IPC contract (the function archway watch prints)', async () => {
+    const arm = { cpu: 'aarch64', interpreter: AARCH64_EMU, flags: 'PF', archway: true };
+    const seq: Status[] = [makeStatus([arm]), makeStatus([], { vanished: [arm] })];
+    let i = 0;
+    const sent: { name: string; payload: unknown }[] = [];
+    const live = startLive({
+      readStatus: () => seq[Math.min(i++, seq.length - 1)]!,
+      readContainerEngine: async () => ({ state: 'absent', error: { code: 'daemon-not-running', message: 'x' }, checkedAt: 0 }),
+      emit: (name, payload) => void sent.push({ name, payload }),
+      statusIntervalMs: 5,
+      now: () => 'T',
+    });
+    await expect.poll(() => sent.filter((e) => e.name === 'handlerEvents').length).toBe(1);
+    live.stop();
+    const ev = sent.find((e) => e.name === 'handlerEvents')!;
+    expect(ev.payload).toEqual([
+      expect.objectContaining({ time: 'T', event: 'vanished', name: 'qemu-aarch64', arch: 'aarch64' }),
+    ]);
+    // The first reading is the baseline: it is a status change, not a handler event.
+    expect(sent.filter((e) => e.name === 'statusChanged')).toHaveLength(2);
+  });
 });

@@ -3,9 +3,12 @@
  * anything a person could see changed (another tool registered a handler, systemd-binfmt
  * restarted…); re-check the container engine when Docker's event stream says so (or ends: the
  * daemon stopped), and every ~10 s in any case (it starts, stops, upgrades). Deciding
- * whether something changed is pure (fingerprints); the timers are the edge.
+ * whether something changed is pure (fingerprints); the timers are the edge. What happened to the
+ * handlers (one vanished, appeared, turned broken…) is decided by shared/handler-events.ts — the
+ * same function `archway watch` prints — and sent as the `handlerEvents` event.
  */
 import type { ContainerEngineView } from '../../shared/ipc/contract';
+import { handlerEvents } from '../../shared/handler-events';
 import type { Status } from '../../shared/status';
 import type { Emit } from './router';
 
@@ -44,6 +47,8 @@ export interface LiveDeps {
   statusIntervalMs?: number;
   containerEngineIntervalMs?: number;
   onError?: (err: unknown) => void;
+  /** The time stamped on handler events (default: now, ISO 8601). */
+  now?: () => string;
 }
 
 export interface Live {
@@ -57,12 +62,17 @@ export function startLive(deps: LiveDeps): Live {
   const engine = changeDetector(containerEngineFingerprint);
   let stopped = false;
   let engineBusy = false;
+  let last: Status | undefined;
 
   const checkStatus = () => {
     if (stopped) return;
     try {
       const s = deps.readStatus();
-      if (status.changed(s)) deps.emit('statusChanged', s);
+      if (!status.changed(s)) return;
+      const events = handlerEvents(last, s, (deps.now ?? (() => new Date().toISOString()))());
+      last = s;
+      deps.emit('statusChanged', s);
+      if (events.length > 0) deps.emit('handlerEvents', events);
     } catch (err) {
       deps.onError?.(err);
     }

@@ -31,8 +31,13 @@ export interface FixtureHandler {
   name?: string;
 }
 
-export function makeStatus(handlers: FixtureHandler[] = []): Status {
+/** `vanished`: handlers Archway recorded as installed that are not in the kernel (a flush, a reboot). */
+export function makeStatus(handlers: FixtureHandler[] = [], opts: { vanished?: FixtureHandler[] } = {}): Status {
   const record: ArchwayRecord = emptyRecord();
+  for (const h of opts.vanished ?? []) {
+    const rule = { ...catalogRule(h.cpu, h.interpreter, h.flags), ...(h.name ? { name: h.name } : {}) };
+    record.handlers[rule.name] = { cpu: h.cpu, register: buildRegister(rule), source: 'distro', installedAt: '2025-01-01T00:00:00Z', installedBy: 1000, persist: false };
+  }
   const entries: RawStatus['entries'] = [];
   const interpreters: RawStatus['interpreters'] = {};
   handlers.forEach((h, i) => {

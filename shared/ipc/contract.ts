@@ -12,6 +12,7 @@ import { IntentSchema, type Intent } from '../actions';
 import type { HelperRequest, HelperResponse, OpResult } from '../helper-protocol';
 import type { ContainerEngineInfo, ContainerEngineOffer, ProbeEvent, ProbeResult } from '../probe';
 import type { Status } from '../status';
+import type { HandlerEvent } from '../handler-events';
 
 /** A type carried by the contract without a runtime schema (main produces it; nothing to validate). */
 export interface Typed<T> {
@@ -215,6 +216,8 @@ export const EVENTS = {
   containerEngineChanged: { channel: 'archway:container-engine-changed', payload: typed<ContainerEngineView>() },
   probeEvent: { channel: 'archway:probe-event', payload: typed<ProbeEventMessage>() },
   probeDone: { channel: 'archway:probe-done', payload: typed<ProbeDoneMessage>() },
+  /** What happened to handlers since the last reading (vanished, appeared, changed, broken…): shared/handler-events.ts, as `archway watch` prints it. */
+  handlerEvents: { channel: 'archway:handler-events', payload: typed<HandlerEvent[]>() },
 } as const;
 
 export type Invokes = typeof INVOKES;
