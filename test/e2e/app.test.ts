@@ -280,6 +280,13 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     const status = await harness.page.evaluate(() => window.archway!.getStatus());
     expect(status.archs.find((a) => a.cpu === 'aarch64')!.available).toContainEqual(expect.objectContaining({ path: stored, source: 'store', reported: expect.stringMatching(/^reported: from .*, QEMU 7\.2/) }));
 
+    // The "fetched" toast offers an action (install from the store), so it stays until dismissed.
+    const fetchedToast = page.locator('.toast', { hasText: 'Emulators fetched: aarch64' });
+    expect(await fetchedToast.getByRole('button', { name: 'Install from the store' }).count()).toBe(1);
+    // Close the toasts over the form as a person would (a hovered confirmation does not fade).
+    while ((await page.locator('.toast').count()) > 0) await page.locator('.toast').first().getByRole('button', { name: 'Dismiss' }).click({ timeout: 5000 }).catch(() => undefined);
+    await poll(() => fetchedToast.count()).toBe(0);
+
     // Cancelling a fetch plan removes the temporary copy too.
     await section.getByRole('button', { name: 'Fetch emulators' }).click();
     await poll(() => dialog.textContent(), 60_000).toContain('store qemu-aarch64');
