@@ -284,8 +284,10 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     const fetchedToast = page.locator('.toast', { hasText: 'Emulators fetched: aarch64' });
     expect(await fetchedToast.getByRole('button', { name: 'Install from the store' }).count()).toBe(1);
     // Close the toasts over the form as a person would (a hovered confirmation does not fade).
-    while ((await page.locator('.toast').count()) > 0) await page.locator('.toast').first().getByRole('button', { name: 'Dismiss' }).click({ timeout: 5000 }).catch(() => undefined);
-    await poll(() => fetchedToast.count()).toBe(0);
+    for (let i = 0; i < 10 && (await page.locator('.toast').count()) > 0; i++) {
+      await page.locator('.toast').first().getByRole('button', { name: 'Dismiss' }).click({ timeout: 5000 });
+    }
+    await poll(() => page.locator('.toast').count()).toBe(0);
 
     // Cancelling a fetch plan removes the temporary copy too.
     await section.getByRole('button', { name: 'Fetch emulators' }).click();
