@@ -88,7 +88,7 @@ module.exports = function load(file) {
 `;
 
 /**
- * Optional native addons (ssh2's sshcrypto, cpu-features, both loaded by dockerode's ssh2 inside
+ * Optional native addons (ssh2's sshcrypto, cpu-features, both loaded by docker-modem's ssh2 inside
  * try/catch) cannot be bundled: they become a module that throws, so the library takes the
  * pure-JavaScript path it takes wherever the addon was not compiled.
  */
