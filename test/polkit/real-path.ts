@@ -5,10 +5,14 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { bundleForNode } from '../support/node';
-import type { TestUser } from './polkit';
+import { installPolicy, startPolkit, type InstalledPolicy, type PolkitHandle, type TestUser } from './polkit';
+
+/** The project's polkit policy, as packages install it. */
+export const POLICY = join(REPO_ROOT, 'build/polkit/dev.archway.helper.policy');
 
 /**
  * In `work` (mode 0755): the helper as scripts/install-helper.mjs installs it (absolute node in the
@@ -22,6 +26,28 @@ export async function stageHelperAndDriver(work: string): Promise<{ staged: stri
   await bundleForNode(join(REPO_ROOT, 'test/trust/elevate-driver.ts'), driver);
   fs.chmodSync(driver, 0o644);
   return { staged, driver };
+}
+
+/**
+ * The real path, ready: a work directory (0755), the staged helper installed at `helperInstallPath`
+ * with the project's policy, the elevation driver, and polkitd running. Each step pushes its own
+ * clean-up onto `cleanups`, in order.
+ */
+export async function setUpRealPath(
+  prefix: string,
+  helperInstallPath: string,
+  cleanups: (() => Promise<void> | void)[],
+): Promise<{ work: string; driver: string; polkit: PolkitHandle; policy: InstalledPolicy }> {
+  const work = fs.mkdtempSync(join(tmpdir(), prefix));
+  fs.chmodSync(work, 0o755);
+  cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
+  // The helper as a source checkout installs it: scripts/install-helper.mjs (absolute node in the shebang).
+  const { staged, driver } = await stageHelperAndDriver(work);
+  const polkit = await startPolkit();
+  cleanups.push(() => polkit.stop());
+  const policy = await installPolicy({ policyFile: POLICY, helperSource: staged, helperInstallPath });
+  cleanups.push(() => policy.uninstall());
+  return { work, driver, polkit, policy };
 }
 
 /**

@@ -24,7 +24,6 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { parseProcEntry, type ProcEntry } from '../../shared/binfmt/entry';
 import { buildRegister } from '../../shared/binfmt/register';
 import { cpusForRule } from '../../shared/plan/rules';
@@ -44,18 +43,15 @@ import {
   addRule,
   createTestUser,
   grantRule,
-  installPolicy,
   runAsUser,
-  startPolkit,
   type InstalledPolicy,
   type PolkitHandle,
   type TestUser,
 } from '../polkit/polkit';
 import type { Outcome } from './elevate-driver';
-import { stageHelperAndDriver, withPasswordPrompts } from '../polkit/real-path';
+import { setUpRealPath, withPasswordPrompts } from '../polkit/real-path';
 
 const ACTION = 'dev.archway.helper.run';
-const POLICY = join(REPO_ROOT, 'build/polkit/dev.archway.helper.policy');
 const CLI = join(REPO_ROOT, 'dist/cli/archway.mjs');
 const HELPER = DEFAULT_HELPER_INSTALL_PATH;
 const BINFMT = '/proc/sys/fs/binfmt_misc';
@@ -256,17 +252,7 @@ beforeAll(async () => {
   hostStart = hostBinfmt();
   for (const n of MOVED) expect(hostStart.entries[n], `${n} could not be moved aside`).toBeUndefined();
 
-  work = fs.mkdtempSync(join(tmpdir(), 'archway-pkexec-'));
-  fs.chmodSync(work, 0o755);
-  cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
-  // The helper as a source checkout installs it: scripts/install-helper.mjs (absolute node in the shebang).
-  const { staged, driver: d } = await stageHelperAndDriver(work);
-  driver = d;
-
-  polkit = await startPolkit();
-  cleanups.push(() => polkit!.stop());
-  policy = await installPolicy({ policyFile: POLICY, helperSource: staged, helperInstallPath: HELPER });
-  cleanups.push(() => policy!.uninstall());
+  ({ work, driver, polkit, policy } = await setUpRealPath('archway-pkexec-', HELPER, cleanups));
   user = await createTestUser();
   cleanups.push(() => user!.remove());
 });

@@ -20,17 +20,15 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { requireBuilt } from '../kernel/namespace';
 import { runCleanups } from '../support/node';
-import { DEFAULT_HELPER_INSTALL_PATH, POLKIT_RULES_DIR, createTestUser, installPolicy, startPolkit, type PolkitHandle, type TestUser } from '../polkit/polkit';
+import { DEFAULT_HELPER_INSTALL_PATH, POLKIT_RULES_DIR, createTestUser, type PolkitHandle, type TestUser } from '../polkit/polkit';
 import type { Outcome } from './elevate-driver';
-import { stageHelperAndDriver, withPasswordPrompts } from '../polkit/real-path';
+import { setUpRealPath, withPasswordPrompts } from '../polkit/real-path';
 import { HELPER as BUILT_HELPER } from './support';
 
 const ACTION = 'dev.archway.helper.run';
-const POLICY = join(REPO_ROOT, 'build/polkit/dev.archway.helper.policy');
 const NODE = fs.realpathSync(process.execPath);
 
 let polkit: PolkitHandle | undefined;
@@ -41,15 +39,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 
 beforeAll(async () => {
   requireBuilt(REPO_ROOT);
-  const work = fs.mkdtempSync(join(tmpdir(), 'archway-polkit-policy-'));
-  fs.chmodSync(work, 0o755);
-  cleanups.push(() => fs.rmSync(work, { recursive: true, force: true }));
-  const { staged, driver: d } = await stageHelperAndDriver(work);
-  driver = d;
-  polkit = await startPolkit();
-  cleanups.push(() => polkit!.stop());
-  const policy = await installPolicy({ policyFile: POLICY, helperSource: staged, helperInstallPath: DEFAULT_HELPER_INSTALL_PATH });
-  cleanups.push(() => policy.uninstall());
+  ({ driver, polkit } = await setUpRealPath('archway-polkit-policy-', DEFAULT_HELPER_INSTALL_PATH, cleanups));
   user = await createTestUser();
   cleanups.push(() => user!.remove());
   password = `pw-${randomBytes(9).toString('base64url')}`;
