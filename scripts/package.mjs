@@ -105,7 +105,9 @@ async function bundles() {
   const common = {
     ...ESBUILD_COMMON,
     target: `node${HEADLESS.minNode}`,
-    external: [],
+    // The Kubernetes API client needs Node 22 (undici): `archway kube` says it is not in this package;
+    // `archway export kubernetes` (kubernetes-models' validators) is bundled and works on Node 18.
+    external: ['@kubernetes/client-node'],
     metafile: true,
     logLevel: 'error',
     plugins: [noNativeAddons],

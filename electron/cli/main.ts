@@ -290,6 +290,10 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
         const { runEnginesCommand } = await import('./engines');
         return await runEnginesCommand([...p.positional, ...(p.options.has('--json') ? ['--json'] : [])], o);
       }
+      case 'export':
+        return await (await import('./kube')).runExport(p, o);
+      case 'kube':
+        return await (await import('./kube')).runKube(p, o);
       default:
         throw new UsageError(`unknown command "${cmd.name}"`);
     }
@@ -304,7 +308,7 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
       o.stderr(`archway: ${err.message}\n${changing ? 'Nothing was changed.\n' : ''}`);
       return EXIT.usage;
     }
-    if (err instanceof ArchwayError || (err instanceof Error && err.name === 'ContainerEngineError')) {
+    if (err instanceof ArchwayError || (err instanceof Error && (err.name === 'ContainerEngineError' || err.name === 'KubeError'))) {
       const e = err as Error & { code?: string; hint?: string };
       const code = exitForErrorCode(e.code);
       const unchanged = changing && err instanceof ArchwayError && code !== EXIT.failed;

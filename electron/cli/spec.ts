@@ -101,6 +101,20 @@ function handlerCommand(name: string, summary: string, example: [string, string]
 export const ARCH_NOTE =
   'Architectures can be named as people name them: arm64, aarch64, linux/arm64, linux/arm/v7, armhf, riscv64, s390x, ppc64le, 386, mips64le, qemu-aarch64, or all.';
 
+// --- Kubernetes (export kubernetes, kube): options shared by the two commands ---
+const kubeNamespace: OptionSpec = { name: '--namespace', arg: 'NS', complete: { kind: 'none' }, description: 'the namespace of the DaemonSets (default archway-binfmt)' };
+const KUBE_PLAN_OPTIONS: readonly OptionSpec[] = [
+  { name: '--image', arg: 'REF@sha256:DIGEST', complete: { kind: 'none' }, description: 'the registration image, by digest: /archway-binfmt and, by default, the emulators (see the README)' },
+  { name: '--node-arch', arg: 'ARCH[,ARCH…]', complete: { kind: 'none' }, repeatable: true, description: 'kubernetes.io/arch values to make a DaemonSet for (default amd64,arm64); each skips what it runs natively' },
+  { name: '--flags', arg: 'LETTERS', complete: { kind: 'none' }, description: 'binfmt_misc flags (default F; F is required; flags with C count as --allow-setuid)' },
+  { name: '--allow-setuid', description: 'add flag C (setuid programs in foreign images work; see "Default flags" for the risk)' },
+  { name: '--toleration', arg: 'KEY[=VALUE][:EFFECT]', complete: { kind: 'none' }, repeatable: true, description: 'let the pods run on nodes with this taint (repeatable; * tolerates every taint)' },
+  kubeNamespace,
+  { name: '--emulators', arg: 'SOURCE', values: ['image', 'node'], description: "image (default): the image's /usr/bin/qemu-<cpu>; node: each node's /usr/bin/qemu-<cpu>-static" },
+  { name: '--replace', description: 'replace an entry of the same name that differs (default: report it and leave it)' },
+];
+const KUBE_ARCHS: PositionalSpec = { ...ARCHS, optional: true };
+
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'status',
@@ -255,6 +269,38 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'archway engines', note: 'which daemon does archway talk to?' },
       { command: 'archway engines use podman', note: 'use the Podman socket found here from now on' },
     ],
+  },
+  {
+    name: 'export',
+    summary: 'write Kubernetes manifests (a DaemonSet) that register the handlers on every node',
+    synopsis: ['export kubernetes ARCH…|all --image REF@sha256:DIGEST [--node-arch ARCH,…] [--flags LETTERS] [--allow-setuid] [--toleration KEY[=VALUE][:EFFECT]]… [--namespace NS] [--emulators image|node] [--replace] [--uninstall] [-o FILE]'],
+    description:
+      "Writes YAML documents: a Namespace, a ServiceAccount and, per node architecture, a DaemonSet whose init container registers exactly the register strings `archway install` would write (F by default; C only with --allow-setuid, its risk stated in the file and on stderr) and prints one JSON line per node (kubectl logs -n NS ds/archway-binfmt-ARCH -c register). Nodes that run an architecture natively are skipped through nodeSelector. Every document is validated against the Kubernetes API schema before it is written. --uninstall writes the DaemonSet that removes those entries instead.",
+    positionals: [{ name: 'kubernetes', complete: { kind: 'words', words: ['kubernetes'] } }, ARCHS],
+    options: [
+      ...KUBE_PLAN_OPTIONS,
+      { name: '--uninstall', description: 'write the uninstall DaemonSet (removes exactly these entries where they are as registered)' },
+      { name: '--output', short: '-o', arg: 'FILE', complete: { kind: 'file' }, description: 'write to FILE instead of standard output' },
+    ],
+    examples: [
+      { command: 'archway export kubernetes arm64 riscv64 --image registry.example/archway-binfmt@sha256:… -o binfmt.yaml && kubectl apply -f binfmt.yaml', note: 'emulation on every amd64 node' },
+      { command: 'archway export kubernetes arm64 --image registry.example/archway-binfmt@sha256:… --uninstall -o unbinfmt.yaml', note: 'the DaemonSet that removes them again' },
+    ],
+    exits: { usage: 'a bad request (no digest, unknown architecture, flags without F, C without --allow-setuid): nothing was written' },
+  },
+  {
+    name: 'kube',
+    summary: 'register handlers on a Kubernetes cluster and show each node\'s result',
+    synopsis: ['kube status [--namespace NS] [--json]', 'kube apply ARCH…|all --image REF@sha256:DIGEST [export options]', 'kube delete [--namespace NS]'],
+    description:
+      'Works through the cluster API with the current kubeconfig context (KUBECONFIG, else ~/.kube/config). apply sends what `archway export kubernetes` writes (server-side apply). status prints nodes × platforms from each node\'s JSON result. delete runs the uninstall DaemonSet made from the installed ones, waits for every node\'s result, then removes Archway\'s DaemonSets and namespace.',
+    positionals: [{ name: 'status|apply|delete', complete: { kind: 'words', words: ['status', 'apply', 'delete'] } }, KUBE_ARCHS],
+    options: [...KUBE_PLAN_OPTIONS, json, { name: '--timeout', arg: 'SECONDS', complete: { kind: 'none' }, description: 'how long apply and delete wait for every node (default 120)' }],
+    examples: [
+      { command: 'archway kube apply arm64 --image registry.example/archway-binfmt@sha256:…', note: 'register on the cluster of the current context' },
+      { command: 'archway kube status', note: 'nodes × platforms' },
+    ],
+    exits: { failed: 'a node reported a conflict or a failure', unavailable: 'no cluster is reachable with the current kubeconfig context' },
   },
   {
     name: 'completion',

@@ -1,6 +1,6 @@
 /** Parse one /proc/sys/fs/binfmt_misc/<name> file. Pure. */
 import { normaliseFlags } from './flags';
-import type { Rule } from './register';
+import { maskedMagic, type Rule } from './register';
 
 export interface ProcEntry {
   name: string;
@@ -58,4 +58,16 @@ export function parseProcEntry(name: string, text: string): ProcEntry {
       flags,
     },
   };
+}
+
+/**
+ * What the kernel shows in /proc/sys/fs/binfmt_misc/<name> for `rule` once registered (its
+ * entry_status(): the magic as registered, mask applied; flags in P, O, C, F order). The inverse
+ * of parseProcEntry for Archway's rules. Used where a program other than Archway compares the
+ * kernel's text byte for byte (the Kubernetes registration program, shared/kube/manifests.ts).
+ */
+export function procEntryText(rule: Rule, enabled = true): string {
+  const head = `${enabled ? 'enabled' : 'disabled'}\ninterpreter ${rule.interpreter}\nflags: ${normaliseFlags(rule.flags)}\n`;
+  if (rule.type === 'E') return `${head}extension .${rule.extension}\n`;
+  return `${head}offset ${rule.offset}\nmagic ${maskedMagic(rule)}\n${rule.mask === '' ? '' : `mask ${rule.mask}\n`}`;
 }

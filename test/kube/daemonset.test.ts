@@ -157,10 +157,10 @@ describe.runIf(X86_64_HOST)('the exported DaemonSet, run as the kubelet would ru
     expect(ds!.spec!.template.spec!.nodeSelector).toMatchObject({ 'kubernetes.io/arch': 'amd64', 'kubernetes.io/os': 'linux' });
     const reg = ds!.spec!.template.spec!.initContainers![0]!;
     expect(reg.image).toBe(image);
-    // The register strings are Archway's, F only, for the image's emulators.
+    // The register strings are Archway's (catalog order), F only, for the image's emulators.
     expect(reg.command!.filter((a) => a.startsWith(':qemu-'))).toEqual([
-      expect.stringMatching(/^:qemu-aarch64:M:0:.*:\/usr\/bin\/qemu-aarch64:F$/),
-      expect.stringMatching(/^:qemu-s390x:M:0:.*:\/usr\/bin\/qemu-s390x:F$/),
+      expect.stringMatching(/^:qemu-s390x:M::.*:\/usr\/bin\/qemu-s390x:F$/),
+      expect.stringMatching(/^:qemu-aarch64:M::.*:\/usr\/bin\/qemu-aarch64:F$/),
     ]);
   });
 
@@ -184,8 +184,8 @@ describe.runIf(X86_64_HOST)('the exported DaemonSet, run as the kubelet would ru
     const line = resultLine(r);
     expect(line).toMatchObject({ schema: 'archway.dev/binfmt-node-result/v1', node: os.hostname(), action: 'install', ok: true });
     expect(line.entries).toEqual([
-      { name: 'qemu-aarch64', result: 'registered' },
       { name: 'qemu-s390x', result: 'registered' },
+      { name: 'qemu-aarch64', result: 'registered' },
     ]);
     expect(r.exitCode).toBe(0);
     for (const [name, interp] of [['qemu-aarch64', '/usr/bin/qemu-aarch64'], ['qemu-s390x', '/usr/bin/qemu-s390x']] as const) {
@@ -204,8 +204,8 @@ describe.runIf(X86_64_HOST)('the exported DaemonSet, run as the kubelet would ru
     const { body } = translateContainer(spec, 'register');
     const again = await runContainer(conn, body);
     expect(resultLine(again).entries).toEqual([
-      { name: 'qemu-aarch64', result: 'present' },
       { name: 'qemu-s390x', result: 'present' },
+      { name: 'qemu-aarch64', result: 'present' },
     ]);
     expect(again.exitCode).toBe(0);
     // Someone else's qemu-s390x (Debian's emulator, flags F): reported, never clobbered.
@@ -213,8 +213,8 @@ describe.runIf(X86_64_HOST)('the exported DaemonSet, run as the kubelet would ru
     const conflict = await runContainer(conn, body);
     const line = resultLine(conflict);
     expect(line.ok).toBe(false);
-    expect(line.entries[0]).toEqual({ name: 'qemu-aarch64', result: 'present' });
-    expect(line.entries[1]).toMatchObject({ name: 'qemu-s390x', result: 'conflict', current: expect.stringContaining(`interpreter ${debianEmulator('s390x')}`) });
+    expect(line.entries[1]).toEqual({ name: 'qemu-aarch64', result: 'present' });
+    expect(line.entries[0]).toMatchObject({ name: 'qemu-s390x', result: 'conflict', current: expect.stringContaining(`interpreter ${debianEmulator('s390x')}`) });
     expect(conflict.exitCode).toBe(1); // the init container fails: kubectl shows Init:Error on that node
     expect(readEntries().find((e) => e.name === 'qemu-s390x')?.register).toBe(theirs);
   });
@@ -247,13 +247,13 @@ describe.runIf(X86_64_HOST)('the exported DaemonSet, run as the kubelet would ru
     const line = resultLine(run);
     expect(line).toMatchObject({ action: 'uninstall', ok: true });
     expect(line.entries).toEqual([
-      { name: 'qemu-aarch64', result: 'removed' },
       expect.objectContaining({ name: 'qemu-s390x', result: 'different' }),
+      { name: 'qemu-aarch64', result: 'removed' },
     ]);
     expect(fs.existsSync(path.join(BINFMT_DIR, 'qemu-aarch64'))).toBe(false);
     expect(readEntries().find((e) => e.name === 'qemu-s390x')?.register).toBe(theirs);
     // Running it again finds nothing of its own left.
     const twice = resultLine(await runContainer(conn, body));
-    expect(twice.entries[0]).toEqual({ name: 'qemu-aarch64', result: 'absent' });
+    expect(twice.entries[1]).toEqual({ name: 'qemu-aarch64', result: 'absent' });
   });
 });

@@ -1,0 +1,259 @@
+/**
+ * `archway kube status|apply|delete` through the cluster API (@kubernetes/client-node, loaded only
+ * here), with the current kubeconfig context — KUBECONFIG, else ~/.kube/config, else the in-cluster
+ * service account. apply sends exactly what `archway export kubernetes` writes (server-side apply,
+ * field manager "archway"); status reads each node's one JSON result line from its pod's log;
+ * delete re-plans the uninstall DaemonSet from the request each install DaemonSet records.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { CATALOG, type Cpu } from '../../shared/arch/catalog';
+import { ArchwayError } from '../../shared/helper-protocol';
+import {
+  KUBE_APP,
+  KUBE_DEFAULT_NAMESPACE,
+  KUBE_ENTRIES_ANNOTATION,
+  KUBE_REQUEST_ANNOTATION,
+  kubernetesManifests,
+  planKubernetes,
+  type KubeExportRequest,
+} from '../../shared/kube/manifests';
+import { kubeNodeRow, parseNodeResult, type KubeNodeFacts, type KubeNodeRow, type NodeResult } from '../../shared/kube/result';
+import { cleanText } from '../../shared/sanitize';
+import { exportKubernetes } from './export';
+import { validateManifests } from './validate';
+
+/** A cluster problem with an error code the exit-code table knows (unreachable → 3). */
+export class KubeError extends Error {
+  override readonly name = 'KubeError';
+  constructor(
+    readonly code: 'unreachable' | 'not-found' | 'timeout' | 'engine-refused',
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+type K8s = typeof import('@kubernetes/client-node');
+
+interface Cluster {
+  k8s: K8s;
+  objects: import('@kubernetes/client-node').KubernetesObjectApi;
+  core: import('@kubernetes/client-node').CoreV1Api;
+  context: string;
+}
+
+/** The kubeconfig the kubectl user has; refuses the library's silent localhost:8080 fallback. */
+export function kubeconfigSource(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.KUBECONFIG) return env.KUBECONFIG;
+  const home = path.join(env.HOME ?? os.homedir(), '.kube', 'config');
+  if (fs.existsSync(home)) return home;
+  if (env.KUBERNETES_SERVICE_HOST && fs.existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) return 'in-cluster service account';
+  return undefined;
+}
+
+async function connect(): Promise<Cluster> {
+  const source = kubeconfigSource();
+  if (!source) {
+    throw new KubeError('unreachable', 'no Kubernetes cluster is configured: no KUBECONFIG, no ~/.kube/config, not inside a cluster', 'Point KUBECONFIG at your cluster\'s kubeconfig, or use `archway export kubernetes … -o FILE` and apply the file yourself.');
+  }
+  let k8s: K8s;
+  try {
+    k8s = await import('@kubernetes/client-node');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new KubeError(
+      'unreachable',
+      'this Archway has no Kubernetes API client (@kubernetes/client-node needs Node.js 22; the headless package for Node 18 leaves it out)',
+      'Write the manifests and apply them with kubectl: archway export kubernetes ARCH… --image REF@sha256:… -o FILE && kubectl apply -f FILE',
+    );
+  }
+  const kc = new k8s.KubeConfig();
+  try {
+    kc.loadFromDefault();
+  } catch (err) {
+    throw new KubeError('unreachable', `cannot read the kubeconfig (${source}): ${(err as Error).message}`);
+  }
+  if (!kc.getCurrentCluster()) throw new KubeError('unreachable', `the kubeconfig (${source}) has no current context`, 'Choose one: kubectl config use-context NAME');
+  return { k8s, objects: k8s.KubernetesObjectApi.makeApiClient(kc), core: kc.makeApiClient(k8s.CoreV1Api), context: kc.getCurrentContext() };
+}
+
+/** Network and API errors, said plainly (the cluster's own words are untrusted text). */
+function clusterError(c: Cluster, err: unknown, doing: string): Error {
+  if (err instanceof KubeError || err instanceof ArchwayError) return err;
+  const e = err as Error & { code?: string; cause?: { code?: string }; code_?: number; body?: unknown };
+  const net = e.code ?? e.cause?.code;
+  if (net && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|UND_ERR_CONNECT_TIMEOUT)$/.test(net)) {
+    return new KubeError('unreachable', `the cluster of context "${c.context}" does not answer (${net}) while ${doing}`, 'Check the context (kubectl config current-context) and that the API server is reachable.');
+  }
+  return new KubeError('engine-refused', `the cluster refused ${doing}: ${cleanText(String(e.message ?? err)).slice(0, 500)}`);
+}
+
+const SELECT = (component: 'register' | 'unregister') => `app.kubernetes.io/name=${KUBE_APP},app.kubernetes.io/component=${component}`;
+
+async function list<T extends KubernetesObject>(c: Cluster, apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<T[]> {
+  try {
+    const r = await c.objects.list<T>(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector);
+    return r.items;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return [];
+    throw clusterError(c, err, `listing ${kind}s`);
+  }
+}
+
+interface PodLike extends KubernetesObject {
+  spec?: { nodeName?: string };
+  status?: { phase?: string; initContainerStatuses?: { name: string; state?: { terminated?: unknown; waiting?: { reason?: string; message?: string } }; lastState?: { terminated?: unknown } }[] };
+}
+interface NodeLike extends KubernetesObject {
+  metadata?: KubernetesObject['metadata'];
+}
+
+/** Every node's facts for one component's pods (its result log when its init container has run). */
+async function nodeFacts(c: Cluster, namespace: string, component: 'register' | 'unregister'): Promise<KubeNodeFacts[]> {
+  const nodes = await list<NodeLike>(c, 'v1', 'Node');
+  const sets = await list<KubernetesObject>(c, 'apps/v1', 'DaemonSet', namespace, SELECT(component));
+  const pods = await list<PodLike>(c, 'v1', 'Pod', namespace, SELECT(component));
+  const expected = new Map<string, { names: string[]; flags: string }>();
+  for (const ds of sets) {
+    const a = ds.metadata?.annotations ?? {};
+    const arch = ds.metadata?.labels?.['archway.dev/node-arch'];
+    if (arch) expected.set(arch, { names: (a[KUBE_ENTRIES_ANNOTATION] ?? '').split(',').filter(Boolean), flags: a['archway.dev/flags'] ?? '' });
+  }
+  const newest = new Map<string, PodLike>();
+  for (const p of pods) {
+    const n = p.spec?.nodeName;
+    if (!n) continue;
+    const cur = newest.get(n);
+    if (!cur || String(p.metadata?.creationTimestamp ?? '') > String(cur.metadata?.creationTimestamp ?? '')) newest.set(n, p);
+  }
+  const out: KubeNodeFacts[] = [];
+  for (const node of nodes) {
+    const name = node.metadata?.name ?? '?';
+    const nodeArch = node.metadata?.labels?.['kubernetes.io/arch'] ?? '?';
+    const pod = newest.get(name);
+    let facts: KubeNodeFacts['pod'];
+    if (pod) {
+      const init = pod.status?.initContainerStatuses?.find((s) => s.name === component);
+      const ran = !!init?.state?.terminated || !!init?.lastState?.terminated;
+      let log: string | undefined;
+      if (ran) {
+        try {
+          log = await c.core.readNamespacedPodLog({ name: pod.metadata!.name!, namespace, container: component, limitBytes: 65536 });
+        } catch (err) {
+          throw clusterError(c, err, `reading the log of ${pod.metadata?.name}`);
+        }
+      }
+      const w = init?.state?.waiting;
+      facts = { name: pod.metadata?.name ?? '?', phase: pod.status?.phase ?? 'Unknown', ...(log !== undefined ? { log } : {}), ...(w?.reason ? { waiting: cleanText(`${w.reason}${w.message ? `: ${w.message}` : ''}`) } : {}) };
+    }
+    const exp = expected.get(nodeArch);
+    out.push({ name, nodeArch, ...(exp ? { expected: exp } : {}), ...(facts ? { pod: facts } : {}) });
+  }
+  return out;
+}
+
+function shownCpus(facts: readonly KubeNodeFacts[]): Cpu[] {
+  const names = new Set(facts.flatMap((f) => f.expected?.names ?? []));
+  return [...new Set(CATALOG.filter((e) => names.has(e.handlerName)).map((e) => e.cpu))];
+}
+
+/** nodes × platforms from each node's result line. */
+export async function kubeStatus(opts: { namespace?: string } = {}): Promise<KubeNodeRow[]> {
+  const c = await connect();
+  const facts = await nodeFacts(c, opts.namespace ?? KUBE_DEFAULT_NAMESPACE, 'register');
+  const cpus = shownCpus(facts);
+  return facts.map((f) => kubeNodeRow(f, cpus));
+}
+
+async function applyAll(c: Cluster, docs: readonly Record<string, unknown>[]): Promise<void> {
+  for (const d of docs) {
+    try {
+      await c.objects.patch(d as KubernetesObject, undefined, undefined, 'archway', true, c.k8s.PatchStrategy.ServerSideApply);
+    } catch (err) {
+      throw clusterError(c, err, `applying ${String(d.kind)} ${String((d.metadata as { name?: string }).name)}`);
+    }
+  }
+}
+
+/** Wait until every pod of the component on a node that should run one has printed its result. */
+async function waitForResults(c: Cluster, namespace: string, component: 'register' | 'unregister', nodeArchs: ReadonlySet<string>, timeoutMs: number, progress: (m: string) => void): Promise<KubeNodeFacts[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const facts = await nodeFacts(c, namespace, component);
+    const due = facts.filter((f) => nodeArchs.has(f.nodeArch));
+    const waiting = due.filter((f) => !(f.pod?.log !== undefined && parseNodeResult(f.pod.log)));
+    const line = `${due.length - waiting.length} of ${due.length} nodes have a result`;
+    if (line !== last) progress(`archway: ${line}`);
+    last = line;
+    if (waiting.length === 0 || Date.now() > deadline) return facts;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+export async function kubeApply(req: KubeExportRequest, opts: { timeoutMs: number; progress: (m: string) => void }): Promise<{ rows: KubeNodeRow[]; ok: boolean }> {
+  const r = await exportKubernetes(req);
+  const c = await connect();
+  opts.progress(`archway: applying ${r.documents.length} documents to context "${c.context}" (namespace ${r.plan.namespace})`);
+  await applyAll(c, r.documents.map((d) => d.value as Record<string, unknown>));
+  const facts = await waitForResults(c, r.plan.namespace, 'register', new Set(r.plan.nodeArchs.map((n) => n.nodeArch)), opts.timeoutMs, opts.progress);
+  const cpus = shownCpus(facts);
+  const rows = facts.map((f) => kubeNodeRow(f, cpus));
+  const ok = rows.every((row) => row.cells.every((cell) => cell.state === 'ready' || cell.state === 'native' || (cell.state === 'missing' && !cell.note)));
+  return { rows, ok };
+}
+
+export interface KubeDeleteResult {
+  ok: boolean;
+  nodes: { node: string; result?: NodeResult; pending?: string }[];
+  lines: string[];
+}
+
+export async function kubeDelete(opts: { namespace?: string; timeoutMs: number; progress: (m: string) => void }): Promise<KubeDeleteResult> {
+  const namespace = opts.namespace ?? KUBE_DEFAULT_NAMESPACE;
+  const c = await connect();
+  const installed = await list<KubernetesObject>(c, 'apps/v1', 'DaemonSet', namespace, SELECT('register'));
+  if (installed.length === 0) {
+    throw new KubeError('not-found', `no Archway DaemonSet in namespace ${namespace} of context "${c.context}"`, 'Nothing to remove (or name the namespace with --namespace).');
+  }
+  // The uninstall DaemonSets, re-planned from the request each install DaemonSet records.
+  const uninstall: Record<string, unknown>[] = [];
+  for (const ds of installed) {
+    const raw = ds.metadata?.annotations?.[KUBE_REQUEST_ANNOTATION];
+    if (!raw) throw new KubeError('engine-refused', `${ds.metadata?.name} has no ${KUBE_REQUEST_ANNOTATION} annotation: it was not made by this Archway`);
+    const plan = planKubernetes(JSON.parse(raw) as KubeExportRequest);
+    uninstall.push(...kubernetesManifests(plan, 'uninstall').map((d) => d.value as Record<string, unknown>).filter((d) => d.kind === 'DaemonSet'));
+  }
+  await validateManifests(uninstall);
+  for (const ds of installed) {
+    opts.progress(`archway: deleting DaemonSet ${ds.metadata?.name}`);
+    await c.objects.delete(ds).catch((err: unknown) => {
+      throw clusterError(c, err, `deleting ${ds.metadata?.name}`);
+    });
+  }
+  await applyAll(c, uninstall);
+  const archs = new Set(uninstall.map((d) => ((d.metadata as { labels: Record<string, string> }).labels['archway.dev/node-arch'] ?? '')));
+  const facts = await waitForResults(c, namespace, 'unregister', archs, opts.timeoutMs, opts.progress);
+  const nodes = facts
+    .filter((f) => archs.has(f.nodeArch))
+    .map((f): KubeDeleteResult['nodes'][number] => {
+      const result = f.pod?.log !== undefined ? parseNodeResult(f.pod.log) : undefined;
+      return { node: f.name, ...(result ? { result } : { pending: f.pod?.waiting ?? (f.pod ? `pod ${f.pod.phase}` : 'no pod scheduled') }) };
+    });
+  const ok = nodes.every((n) => n.result?.ok === true);
+  const lines = nodes.map((n) => (n.result ? `${n.node}: ${n.result.entries.map((e) => `${e.name} ${e.result}${e.detail ? ` (${e.detail})` : ''}`).join(', ')}` : `${n.node}: no result (${n.pending})`));
+  if (!ok) {
+    // Kept so its pods' logs can be read and it finishes once the nodes are fixed.
+    lines.push(`The uninstall DaemonSets stay in namespace ${namespace}: kubectl logs -n ${namespace} -l app.kubernetes.io/component=unregister -c unregister --prefix; delete the namespace when every node is done.`);
+    return { ok, nodes, lines };
+  }
+  for (const d of uninstall) await c.objects.delete(d as KubernetesObject).catch(() => undefined);
+  // The namespace goes only when Archway made it (its label says so), never someone's own.
+  const ns = await c.objects.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }).catch(() => undefined);
+  if (ns?.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'archway') await c.objects.delete(ns).catch(() => undefined);
+  return { ok, nodes, lines };
+}
