@@ -70,6 +70,8 @@ function reexecUnderNode24() {
 // Debian packages: what each is for.
 const PACKAGES = {
   'qemu-user-static': 'static QEMU emulators and their /usr/lib/binfmt.d rules (kernel tests, catalog check)',
+  gcc: 'compiles the static Kubernetes registration program (build/kube/archway-binfmt.c) in test/kube',
+  'libc6-dev': 'static libc for that program (gcc -static)',
   'docker.io': 'dockerd for probe and test-run tests',
   'docker-registry': 'a local registry serving multi-arch manifest lists',
   chromium: 'end-to-end tests of the renderer',

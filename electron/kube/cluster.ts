@@ -55,22 +55,32 @@ export function kubeconfigSource(env: NodeJS.ProcessEnv = process.env): string |
   return undefined;
 }
 
+/** The API client needs Node.js 22 (its undici); the headless package for Node 18 leaves it out. */
+export const KUBE_CLIENT_MIN_NODE = 22;
+
+async function loadClient(): Promise<K8s> {
+  const unavailable = (why: string) =>
+    new KubeError(
+      'unreachable',
+      `this Archway cannot talk to a cluster: ${why}`,
+      'Write the manifests and apply them with kubectl: archway export kubernetes ARCH… --image REF@sha256:… -o FILE && kubectl apply -f FILE',
+    );
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < KUBE_CLIENT_MIN_NODE) throw unavailable(`its Kubernetes API client (@kubernetes/client-node) needs Node.js ${KUBE_CLIENT_MIN_NODE} or newer, and this is Node.js ${process.versions.node}`);
+  try {
+    return await import('@kubernetes/client-node');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw unavailable('this package does not include the Kubernetes API client (@kubernetes/client-node)');
+    throw unavailable(`loading the Kubernetes API client failed: ${(err as Error).message}`);
+  }
+}
+
 async function connect(): Promise<Cluster> {
   const source = kubeconfigSource();
   if (!source) {
     throw new KubeError('unreachable', 'no Kubernetes cluster is configured: no KUBECONFIG, no ~/.kube/config, not inside a cluster', 'Point KUBECONFIG at your cluster\'s kubeconfig, or use `archway export kubernetes … -o FILE` and apply the file yourself.');
   }
-  let k8s: K8s;
-  try {
-    k8s = await import('@kubernetes/client-node');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    throw new KubeError(
-      'unreachable',
-      'this Archway has no Kubernetes API client (@kubernetes/client-node needs Node.js 22; the headless package for Node 18 leaves it out)',
-      'Write the manifests and apply them with kubectl: archway export kubernetes ARCH… --image REF@sha256:… -o FILE && kubectl apply -f FILE',
-    );
-  }
+  const k8s = await loadClient();
   const kc = new k8s.KubeConfig();
   try {
     kc.loadFromDefault();
@@ -84,10 +94,15 @@ async function connect(): Promise<Cluster> {
 /** Network and API errors, said plainly (the cluster's own words are untrusted text). */
 function clusterError(c: Cluster, err: unknown, doing: string): Error {
   if (err instanceof KubeError || err instanceof ArchwayError) return err;
-  const e = err as Error & { code?: string; cause?: { code?: string }; code_?: number; body?: unknown };
-  const net = e.code ?? e.cause?.code;
-  if (net && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|UND_ERR_CONNECT_TIMEOUT)$/.test(net)) {
-    return new KubeError('unreachable', `the cluster of context "${c.context}" does not answer (${net}) while ${doing}`, 'Check the context (kubectl config current-context) and that the API server is reachable.');
+  const e = err as Error;
+  // The network error's code sits somewhere down the cause chain (undici wraps it in "fetch failed").
+  let net: string | undefined;
+  for (let x: unknown = err, i = 0; x && i < 6 && !net; x = (x as { cause?: unknown }).cause, i++) {
+    const code = (x as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|UND_ERR_\w+|CERT_\w+|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_\w+)$/.test(code)) net = code;
+  }
+  if (net || /fetch failed/.test(String(e.message))) {
+    return new KubeError('unreachable', `the cluster of context "${c.context}" does not answer${net ? ` (${net})` : ''} while ${doing}`, 'Check the context (kubectl config current-context) and that the API server is reachable.');
   }
   return new KubeError('engine-refused', `the cluster refused ${doing}: ${cleanText(String(e.message ?? err)).slice(0, 500)}`);
 }
@@ -231,7 +246,8 @@ export async function kubeDelete(opts: { namespace?: string; timeoutMs: number; 
   await validateManifests(uninstall);
   for (const ds of installed) {
     opts.progress(`archway: deleting DaemonSet ${ds.metadata?.name}`);
-    await c.objects.delete(ds).catch((err: unknown) => {
+    // List items carry no apiVersion/kind: name the object fully.
+    await c.objects.delete({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: ds.metadata?.name, namespace } }).catch((err: unknown) => {
       throw clusterError(c, err, `deleting ${ds.metadata?.name}`);
     });
   }

@@ -28,7 +28,7 @@ import { probe } from '../../electron/container/probe';
 import { main } from '../../electron/cli/main';
 import { buildBusyboxImage } from '../fixtures/image';
 import { pushImageArchive, pushManifestList, startRegistry, type Registry } from '../fixtures/registry';
-import { BINFMT_DIR, debianEmulator, readEntries, removeHandler, setHandler, snapshotBinfmt, type BinfmtSnapshot } from '../docker/binfmt-snapshot';
+import { BINFMT_DIR, control, debianEmulator, readEntries, removeHandler, setHandler, snapshotBinfmt, type BinfmtSnapshot } from '../docker/binfmt-snapshot';
 import { ensureDockerd, type DockerdHandle } from '../docker/dockerd';
 import { connectTo, loadBusybox, removeImage, X86_64_HOST } from '../docker/env';
 import { translateContainer } from './pod-to-docker';
@@ -208,7 +208,9 @@ describe.runIf(X86_64_HOST)('the exported DaemonSet, run as the kubelet would ru
       { name: 'qemu-aarch64', result: 'present' },
     ]);
     expect(again.exitCode).toBe(0);
-    // Someone else's qemu-s390x (Debian's emulator, flags F): reported, never clobbered.
+    // Someone else's qemu-s390x (Debian's emulator, flags F): reported, never clobbered. (Ours goes
+    // first: it pins the image's file, which setHandler cannot put back, and this test made it.)
+    control('qemu-s390x', '-1');
     const theirs = setHandler('s390x', { interpreter: debianEmulator('s390x'), flags: 'F' });
     const conflict = await runContainer(conn, body);
     const line = resultLine(conflict);
@@ -227,8 +229,12 @@ describe.runIf(X86_64_HOST)('the exported DaemonSet, run as the kubelet would ru
     const { Id } = await call<{ Id: string }>(conn, { method: 'POST', path: '/containers/create', body });
     try {
       await call(conn, { method: 'POST', path: `/containers/${Id}/start` });
-      const running = await call<{ State: { Running: boolean } }>(conn, { method: 'GET', path: `/containers/${Id}/json` });
+      const running = await call<{ State: { Running: boolean; Pid: number } }>(conn, { method: 'GET', path: `/containers/${Id}/json` });
       expect(running.State.Running).toBe(true);
+      // Wait until the program has installed its SIGTERM handler (SigCgt bit 15): with a 1m CPU
+      // request it may not have run its first instruction yet, and PID 1 ignores an uncaught SIGTERM.
+      const caught = () => (BigInt(`0x${/^SigCgt:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${running.State.Pid}/status`, 'utf8'))![1]}`) >> 14n) & 1n;
+      await expect.poll(caught, { timeout: 30_000, interval: 50 }).toBe(1n);
       await call(conn, { method: 'POST', path: `/containers/${Id}/stop`, query: { t: 10 }, timeoutMs: 30_000 });
       const stopped = await call<{ State: { ExitCode: number } }>(conn, { method: 'GET', path: `/containers/${Id}/json` });
       expect(stopped.State.ExitCode).toBe(0); // exited on SIGTERM, not killed after the grace period

@@ -80,6 +80,9 @@ export function translateContainer(pod: IPodSpec, name: string, nodeName = os.ho
     // allowPrivilegeEscalation: false is the no_new_privs bit, which Docker sets with this option.
     SecurityOpt: sc.allowPrivilegeEscalation === false ? ['no-new-privileges'] : [],
     Mounts: [] as unknown[],
+    // A pod has a network namespace; nothing in the spec under test uses it. "none" gives the
+    // container its own namespace with only loopback, and keeps the test off the daemon's bridge.
+    NetworkMode: 'none',
   };
   if (sc.runAsNonRoot === true && sc.runAsUser === 0) throw new Error('pod-to-docker: runAsNonRoot with runAsUser 0 would not start');
   const user = sc.runAsUser !== undefined ? `${sc.runAsUser}${sc.runAsGroup !== undefined ? `:${sc.runAsGroup}` : ''}` : undefined;
