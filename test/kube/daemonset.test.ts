@@ -231,13 +231,16 @@ describe.runIf(X86_64_HOST)('the exported DaemonSet, run as the kubelet would ru
       await call(conn, { method: 'POST', path: `/containers/${Id}/start` });
       const running = await call<{ State: { Running: boolean; Pid: number } }>(conn, { method: 'GET', path: `/containers/${Id}/json` });
       expect(running.State.Running).toBe(true);
-      // Wait until the program has installed its SIGTERM handler (SigCgt bit 15): with a 1m CPU
-      // request it may not have run its first instruction yet, and PID 1 ignores an uncaught SIGTERM.
-      const caught = () => (BigInt(`0x${/^SigCgt:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`/proc/${running.State.Pid}/status`, 'utf8'))![1]}`) >> 14n) & 1n;
-      await expect.poll(caught, { timeout: 30_000, interval: 50 }).toBe(1n);
+      // Wait until PID 1 is the program (not still `runc init`, which start already returned for)
+      // and it has installed its SIGTERM handler (SigCgt bit 15): PID 1 ignores an uncaught SIGTERM.
+      const proc = `/proc/${running.State.Pid}`;
+      const caught = () =>
+        fs.readFileSync(`${proc}/cmdline`, 'utf8') === `${container.command!.join('\0')}\0` &&
+        ((BigInt(`0x${/^SigCgt:\s*([0-9a-f]+)$/m.exec(fs.readFileSync(`${proc}/status`, 'utf8'))![1]}`) >> 14n) & 1n) === 1n;
+      await expect.poll(caught, { timeout: 30_000, interval: 50 }).toBe(true);
       await call(conn, { method: 'POST', path: `/containers/${Id}/stop`, query: { t: 10 }, timeoutMs: 30_000 });
       const stopped = await call<{ State: { ExitCode: number } }>(conn, { method: 'GET', path: `/containers/${Id}/json` });
-      expect(stopped.State.ExitCode).toBe(0); // exited on SIGTERM, not killed after the grace period
+      expect(stopped.State.ExitCode, JSON.stringify(stopped.State)).toBe(0); // exited on SIGTERM, not killed after the grace period
     } finally {
       await call(conn, { method: 'DELETE', path: `/containers/${Id}`, query: { force: true } }).catch(() => undefined);
     }
