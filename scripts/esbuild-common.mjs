@@ -9,6 +9,9 @@ export const ESBUILD_COMMON = {
   logLevel: 'warning',
   legalComments: 'none',
   // ESM bundles that pull in CommonJS dependencies need a real require().
+  // ajv-formats-draft2019 (kubernetes-models' validators) requires 'punycode', which resolves to
+  // Node's deprecated built-in (a DEP0040 warning on every `archway export kubernetes`): use the npm package.
+  alias: { punycode: 'punycode/punycode.js' },
   banner: { js: "import { createRequire as __archwayRequire } from 'node:module'; const require = __archwayRequire(import.meta.url);" },
 };
 

@@ -177,6 +177,17 @@ describe.runIf(X86_64_HOST)('the exported DaemonSet, run as the kubelet would ru
     await expect(validateManifests(badType as unknown as Record<string, unknown>[])).rejects.toThrow(/runAsUser/);
   });
 
+  it('the translator refuses what it cannot carry over (so nothing in the spec is silently dropped)', () => {
+    const spec = podSpecOf(daemonSets(fs.readFileSync(out, 'utf8'))[0]!);
+    expect(() => translateContainer({ ...spec, hostNetwork: true }, 'register')).toThrow(/hostNetwork/);
+    const withSysctl = structuredClone(spec);
+    (withSysctl.initContainers![0]!.securityContext as Record<string, unknown>).procMount = 'Unmasked';
+    expect(() => translateContainer(withSysctl, 'register')).toThrow(/procMount/);
+    const withEmptyDir = structuredClone(spec);
+    withEmptyDir.volumes = [{ name: 'binfmt-misc', emptyDir: {} }];
+    expect(() => translateContainer(withEmptyDir, 'register')).toThrow(/emptyDir/);
+  });
+
   it("the register container's spec registers the entries in the host's binfmt_misc; the pinned emulator from the image runs arm64 programs", async () => {
     const spec = podSpecOf(daemonSets(fs.readFileSync(out, 'utf8'))[0]!);
     const { body } = translateContainer(spec, 'register');
