@@ -5,7 +5,7 @@
  * nodes (`kind: 'kubernetes-node'`, one FleetHost per node, `fleetRow(status)` or cells of their own
  * making). The CLI table, `--json` and the window's Machines view all read this one model. Pure.
  */
-import { CATALOG, type Cpu } from './arch/catalog';
+import { CATALOG, DOCKER_PLATFORMS, type Cpu } from './arch/catalog';
 import type { ArchState, Status } from './status';
 
 /** What a cell says: the status model's state per architecture. */
@@ -98,11 +98,10 @@ export function differencesFrom(hosts: readonly FleetHost[], baselineId: string)
   return out;
 }
 
-/** The CPUs worth a column: any host has a handler, a problem, or the baseline differs (all when none). */
+/** The CPUs worth a column: those with a Docker platform, and any other some host has a handler for. */
 export function shownCpus(hosts: readonly FleetHost[]): Cpu[] {
-  const interesting = new Set<Cpu>();
+  const interesting = new Set<Cpu>(DOCKER_PLATFORMS.map((p) => p.cpu));
   for (const h of hosts) for (const c of h.cells) if (c.state !== 'missing' && c.state !== 'native') interesting.add(c.cpu);
-  for (const h of hosts) for (const c of h.cells) if (c.state === 'native') interesting.add(c.cpu);
   const order = [...new Set(CATALOG.map((c) => c.cpu))];
   return order.filter((c) => interesting.has(c));
 }

@@ -7,9 +7,9 @@ import { catalogEntry } from '../../shared/arch/catalog';
 import { resolveOne } from '../../shared/arch/resolve';
 import { CELL_WORD, type FleetMatrix } from '../../shared/fleet';
 import { cleanText } from '../../shared/sanitize';
-import { connect, describeContainerEngine } from '../container/endpoint';
-import { ContainerEngineError } from '../container/errors';
-import { controlThroughContainerEngine } from '../container/register';
+import { connect, describeContainerEngine, type Connection } from '../container/endpoint';
+import { ContainerEngineError, toContainerEngineError } from '../container/errors';
+import { controlThroughContainerEngine, type SessionOptions } from '../container/register';
 import { DEFAULT_REACH_MS, fleetInstall, fleetStatus, type HostInstallResult } from '../targets/fleet';
 import { installRemote, readRemote, remoteStatus } from '../targets/remote';
 import { EXIT, exitForErrorCode, type ExitCode } from './exit-codes';
@@ -61,7 +61,8 @@ export function formatMatrix(m: FleetMatrix, t: Term): string {
     ]);
     if (h.mounted === false) notes.push(`${clean(h.name)}: binfmt_misc is not mounted on that host`);
   }
-  const table = fitTable(cols, rows, t.columns, sym.ellipsis);
+  // Fitted to a terminal; whole when read by a program (a pipe, a file).
+  const table = fitTable(cols, rows, t.tty ? t.columns : 10_000, sym.ellipsis);
   const out = table.lines.map((l, i) => (i === 0 ? paint(t, 'bold', l) : l));
   if (m.baseline) {
     out.push('', m.differences.length ? `Differences from ${clean(m.baseline)} (≠):` : `No differences from ${clean(m.baseline)}.`);
@@ -124,10 +125,12 @@ export async function runFleetCommand(p: ParsedLine, o: Out): Promise<number> {
 export async function remoteStatusCommand(p: ParsedLine, o: Out): Promise<number> {
   const json = p.options.has('--json');
   if (p.options.has('--check')) throw new UsageError('status --check reads this machine; for another host use `archway --context NAME probe`', p.command);
+  const registrar = optionValue(p, '--registrar');
   const conn = await connect();
   try {
     if (!json) o.stderr(`engine: ${describeContainerEngine(conn.info)}\n`);
-    const st = remoteStatus(await readRemote(conn));
+    const session = registrar ? { registrar: { image: { ref: registrar, platform: `linux/${conn.info.arch}` } } } : {};
+    const st = remoteStatus(await readRemote(conn, session).catch((err: unknown) => Promise.reject(toContainerEngineError(err, { endpoint: conn.info.endpoint, kind: conn.endpoint.kind, doing: 'reading binfmt_misc through the engine' }))));
     o.stdout(json ? `${JSON.stringify(statusJson(st), null, 2)}\n` : formatStatus(st, { all: p.options.has('--all'), term: o.term }));
     return EXIT.ok;
   } finally {
@@ -147,6 +150,16 @@ export async function remoteChange(intent: Intent, p: ParsedLine, o: Out): Promi
     o.stderr(`engine: ${describeContainerEngine(conn.info)}\n`);
     const session = registrar ? { registrar: { image: { ref: registrar, platform: `linux/${conn.info.arch}` } } } : {};
     const cpus = [...new Set(intent.archs.map((a) => resolveOne(a).cpu))];
+    return await remoteChangeWith(conn, intent, cpus, session, p, o, json).catch((err: unknown) => {
+      throw err instanceof ContainerEngineError || (err as Error)?.name === 'ArchwayError' ? err : toContainerEngineError(err, { endpoint: conn.info.endpoint, kind: conn.endpoint.kind, doing: 'changing binfmt_misc through the engine' });
+    });
+  } finally {
+    conn.close();
+  }
+}
+
+async function remoteChangeWith(conn: Connection, intent: Intent, cpus: string[], session: SessionOptions, p: ParsedLine, o: Out, json: boolean): Promise<number> {
+  {
     if (intent.action === 'install') {
       const r = await installRemote(conn, cpus, { ...session, ...(intent.flags ? { flags: intent.flags } : {}), ...(intent.allowSetuid ? { allowSetuid: true } : {}), ...(p.options.has('--dry-run') ? { dryRun: true } : {}) });
       const ok = r.planned.every((x) => x.ok);
@@ -167,7 +180,5 @@ export async function remoteChange(intent: Intent, p: ParsedLine, o: Out): Promi
     if (json) o.stdout(`${JSON.stringify({ ok: true, engine: conn.info.endpoint, results: out })}\n`);
     else for (const x of out) o.stdout(`${x.changed ? symbols(o.term).ok : symbols(o.term).none} ${clean(x.message)}\n`);
     return EXIT.ok;
-  } finally {
-    conn.close();
   }
 }

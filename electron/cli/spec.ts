@@ -120,6 +120,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: '--all', description: 'also list architectures without a handler or Docker platform' },
       { name: '--check', description: 'check that each PLATFORM (linux/arm64, riscv64, …) runs here; exit 1 if one does not' },
       { ...json, description: 'print one JSON document (tonistiigi/binfmt keys supported and emulators, plus detail)' },
+      { name: '--registrar', arg: 'IMAGE', complete: { kind: 'none' }, description: 'with --context on another host: the helper image that reads its table (default: the pinned busybox)' },
     ],
     examples: [
       { command: 'archway status', note: 'what runs here and why' },

@@ -143,11 +143,13 @@ export interface SessionOptions {
   binfmtPath?: string;
   signal?: AbortSignal;
   /**
-   * Read mode: also bind the engine host's root file system read-only (not recursively) at
+   * Read mode: also bind these directories of the engine host read-only (not recursively) under
    * /archway/host, so the helper can stat emulator files and read their first bytes. Only fixed
-   * busybox applets (stat, head, grep) run there; nothing is written.
+   * busybox applets (stat, head, grep) run there; nothing is written. (Not "/" itself: in a user
+   * namespace a non-recursive bind of a tree with locked submounts is refused, and a recursive one
+   * would show /proc and /sys too.)
    */
-  hostRoot?: boolean;
+  hostDirs?: readonly string[];
 }
 
 /** Where the engine host's root file system appears inside a read-mode helper container. */
@@ -215,7 +217,10 @@ export class ContainerBinfmtSession {
           LogConfig: { Type: 'none', Config: {} },
           Mounts: [
             { Type: 'bind', Source: opts.binfmtPath ?? HOST_BINFMT, Target: IN_CONTAINER, ReadOnly: false },
-            ...(opts.hostRoot ? [{ Type: 'bind', Source: '/', Target: IN_CONTAINER_HOST, ReadOnly: true, BindOptions: { NonRecursive: true } }] : []),
+            ...(opts.hostDirs ?? []).map((d) => {
+              checkPath(d, 'host directory');
+              return { Type: 'bind', Source: d, Target: `${IN_CONTAINER_HOST}${d}`, ReadOnly: true, BindOptions: { NonRecursive: true } };
+            }),
             ...unique.map((b) => ({ Type: 'bind', Source: b.hostPath, Target: b.target, ReadOnly: true })),
           ],
         },

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { CATALOG, catalogEntry, nativeCpus, type Cpu } from '../../shared/arch/catalog';
 import { parseProcEntry } from '../../shared/binfmt/entry';
+import { buildRegister } from '../../shared/binfmt/register';
 import { parseElf } from '../../shared/elf';
 import { ArchwayError, type HelperOp, type OpResult } from '../../shared/helper-protocol';
 
@@ -29,7 +30,7 @@ import { ContainerBinfmtSession, HOST_BINFMT, registerThroughContainerEngine, ty
 import { distroCandidates } from '../engine/emulators';
 
 /** A native program every Linux host has: its first bytes tell which programs the host runs itself. */
-const NATIVE_PROBES = ['/usr/bin/env', '/bin/sh'];
+const NATIVE_PROBES = ['/usr/bin/env', '/usr/bin/sh', '/usr/bin/ls'];
 
 /** What the read mode brings back from one engine host. */
 export interface RemoteRead {
@@ -51,23 +52,22 @@ function allCandidates(): { cpu: Cpu; path: string; preserveArgv0: boolean }[] {
 }
 
 /** Read one engine host's table and emulator files through the registrar's read mode. */
+/** Where distributions keep QEMU (every candidate) and a native program: bound read-only in read mode. */
+const HOST_DIRS = ['/usr'];
+
+const underHostDirs = (p: string) => HOST_DIRS.some((d) => p.startsWith(`${d}/`));
+
 export async function readRemote(conn: Connection, opts: SessionOptions = {}): Promise<RemoteRead> {
-  const s = await ContainerBinfmtSession.open(conn, [], { ...opts, hostRoot: true });
+  const s = await ContainerBinfmtSession.open(conn, [], { ...opts, hostDirs: HOST_DIRS });
+  let read: RemoteRead;
   try {
     const globalEnabled = (await s.globalEnabled()) ?? null;
     const mounted = globalEnabled !== null;
     const listed = mounted ? await s.entries() : [];
     // grep -r walks binfmt_misc in its directory order, newest first: the kernel's own order reversed.
     const entries = [...listed].reverse().map((e, seq) => ({ name: e.name, text: e.text, seq }));
-    const interpreters = new Set<string>();
-    for (const e of entries) {
-      try {
-        interpreters.add(parseProcEntry(e.name, e.text).rule.interpreter);
-      } catch {
-        /* status reports it */
-      }
-    }
-    const paths = [...new Set([...allCandidates().map((c) => c.path), ...interpreters, ...NATIVE_PROBES])].filter((p) => p.startsWith('/') && !p.includes('//'));
+    const interpreters = [...interpretersOf(entries)].filter(underHostDirs);
+    const paths = [...new Set([...allCandidates().map((c) => c.path), ...interpreters, ...NATIVE_PROBES])].filter((p) => underHostDirs(p) && !p.includes('//'));
     const files: RemoteRead['files'] = await s.hostFiles(paths);
     for (const p of interpreters) if (files[p]?.exists) files[p] = { ...files[p]!, head: (await s.hostHead(p)) ?? new Uint8Array() };
     let hostHeader: Uint8Array | undefined;
@@ -83,10 +83,39 @@ export async function readRemote(conn: Connection, opts: SessionOptions = {}): P
       const line = await s.hostQemuVersionLine(firstEmulator.path);
       qemuVersion = line ? qemuVersionFromBytes(new TextEncoder().encode(line)) : undefined;
     }
-    return { endpoint: conn.info.endpoint, hostMachine: conn.info.hostMachine, mounted, globalEnabled, entries, files, hostHeader, ...(qemuVersion ? { qemuVersion } : {}) };
+    read = { endpoint: conn.info.endpoint, hostMachine: conn.info.hostMachine, mounted, globalEnabled, entries, files, hostHeader, ...(qemuVersion ? { qemuVersion } : {}) };
   } finally {
     await s.close();
   }
+  // Interpreters elsewhere (an emulator store, /opt): their directories, in a second helper.
+  const elsewhere = [...interpretersOf(read.entries)].filter((p) => !underHostDirs(p) && p.startsWith('/') && !p.includes('//'));
+  if (elsewhere.length) {
+    const dirs = [...new Set(elsewhere.map((p) => p.slice(0, p.lastIndexOf('/')) || '/'))].filter((d) => d !== '/');
+    try {
+      const s2 = await ContainerBinfmtSession.open(conn, [], { ...opts, hostDirs: dirs });
+      try {
+        const more = await s2.hostFiles(elsewhere);
+        for (const p of elsewhere) read.files[p] = more[p]!.exists ? { ...more[p]!, head: (await s2.hostHead(p)) ?? new Uint8Array() } : more[p]!;
+      } finally {
+        await s2.close();
+      }
+    } catch {
+      // A directory that is gone (an F handler keeps its emulator open): those files read as absent.
+    }
+  }
+  return read;
+}
+
+function interpretersOf(entries: RemoteRead['entries']): Set<string> {
+  const out = new Set<string>();
+  for (const e of entries) {
+    try {
+      out.add(parseProcEntry(e.name, e.text).rule.interpreter);
+    } catch {
+      /* status reports it */
+    }
+  }
+  return out;
 }
 
 function interpreterFacts(f: (EngineHostFile & { head?: Uint8Array }) | undefined, path: string): InterpreterFacts {
@@ -169,7 +198,13 @@ export function remoteSnapshot(r: RemoteRead, ops: readonly InstallOp[]): HostSn
     record: emptyRecord(),
     binfmtd: [],
     binfmtSupport: [],
-    persistFiles: {},
+    // Archway writes no boot-time file on a remote host (a change through its engine never persists).
+    persistFiles: Object.fromEntries(
+      ops.flatMap((op) => {
+        const e = catalogEntry(op.arch);
+        return e ? [[e.handlerName, { path: `/etc/binfmt.d/${e.handlerName}.conf`, exists: false, ours: false }]] : [];
+      }),
+    ),
     interpreters: {},
     candidates,
     host: { machine: r.hostMachine, header: r.hostHeader, elf },
@@ -181,6 +216,19 @@ export function remoteSnapshot(r: RemoteRead, ops: readonly InstallOp[]): HostSn
     fact.trust[trustKey(q.path, q)] = remoteTrust(f, q, r.hostMachine);
   }
   return { ...snap, interpreters };
+}
+
+/** The plan's result when the host already has exactly the entry the planner would write (enabled). */
+function alreadyThere(snap: HostSnapshot, op: InstallOp, ctx: { callerUid: number; now: string; hash: (t: string) => string }): OpResult | undefined {
+  let r: OpResult;
+  try {
+    r = planOp(snap, { ...op, takeOver: true }, ctx).result;
+  } catch {
+    return undefined;
+  }
+  const cur = r.name ? snap.entries.get(r.name) : undefined;
+  if (!cur || !cur.enabled || !r.register || buildRegister(cur.rule) !== r.register) return undefined;
+  return { op: 'install', ...(r.arch ? { arch: r.arch } : {}), name: r.name, ok: true, changed: false, message: `${r.name} is already registered exactly so`, register: r.register };
 }
 
 export interface RemoteInstallResult {
@@ -195,15 +243,15 @@ export interface RemoteInstallResult {
  * decisions: emulator, flags, the existing entry, native refusal), then register exactly those
  * strings through the engine. Emulator files need the host's heads for trust: read first.
  */
-export async function installRemote(conn: Connection, archs: readonly string[], opts: SessionOptions & { allowSetuid?: boolean; flags?: string; dryRun?: boolean } = {}): Promise<RemoteInstallResult> {
+export async function installRemote(conn: Connection, archs: readonly string[], opts: SessionOptions & { allowSetuid?: boolean; flags?: string; dryRun?: boolean; expectRegisters?: readonly string[] } = {}): Promise<RemoteInstallResult> {
   const read = await readRemote(conn, opts);
   const ops: InstallOp[] = archs.map((arch) => ({ op: 'install', arch, ...(opts.flags ? { flags: opts.flags } : {}), ...(opts.allowSetuid ? { allowSetuid: true } : {}) }));
   // The trust checks need each candidate's first bytes: fetch them for the files the plans consult.
   const needHeads = interpreterQueries(remoteSnapshot(read, ops), ops).map((q) => q.path).filter((p) => read.files[p]?.exists && !read.files[p]?.head);
   if (needHeads.length) {
-    const s = await ContainerBinfmtSession.open(conn, [], { ...opts, hostRoot: true });
+    const s = await ContainerBinfmtSession.open(conn, [], { ...opts, hostDirs: HOST_DIRS });
     try {
-      for (const p of new Set(needHeads)) read.files[p] = { ...read.files[p]!, head: (await s.hostHead(p)) ?? new Uint8Array() };
+      for (const p of new Set(needHeads.filter(underHostDirs))) read.files[p] = { ...read.files[p]!, head: (await s.hostHead(p)) ?? new Uint8Array() };
     } finally {
       await s.close();
     }
@@ -223,10 +271,23 @@ export async function installRemote(conn: Connection, archs: readonly string[], 
       planned.push(planOp(snap, op, ctx).result);
     } catch (err) {
       if (!(err instanceof ArchwayError)) throw err;
+      const same = err.code === 'not-owned' ? alreadyThere(snap, op, ctx) : undefined;
+      if (same) {
+        // No record is kept on a remote host: an entry exactly as planned is the wanted state, not another tool's.
+        planned.push(same);
+        continue;
+      }
       planned.push({ op: 'install', arch: op.arch, ok: false, changed: false, message: err.message, error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } });
     }
   }
   const todo = planned.filter((p) => p.ok && p.changed && p.register);
+  if (opts.expectRegisters) {
+    // The preview is the action: what is applied is what was shown, or nothing.
+    const now = todo.map((p) => p.register!).join('\n');
+    if (now !== opts.expectRegisters.join('\n')) {
+      throw new ArchwayError('plan-changed', `what the plan showed for ${conn.info.endpoint} changed before it was applied (the host's table or emulators differ now); nothing was changed`, 'Plan again, check what it shows now, and apply that.');
+    }
+  }
   if (opts.dryRun || todo.length === 0 || planned.some((p) => !p.ok)) return { planned, outcomes: [] };
   const outcomes = await registerThroughContainerEngine(conn, todo.map((p) => ({ register: p.register! })), opts);
   return { planned, outcomes };
