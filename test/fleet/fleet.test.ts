@@ -15,7 +15,10 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../electron/container/endpoint';
 import type { FleetMatrix } from '../../shared/fleet';
-import { readEntries, removeHandler, snapshotBinfmt, type BinfmtSnapshot } from '../docker/binfmt-snapshot';
+import { entryExists, readEntries, registerString, removeHandler, snapshotBinfmt, type BinfmtSnapshot } from '../docker/binfmt-snapshot';
+import { buildRegister } from '../../shared/binfmt/register';
+import { catalogRule } from '../../shared/status';
+import { bundleForNode } from '../support/node';
 import { ensureDockerd, type DockerdHandle } from '../docker/dockerd';
 import { connectTo, loadBusybox, loadNativeBusybox, X86_64_HOST } from '../docker/env';
 import { REPO_ROOT } from '../fixtures/foreign';
@@ -52,14 +55,16 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two 
     expect(fs.existsSync(CLI), 'run `node scripts/build.mjs cli` first').toBe(true);
     host1 = await ensureDockerd({ isolated: true });
     host2 = await startHost2();
-    sshd = await startSshd({ alias: ALIAS, remoteDockerHost: `unix://${host2.socket}` });
     hang = await hangingServer();
+    // An ssh alias whose server accepts the connection and never speaks: the ssh path is bounded too.
+    sshd = await startSshd({ alias: ALIAS, remoteDockerHost: `unix://${host2.socket}`, extraAliases: [{ alias: 'archway-hang', port: hang.port }] });
     const refused = await freePort();
     dockerConfig = writeDockerConfig(path.join(tmp, 'docker'), [
       { name: 'host1', host: `unix://${host1.socket}` },
       { name: 'host2', host: `ssh://${ALIAS}` },
       { name: 'hang', host: `tcp://127.0.0.1:${hang.port}` },
       { name: 'refuse', host: `tcp://127.0.0.1:${refused}` },
+      { name: 'hangssh', host: 'ssh://archway-hang' },
     ]);
     const c1 = await connectTo(host1);
     const c2 = await connect({ endpoint: { kind: 'unix', socketPath: host2.socket, source: 'explicit' } });
@@ -103,7 +108,7 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two 
 
   it('fleet status: both hosts answer, the hanging and the refusing context are reported within the bound', async () => {
     const before = hostTable();
-    const { r, m, ms } = await status(['host1', 'host2', 'hang', 'refuse']);
+    const { r, m, ms } = await status(['host1', 'host2', 'hang', 'refuse', 'hangssh']);
     expect(r.code, r.stderr).toBe(3); // some host did not answer
     const by = Object.fromEntries(m.hosts.map((h) => [h.id, h]));
     expect(by.host1!.reach, JSON.stringify(by.host1)).toBe('ok');
@@ -111,6 +116,8 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two 
     expect(by.host2!.endpoint).toBe(`ssh://${ALIAS}`);
     expect(by.hang!.reach).toBe('timeout');
     expect(by.refuse!.reach).toBe('refused');
+    expect(by.hangssh!.reach).toBe('timeout');
+    expect(by.hangssh!.ms!).toBeLessThan(BOUND_S * 1000 + 1500);
     // Asked at once: the hanging host costs its bound, not the others theirs, and no more.
     expect(by.hang!.ms!).toBeGreaterThanOrEqual(BOUND_S * 1000 - 50);
     expect(by.hang!.ms!).toBeLessThan(BOUND_S * 1000 + 1500);
@@ -163,6 +170,42 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two 
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).hosts[0].changed).toEqual([]);
     expect(hostTable()).toEqual(before);
+  });
+
+  it('the Machines view\'s path (real router + gateway): matrix, "make host 2 like host 1" planned then applied once, a probe on every host', async () => {
+    // Host 1 gets a riscv64 handler for this test (the snapshot puts the table back afterwards).
+    if (!entryExists('qemu-riscv64')) registerString(buildRegister(catalogRule('riscv64', '/usr/bin/qemu-riscv64-static', 'F')));
+    expect(host2.entries()).not.toContain('qemu-riscv64');
+    const driver = path.join(tmp, 'machines-driver.mjs');
+    await bundleForNode(path.join(REPO_ROOT, 'test/fleet/machines-driver.ts'), driver);
+    const r = await runArgv(withHome(sshd.home, [process.execPath, driver, REGISTRAR, 'host2', 'host1', ARM64, 'host1,host2,hang']), {
+      env: { PATH: process.env.PATH, HOME: '/root', DOCKER_CONFIG: dockerConfig },
+      timeoutMs: 120_000,
+    });
+    const out = JSON.parse(r.stdout) as {
+      crashed?: string;
+      matrix: FleetMatrix;
+      plan: { cpus: string[]; planned: { ok: boolean; register?: string }[] };
+      applied: { ok: boolean; results: { name: string; changed: boolean }[] };
+      reused: { code: string };
+      probes: { host: string; reach: string; result?: { status: string } }[];
+    };
+    expect(out.crashed, r.stderr).toBeUndefined();
+    expect(out.matrix.hosts.find((h) => h.id === 'hang')?.reach).toBe('timeout');
+    expect(out.matrix.differences).toContainEqual({ host: 'host2', cpu: 'riscv64', baseline: 'ready', here: 'missing' });
+    // Only what host 1 runs and host 2 does not; nothing host 2 has (aarch64) is touched.
+    expect(out.plan.cpus).toContain('riscv64');
+    expect(out.plan.cpus).not.toContain('aarch64');
+    expect(out.plan.planned.every((p) => p.ok)).toBe(true);
+    expect(out.applied.ok).toBe(true);
+    expect(out.applied.results).toContainEqual(expect.objectContaining({ name: 'qemu-riscv64', changed: true }));
+    expect(out.reused.code).toBe('plan-expired'); // a plan is applied once
+    expect(host2.entries()).toContain('qemu-riscv64');
+    expect(host2.entries()).toContain('qemu-aarch64');
+    const probe = Object.fromEntries(out.probes.map((p) => [p.host, p]));
+    expect(probe.host2?.result?.status).toBe('ok');
+    expect(probe.host1?.result?.status).toBe('no-handler');
+    expect(probe.hang?.reach).toBe('timeout');
   });
 
   it('--context NAME: status of host 2 through its engine, the same model as here', async () => {

@@ -143,7 +143,7 @@ export interface Sshd {
 }
 
 /** Debian's sshd on 127.0.0.1 with its own config, port and host key; root logs in with a throw-away key only. */
-export async function startSshd(opts: { alias: string; remoteDockerHost: string }): Promise<Sshd> {
+export async function startSshd(opts: { alias: string; remoteDockerHost: string; extraAliases?: { alias: string; port: number }[] }): Promise<Sshd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-sshd-'));
   const home = path.join(dir, 'home');
   fs.mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
@@ -177,7 +177,10 @@ export async function startSshd(opts: { alias: string; remoteDockerHost: string 
   fs.writeFileSync(path.join(home, '.ssh', 'known_hosts'), `[127.0.0.1]:${port} ${hostPub}\n`);
   fs.writeFileSync(
     path.join(home, '.ssh', 'config'),
-    [`Host ${opts.alias}`, '  HostName 127.0.0.1', `  Port ${port}`, '  User root', '  IdentityFile ~/.ssh/id_ed25519', '  IdentitiesOnly yes', '  StrictHostKeyChecking yes', '  UserKnownHostsFile ~/.ssh/known_hosts', ''].join('\n'),
+    [
+      ...[{ alias: opts.alias, port }, ...(opts.extraAliases ?? [])].flatMap((a) => [`Host ${a.alias}`, '  HostName 127.0.0.1', `  Port ${a.port}`, '  User root', '  IdentityFile ~/.ssh/id_ed25519', '  IdentitiesOnly yes', '  StrictHostKeyChecking yes', '  UserKnownHostsFile ~/.ssh/known_hosts']),
+      '',
+    ].join('\n'),
     { mode: 0o600 },
   );
   const log = path.join(dir, 'sshd.log');
