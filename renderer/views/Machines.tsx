@@ -53,28 +53,8 @@ function Matrix({ m, baseline, onBaseline, onMatch }: { m: FleetMatrix; baseline
   return (
     <>
       <div className="toolbar">
-        <label>
-          Baseline{' '}
-          <select aria-label="Baseline host" value={baseline ?? ''} onChange={(e) => onBaseline(e.target.value || undefined)}>
-            <option value="">none</option>
-            {answered.map((h) => (
-              <option key={h.id} value={h.id}>
-                {cleanText(h.name)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Model for “make like”{' '}
-          <select aria-label="Model host" value={model} onChange={(e) => setModel(e.target.value)}>
-            <option value="">choose a host</option>
-            {answered.map((h) => (
-              <option key={h.id} value={h.id}>
-                {cleanText(h.name)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <HostSelect label="Baseline" aria="Baseline host" none="none" hosts={answered} value={baseline ?? ''} onChange={(v) => onBaseline(v || undefined)} />
+        <HostSelect label="Model for “make like”" aria="Model host" none="choose a host" hosts={answered} value={model} onChange={setModel} />
       </div>
       <table className="arch-table fleet-table" aria-label="Hosts and platforms">
         <thead>
@@ -128,6 +108,22 @@ function Matrix({ m, baseline, onBaseline, onMatch }: { m: FleetMatrix; baseline
       </table>
       {baseline ? <p className="muted">{m.differences.length ? `${m.differences.length} cell(s) differ from ${cleanText(baseline)}.` : `No differences from ${cleanText(baseline)}.`}</p> : null}
     </>
+  );
+}
+
+function HostSelect({ label, aria, none, hosts, value, onChange }: { label: string; aria: string; none: string; hosts: FleetHost[]; value: string; onChange: (v: string) => void }) {
+  return (
+    <label>
+      {label}{' '}
+      <select aria-label={aria} value={value} onChange={(e) => onChange(e.target.value)}>
+        <option value="">{none}</option>
+        {hosts.map((h) => (
+          <option key={h.id} value={h.id}>
+            {cleanText(h.name)}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 

@@ -16,21 +16,12 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ping } from '../docker/dockerd';
+import { ping, tail } from '../docker/dockerd';
 
 function run(argv: string[]): string {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
-}
-
-function tail(file: string, bytes = 3000): string {
-  try {
-    const b = fs.readFileSync(file);
-    return b.subarray(Math.max(0, b.length - bytes)).toString('utf8');
-  } catch {
-    return '';
-  }
 }
 
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, gone: () => boolean, timeoutMs: number, log: string): Promise<void> {
