@@ -43,3 +43,26 @@ describe('archway fleet status: the table', () => {
     expect(fleetInstallExit([r(true, 'ok'), r(false, 'ok', 'engine-refused')])).toBe(1);
   });
 });
+
+describe('--context on the command line', () => {
+  const run = async (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+    const { main } = await import('./main');
+    let out = '';
+    let err = '';
+    const code = await main(argv, { stdout: (s) => (out += s), stderr: (s) => (err += s), env: { PATH: '', ...env } }, {} as never);
+    return { code, out, err };
+  };
+
+  it('commands that never reach an engine refuse it (fleet names its contexts itself)', async () => {
+    expect((await run(['--context', 'b-1', 'version'])).code).toBe(2);
+    const f = await run(['fleet', 'status', '--context', 'b-1']);
+    expect(f.code).toBe(2);
+    expect(f.err).toMatch(/fleet does not take --context \(name the contexts/);
+  });
+
+  it('a context that does not exist is a clear error before anything runs', async () => {
+    const r = await run(['--context', 'nope', 'status'], { DOCKER_CONFIG: '/nonexistent-archway-config' });
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/docker context "nope" does not exist/);
+  });
+});

@@ -226,15 +226,22 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
   try {
     // `--context NAME` (and DOCKER_CONTEXT): every engine call of this process goes to that context;
     // on an ssh:// or tcp:// host, status and changes are read and made through its engine.
+    // (help, version and completion never look at it; fleet names its contexts itself.)
     let remote = false;
     const contextName = optionValue(p, '--context');
-    if (contextName !== undefined || env.DOCKER_CONTEXT) {
+    const kernelCommand = ['status', 'install', 'uninstall', 'enable', 'disable', 'persist', 'mount', 'drop-c'].includes(cmd.name);
+    if (contextName !== undefined && ['help', 'version', 'completion', 'fleet', 'log', 'watch'].includes(cmd.name)) {
+      throw new UsageError(`${cmd.name} does not take --context${cmd.name === 'fleet' ? ' (name the contexts: archway fleet status CONTEXT…)' : ''}`, cmd);
+    }
+    if (contextName !== undefined || (env.DOCKER_CONTEXT && kernelCommand)) {
       const { useContext, resolveEndpoint } = await import('../container/endpoint');
       useContext(contextName, env);
-      const ep = resolveEndpoint(env).endpoint;
-      remote = ep.source === 'context' && ep.kind !== 'unix';
+      if (kernelCommand) {
+        const ep = resolveEndpoint(env).endpoint;
+        remote = ep.source === 'context' && ep.kind !== 'unix';
+      }
     }
-    if (remote && (cmd.name === 'status' || ['install', 'uninstall', 'enable', 'disable', 'persist', 'mount', 'drop-c'].includes(cmd.name))) {
+    if (remote && kernelCommand) {
       const { remoteStatusCommand, remoteChange } = await import('./fleet');
       return cmd.name === 'status' ? await remoteStatusCommand(p, o) : await remoteChange(intentFrom(p), p, o);
     }

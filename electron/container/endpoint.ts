@@ -45,8 +45,8 @@ let contextFlag: string | undefined;
  * ContainerEngineError('bad-endpoint') when the context does not exist.
  */
 export function useContext(name: string | undefined, env: NodeJS.ProcessEnv = process.env): void {
+  if (name) planEndpoint({ ...hostFacts(env), contextFlag: name }); // throws for an unknown context: nothing is set
   contextFlag = name;
-  if (name) planEndpoint(hostFacts(env));
 }
 
 /** The --context given to this process, if any. */
