@@ -123,6 +123,8 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two 
     expect(by.hang!.ms!).toBeLessThan(BOUND_S * 1000 + 1500);
     expect(by.refuse!.ms!).toBeLessThan(BOUND_S * 1000);
     expect(ms).toBeLessThan(60_000);
+    // Figures for the record (not asserted beyond the bounds above).
+    console.log(`fleet status: whole command ${ms} ms; per host ${m.hosts.map((h) => `${h.id} ${h.ms} ms (${h.reach})`).join(', ')}`);
     for (const h of [by.host1!, by.host2!]) {
       expect(h.machine).toBe('x86_64');
       expect(h.mounted).toBe(true);
@@ -188,6 +190,7 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two 
       plan: { cpus: string[]; planned: { ok: boolean; register?: string }[] };
       applied: { ok: boolean; results: { name: string; changed: boolean }[] };
       reused: { code: string };
+      staleApplied: { ok: boolean; results: unknown[]; error?: { code: string } };
       probes: { host: string; reach: string; result?: { status: string } }[];
     };
     expect(out.crashed, r.stderr).toBeUndefined();
@@ -200,6 +203,8 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two 
     expect(out.applied.ok).toBe(true);
     expect(out.applied.results).toContainEqual(expect.objectContaining({ name: 'qemu-riscv64', changed: true }));
     expect(out.reused.code).toBe('plan-expired'); // a plan is applied once
+    // A plan shown before the host changed is refused as a whole, nothing written.
+    expect(out.staleApplied).toMatchObject({ ok: false, results: [], error: { code: 'plan-changed' } });
     expect(host2.entries()).toContain('qemu-riscv64');
     expect(host2.entries()).toContain('qemu-aarch64');
     const probe = Object.fromEntries(out.probes.map((p) => [p.host, p]));

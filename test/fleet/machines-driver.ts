@@ -23,7 +23,10 @@ async function main(): Promise<unknown> {
     const list = contexts.split(',');
     const matrix = await router.handlers.getFleet({ contexts: list, baseline: model } as never);
     const plan = await router.handlers.planFleetMatch({ target, model } as never);
+    // The same plan shown twice; once the first is applied the host is no longer what the second showed.
+    const stale = await router.handlers.planFleetMatch({ target, model } as never);
     const applied = await router.handlers.applyFleetPlan({ planId: plan.planId } as never);
+    const staleApplied = await router.handlers.applyFleetPlan({ planId: stale.planId } as never);
     let reused: unknown;
     try {
       await router.handlers.applyFleetPlan({ planId: plan.planId } as never);
@@ -31,7 +34,7 @@ async function main(): Promise<unknown> {
       reused = { code: (err as { code?: string }).code };
     }
     const probes = await router.handlers.probeFleet({ image, platform: 'linux/arm64', contexts: list } as never);
-    return { matrix, plan, applied, reused, probes };
+    return { matrix, plan, applied, reused, staleApplied, probes };
   } finally {
     router.dispose();
   }
