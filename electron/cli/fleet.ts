@@ -160,6 +160,14 @@ export async function remoteChange(intent: Intent, p: ParsedLine, o: Out): Promi
 
 async function remoteChangeWith(conn: Connection, intent: Intent, cpus: string[], session: SessionOptions, p: ParsedLine, o: Out, json: boolean): Promise<number> {
   {
+    if ((intent.action === 'uninstall' || intent.action === 'disable') && !intent.force) {
+      // No record is kept on a remote host: its handlers cannot be told apart from another tool's.
+      throw new ContainerEngineError(
+        'invalid-request',
+        `Archway keeps no record on ${conn.info.endpoint}, so it cannot tell its own handlers there from another tool's: ${intent.action} would change whichever ${cpus.join(', ')} handler is registered`,
+        `If that is what you want: archway --context NAME ${intent.action} ${cpus.join(' ')} --force`,
+      );
+    }
     if (intent.action === 'install') {
       const r = await installRemote(conn, cpus, { ...session, ...(intent.flags ? { flags: intent.flags } : {}), ...(intent.allowSetuid ? { allowSetuid: true } : {}), ...(p.options.has('--dry-run') ? { dryRun: true } : {}) });
       const ok = r.planned.every((x) => x.ok);

@@ -49,11 +49,6 @@ export function useContext(name: string | undefined, env: NodeJS.ProcessEnv = pr
   contextFlag = name;
 }
 
-/** The --context given to this process, if any. */
-export function contextInUse(): string | undefined {
-  return contextFlag;
-}
-
 export function hostFacts(env: NodeJS.ProcessEnv = process.env): EndpointFacts {
   return {
     ...(contextFlag ? { contextFlag } : {}),
