@@ -219,6 +219,16 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two 
     const st = JSON.parse(r.stdout) as { archs: { cpu: string; state: string }[]; hostMachine: string };
     expect(st.hostMachine).toBe('x86_64');
     expect(st.archs.find((a) => a.cpu === 'aarch64')?.state).toBe('ready');
+    // Changes through --context: no record there, so removing needs --force; only host 2 changes.
+    const before = hostTable();
+    const refused = await archway(['--context', 'host2', 'uninstall', 'arm64', '--registrar', REGISTRAR]);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/keeps no record on ssh:\/\/archway-host2/);
+    expect(host2.entries()).toContain('qemu-aarch64');
+    const removed = await archway(['--context', 'host2', 'uninstall', 'arm64', '--force', '--registrar', REGISTRAR]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(host2.entries()).not.toContain('qemu-aarch64');
+    expect(hostTable()).toEqual(before);
     const unknown = await archway(['--context', 'nope', 'status']);
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/docker context "nope" does not exist/);
