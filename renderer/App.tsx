@@ -14,6 +14,7 @@ import { addToast, Toasts, type Toast } from './components/Toasts';
 import { applyDone, applyEvent, IDLE, newRun, terminalText, type RunState } from './lib/run';
 import { Activity } from './views/Activity';
 import { Architectures } from './views/Architectures';
+import { Machines } from './views/Machines';
 import { ContainerEnginePane } from './views/ContainerEngine';
 import { TestRun } from './views/TestRun';
 
@@ -22,6 +23,7 @@ const NAV: { id: View; label: string }[] = [
   { id: 'test-run', label: 'Test run' },
   { id: 'engine', label: 'Engine' },
   { id: 'activity', label: 'Activity' },
+  { id: 'machines', label: 'Machines' },
 ];
 
 /** Terminal transcript kept for the Test run view (bounded: the oldest chunks go first). */
@@ -270,6 +272,7 @@ export function App() {
         ) : null}
         {view === 'engine' ? <ContainerEnginePane engine={engine} onRefresh={() => api.getContainerEngine({ refresh: true }).then(setEngine)} onFetch={(archs) => void planFetch(archs)} busy={!!planState} onListEngines={listEngines} onChooseEngine={chooseEngine} /> : null}
         {view === 'activity' ? <Activity tick={auditTick} /> : null}
+        {view === 'machines' ? <Machines /> : null}
       </main>
       {planState ? (
         <PlanDialog

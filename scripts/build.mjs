@@ -24,8 +24,6 @@ await build({
   ...common,
   entryPoints: [join(root, 'electron/helper/main.ts')],
   outfile: join(root, 'dist/helper/archway-helper.mjs'),
-  // The helper never talks to Docker: keep it small.
-  external: ['docker-modem'],
   banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
 });
 await build({
@@ -36,11 +34,10 @@ await build({
   // `archway --version` from package.json, without reading a file at start-up.
   define: { __ARCHWAY_VERSION__: JSON.stringify(version) },
   // `archway status` must start nearly as fast as bare node: the Docker half (probe) is a separate
-  // chunk loaded only by `archway probe`; docker-modem comes from node_modules at run time.
+  // chunk loaded only by `archway probe`.
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   minify: true,
-  external: ['docker-modem'],
   // `import … from 'node:fs'` in an ES module makes Node build its ESM facade of fs, which reads
   // every export, lazy getters included: that loads fs streams and fs/promises (≈3 ms per start).
   plugins: [fsWithoutFacade, oneHotChunk(join(root, 'electron/cli/main.ts'))],

@@ -93,6 +93,9 @@ const PACKAGES = {
   appstream: 'appstreamcli validate for the desktop metainfo',
   'librsvg2-bin': 'rsvg-convert, renders the icon SVG to the hicolor PNGs',
   'python3-minimal': 'os.execv without a shell fallback: tests that expect the kernel\'s ENOEXEC',
+  'openssh-server': 'a real sshd on loopback for ssh:// docker contexts (test/fleet)',
+  'openssh-client': 'the system ssh Archway runs for ssh:// contexts (docker system dial-stdio)',
+  iproute2: 'ip netns: host 2\'s own network namespace in test/fleet',
 };
 
 function run(cmd, args, opts = {}) {

@@ -224,6 +224,27 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
     return EXIT.usage;
   }
   try {
+    // `--context NAME` (and DOCKER_CONTEXT): every engine call of this process goes to that context;
+    // on an ssh:// or tcp:// host, status and changes are read and made through its engine.
+    // (help, version and completion never look at it; fleet names its contexts itself.)
+    let remote = false;
+    const contextName = optionValue(p, '--context');
+    const kernelCommand = ['status', 'install', 'uninstall', 'enable', 'disable', 'persist', 'mount', 'drop-c'].includes(cmd.name);
+    if (contextName !== undefined && ['help', 'version', 'completion', 'fleet', 'log', 'watch'].includes(cmd.name)) {
+      throw new UsageError(`${cmd.name} does not take --context${cmd.name === 'fleet' ? ' (name the contexts: archway fleet status CONTEXT…)' : ''}`, cmd);
+    }
+    if (contextName !== undefined || (env.DOCKER_CONTEXT && kernelCommand)) {
+      const { useContext, resolveEndpoint } = await import('../container/endpoint');
+      useContext(contextName, env);
+      if (kernelCommand) {
+        const ep = resolveEndpoint(env).endpoint;
+        remote = ep.source === 'context' && ep.kind !== 'unix';
+      }
+    }
+    if (remote && kernelCommand) {
+      const { remoteStatusCommand, remoteChange } = await import('./fleet');
+      return cmd.name === 'status' ? await remoteStatusCommand(p, o) : await remoteChange(intentFrom(p), p, o);
+    }
     switch (cmd.name) {
       case 'help': {
         const name = p.positional[0];
@@ -285,6 +306,10 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
             started,
           }),
         );
+      }
+      case 'fleet': {
+        const { runFleetCommand } = await import('./fleet');
+        return await runFleetCommand(p, o);
       }
       case 'engines': {
         const { runEnginesCommand } = await import('./engines');

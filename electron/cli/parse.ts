@@ -98,10 +98,19 @@ export function parseLine(argv: readonly string[]): ParsedLine {
         // The command parses its own options; the global ones (before any `--`) are taken here.
         const rest = argv.slice(i + 1);
         const dd = rest.indexOf('--') < 0 ? rest.length : rest.indexOf('--');
-        const global = new Set(GLOBAL_OPTIONS.flatMap((o) => (o.short ? [o.name, o.short] : [o.name])));
-        for (const w of rest.slice(0, dd)) if (global.has(w)) out.options.set(findOption(GLOBAL_OPTIONS, w)!.name, true);
+        const global = new Set(GLOBAL_OPTIONS.filter((o) => !o.arg).flatMap((o) => (o.short ? [o.name, o.short] : [o.name])));
+        const own: string[] = [];
+        for (let k = 0; k < dd; k++) {
+          const w = rest[k]!;
+          if (global.has(w)) out.options.set(findOption(GLOBAL_OPTIONS, w)!.name, true);
+          else if (w === '--context' || w.startsWith('--context=')) {
+            const v = w === '--context' ? rest[++k] : w.slice('--context='.length);
+            if (!v || v.startsWith('-')) throw new UsageError('--context needs a value: --context NAME', cmd);
+            out.options.set('--context', [v]);
+          } else own.push(w);
+        }
         out.help = out.options.has('--help');
-        out.rest = [...rest.slice(0, dd).filter((w) => !global.has(w)), ...rest.slice(dd)];
+        out.rest = [...own, ...rest.slice(dd)];
         return out;
       }
       continue;

@@ -67,6 +67,12 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: '--help', short: '-h', description: 'show help for the command and exit' },
   { name: '--color', description: 'colour the output even when it is not a terminal' },
   { name: '--no-color', description: 'never colour the output (as does NO_COLOR=1 or TERM=dumb)' },
+  {
+    name: '--context',
+    arg: 'NAME',
+    complete: { kind: 'none' },
+    description: 'use this docker context (as `docker --context NAME`; wins over DOCKER_HOST and DOCKER_CONTEXT): status and changes then go to that host through its engine',
+  },
 ];
 
 /** Options only the bare `archway` takes. */
@@ -128,6 +134,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: '--all', description: 'also list architectures without a handler or Docker platform' },
       { name: '--check', description: 'check that each PLATFORM (linux/arm64, riscv64, …) runs here; exit 1 if one does not' },
       { ...json, description: 'print one JSON document (tonistiigi/binfmt keys supported and emulators, plus detail)' },
+      { name: '--registrar', arg: 'IMAGE', complete: { kind: 'none' }, description: 'with --context on another host: the helper image that reads its table (default: the pinned busybox)' },
     ],
     examples: [
       { command: 'archway status', note: 'what runs here and why' },
@@ -301,6 +308,33 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'archway kube status', note: 'nodes × platforms' },
     ],
     exits: { failed: 'a node reported a conflict or a failure', unavailable: 'no cluster is reachable with the current kubeconfig context' },
+  },
+  {
+    name: 'fleet',
+    summary: 'status of many hosts at once (docker contexts), or one install applied to all of them',
+    synopsis: ['fleet status [CONTEXT…] [--baseline NAME] [--json]', 'fleet install ARCH… [--contexts A,B] [--dry-run] [--json]'],
+    description:
+      'Asks every docker context (or those named) at once, each within --timeout, and reads each host\'s binfmt_misc through its engine (a short-lived helper container; no agent of Archway\'s on the host). `status` prints hosts × platforms: native, ready, - (missing), disabled, BROKEN, conflict; !C marks a handler with the C flag (setuid risk); the QEMU version each host offers; with --baseline, every cell that differs from that host. Hosts that do not answer are listed as such. `install` plans the architectures on each host with the same planner as here and registers exactly those strings through its engine, all hosts at once; one host failing never stops the others.',
+    positionals: [
+      { name: 'status|install', complete: { kind: 'words', words: ['status', 'install'] } },
+      { name: 'CONTEXT…|ARCH…', complete: { kind: 'none' }, variadic: true, optional: true },
+    ],
+    options: [
+      { name: '--contexts', arg: 'A,B', complete: { kind: 'none' }, description: 'install: only these contexts (default: all)' },
+      { name: '--baseline', arg: 'NAME', complete: { kind: 'none' }, description: 'status: show what differs from this context\'s host' },
+      { name: '--timeout', arg: 'SECONDS', complete: { kind: 'none' }, description: 'seconds each host gets to answer (default 10)' },
+      { name: '--registrar', arg: 'IMAGE', complete: { kind: 'none' }, description: 'the helper image on the hosts (default: the pinned busybox)' },
+      { name: '--flags', arg: 'LETTERS', complete: { kind: 'none' }, description: 'install: flags (default F, PF with a *-binfmt-P wrapper); C needs --allow-setuid' },
+      { name: '--allow-setuid', description: 'install: add flag C. Risk: setuid foreign programs then run QEMU as root, and whoever runs them controls it through QEMU_* variables' },
+      dryRun,
+      json,
+    ],
+    examples: [
+      { command: 'archway fleet status', note: 'every docker context' },
+      { command: 'archway fleet status builder-1 builder-2 --baseline default', note: 'what differs from this machine' },
+      { command: 'archway fleet install arm64 riscv64 --contexts builder-1,builder-2', note: 'the same handlers everywhere' },
+    ],
+    exits: { failed: 'install: a host failed (the others were still done)', unavailable: 'a host did not answer (status), or every failure was an unreachable host (install)' },
   },
   {
     name: 'completion',

@@ -39,6 +39,10 @@ export interface EndpointFacts {
   readText(path: string): string | undefined;
   exists(path: string): boolean;
   sha256Hex(text: string): string;
+  /** Names in a directory (contexts/meta); [] when it cannot be read. Optional: only context lists need it. */
+  listDir?(path: string): string[];
+  /** `archway --context NAME`: wins over DOCKER_HOST and DOCKER_CONTEXT, as `docker --context` does. */
+  contextFlag?: string;
 }
 
 export interface Considered {
@@ -188,8 +192,55 @@ export function contextEndpoint(f: EndpointFacts, name: string): EndpointAddress
   return parseDockerHost(ep.Host, hasTls ? files : undefined);
 }
 
+/** The endpoint of the "default" context: DOCKER_HOST, else /var/run/docker.sock (as the docker CLI's). */
+function defaultContextEndpoint(f: EndpointFacts): Endpoint {
+  const host = f.env.DOCKER_HOST;
+  if (host) return { ...parseDockerHost(host, envTls(f)), source: 'DOCKER_HOST', context: 'default' };
+  return { kind: 'unix', socketPath: DEFAULT_SOCKET, source: 'default', context: 'default' };
+}
+
+/** A context's endpoint by name ("default" included). Throws ContainerEngineError('bad-endpoint'). */
+export function namedContextEndpoint(f: EndpointFacts, name: string): Endpoint {
+  if (name === 'default') return defaultContextEndpoint(f);
+  return { ...contextEndpoint(f, name), source: 'context', context: name };
+}
+
+export interface ContextListing {
+  name: string;
+  /** The docker endpoint as written (`ssh://builder-1`), when readable. */
+  host?: string;
+  /** Why it cannot be used (unreadable meta.json, no docker endpoint). */
+  problem?: string;
+}
+
+/** Every docker context ("default" first, then by name), as `docker context ls` lists them. */
+export function listContexts(f: EndpointFacts): ContextListing[] {
+  const dir = `${configDir(f)}/contexts/meta`;
+  const out: ContextListing[] = [{ name: 'default', host: f.env.DOCKER_HOST || `unix://${DEFAULT_SOCKET}` }];
+  for (const hash of (f.listDir?.(dir) ?? []).sort()) {
+    const text = f.readText(`${dir}/${hash}/meta.json`);
+    if (text === undefined) continue;
+    let meta: { Name?: unknown; Endpoints?: { docker?: { Host?: unknown } } };
+    try {
+      meta = JSON.parse(text) as typeof meta;
+    } catch {
+      out.push({ name: hash.slice(0, 12), problem: `${dir}/${hash}/meta.json is not valid JSON` });
+      continue;
+    }
+    if (typeof meta.Name !== 'string' || !meta.Name) continue;
+    const host = meta.Endpoints?.docker?.Host;
+    out.push(typeof host === 'string' && host ? { name: meta.Name, host } : { name: meta.Name, problem: 'no docker endpoint' });
+  }
+  return [out[0]!, ...out.slice(1).sort((a, b) => a.name.localeCompare(b.name))];
+}
+
 export function planEndpoint(f: EndpointFacts): EndpointPlan {
   const considered: Considered[] = [];
+  if (f.contextFlag) {
+    const endpoint = namedContextEndpoint(f, f.contextFlag);
+    considered.push({ what: `docker context "${f.contextFlag}"`, chosen: true, why: '--context' });
+    return { endpoint, considered };
+  }
   const host = f.env.DOCKER_HOST;
   if (host) {
     const addr = parseDockerHost(host, envTls(f));

@@ -3,7 +3,7 @@
  * agree on an API version (api-version.ts), and describe it. Main process and CLI only.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { IncomingMessage } from 'node:http';
@@ -14,7 +14,8 @@ import { call, callStream, type ContainerTarget, type Modem } from './api';
 import { negotiateApiVersion, type NegotiatedApi } from './api-version';
 import { describeEndpoint, planEndpoint, type Considered, type Endpoint, type EndpointFacts } from './endpoint-plan';
 import { ContainerEngineError, toContainerEngineError } from './errors';
-import { HttpModem, LazyDockerModem } from './http-modem';
+import { HttpModem } from './http-modem';
+import { SshAgent } from './ssh-dial';
 
 export interface Connection extends ContainerTarget {
   apiVersion: string;
@@ -36,8 +37,28 @@ export interface ConnectOptions {
   timeoutMs?: number;
 }
 
+let contextFlag: string | undefined;
+
+/**
+ * `archway --context NAME` for this process: every later endpoint resolution (CLI commands, probes,
+ * the engine backend) uses that docker context, as `docker --context NAME` does. Throws
+ * ContainerEngineError('bad-endpoint') when the context does not exist.
+ */
+export function useContext(name: string | undefined, env: NodeJS.ProcessEnv = process.env): void {
+  if (name) planEndpoint({ ...hostFacts(env), contextFlag: name }); // throws for an unknown context: nothing is set
+  contextFlag = name;
+}
+
 export function hostFacts(env: NodeJS.ProcessEnv = process.env): EndpointFacts {
   return {
+    ...(contextFlag ? { contextFlag } : {}),
+    listDir: (p) => {
+      try {
+        return readdirSync(p);
+      } catch {
+        return [];
+      }
+    },
     env,
     home: env.HOME || os.homedir(),
     uid: process.getuid?.() ?? -1,
@@ -76,10 +97,10 @@ export interface Transport {
 /**
  * The transport for an endpoint: Node's http/https with its own keep-alive pool for unix and tcp
  * (calls reuse one socket; idle sockets do not keep a process alive, and close() ends them at
- * once), docker-modem (loaded on demand) for ssh. Paths carry no version: api.ts adds the
+ * once), the system ssh running `docker system dial-stdio` (ssh-dial.ts) for ssh. Paths carry no version: api.ts adds the
  * negotiated one.
  */
-export function transportFor(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env): Transport {
+export function transportFor(endpoint: Endpoint, env: NodeJS.ProcessEnv = process.env, connectTimeoutS?: number): Transport {
   if (endpoint.kind === 'unix') {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
     return { modem: new HttpModem({ agent, socketPath: endpoint.socketPath }), close: () => agent.destroy() };
@@ -94,23 +115,9 @@ export function transportFor(endpoint: Endpoint, env: NodeJS.ProcessEnv = proces
       : new http.Agent({ keepAlive: true, maxSockets: 16 });
     return { modem: new HttpModem({ agent, host: endpoint.host, port: endpoint.port, tls: !!tls }), close: () => agent.destroy() };
   }
-  // ssh: docker-modem runs the API over an ssh connection per call (through the user's agent).
-  // Every field it would otherwise read from DOCKER_HOST and friends is given explicitly.
-  const modem = new LazyDockerModem({
-    socketPath: undefined,
-    ca: undefined,
-    cert: undefined,
-    key: undefined,
-    timeout: undefined,
-    pathPrefix: undefined,
-    version: undefined,
-    protocol: 'ssh',
-    host: endpoint.host,
-    port: endpoint.port,
-    ...(endpoint.user ? { username: endpoint.user } : {}),
-    sshOptions: { agent: env.SSH_AUTH_SOCK },
-  });
-  return { modem, close: () => undefined };
+  // ssh: the system ssh client with `docker system dial-stdio` on the remote (ssh-dial.ts).
+  const agent = new SshAgent({ host: endpoint.host, ...(endpoint.port ? { port: endpoint.port } : {}), ...(endpoint.user ? { user: endpoint.user } : {}) }, { env, ...(connectTimeoutS ? { connectTimeoutS } : {}) });
+  return { modem: new HttpModem({ agent, host: 'docker', port: 80 }), close: () => agent.destroy() };
 }
 
 interface VersionJson {
@@ -165,7 +172,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   const ctx = { endpoint: where, kind: endpoint.kind };
   let transport: Transport;
   try {
-    transport = transportFor(endpoint, env);
+    transport = transportFor(endpoint, env, Math.ceil(timeoutMs / 1000));
   } catch (err) {
     throw toContainerEngineError(err, { ...ctx, doing: 'connecting' });
   }

@@ -177,6 +177,9 @@ export function toContainerEngineError(err: unknown, ctx: ErrorContext): Contain
       'Check `systemctl status docker`; Archway removes leftover probe containers when it next connects.',
     );
   }
+  if (code === 'ESSHDIAL') {
+    return new ContainerEngineError('unreachable', `${ctx.endpoint}: ${raw}`, 'Check that `ssh -o BatchMode=yes HOST docker system dial-stdio` connects without a prompt (key in your agent or ~/.ssh/config, host in known_hosts) and that the remote docker CLI reaches its daemon.');
+  }
   if (ctx.kind === 'ssh' && /auth|handshake|ssh/i.test(raw)) {
     return new ContainerEngineError('unreachable', `ssh to ${ctx.endpoint} failed: ${raw}`, 'Check that `ssh HOST docker version` works without a password prompt (Archway uses your ssh agent).');
   }

@@ -1,8 +1,8 @@
 /**
  * The engine's HTTP API over Node's own http/https: unix sockets and tcp (with TLS), one
  * keep-alive pool per connection. Speaks what api.ts asks of docker-modem (JSON calls, streams,
- * uploads, hijacked connections) without loading it: docker-modem pulls in ssh2, which alone costs
- * a CLI process 100–200 ms of start-up. ssh:// endpoints still use docker-modem, loaded on demand.
+ * uploads, hijacked connections). ssh:// endpoints use the same class over an agent whose
+ * connections are ssh processes (ssh-dial.ts).
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -119,23 +119,5 @@ export class HttpModem implements Modem {
     } else {
       req.end(body);
     }
-  }
-}
-
-/** docker-modem, loaded on first use (ssh:// endpoints only). */
-export class LazyDockerModem implements Modem {
-  private modem: Promise<Modem> | undefined;
-
-  constructor(private readonly options: Record<string, unknown>) {}
-
-  dial(opts: DialOptions, cb: (err: unknown, data: unknown) => void): void {
-    this.modem ??= import('docker-modem').then((m) => {
-      const Ctor = (m.default ?? m) as unknown as new (o: Record<string, unknown>) => Modem;
-      return new Ctor(this.options);
-    });
-    this.modem.then(
-      (m) => m.dial(opts, cb),
-      (err: unknown) => cb(err, null),
-    );
   }
 }

@@ -142,6 +142,29 @@ export interface SessionOptions {
   /** Host path of binfmt_misc on the engine host (default /proc/sys/fs/binfmt_misc). */
   binfmtPath?: string;
   signal?: AbortSignal;
+  /**
+   * Read mode: also bind these directories of the engine host read-only (not recursively) under
+   * /archway/host, so the helper can stat emulator files and read their first bytes. Only fixed
+   * busybox applets (stat, head, grep) run there; nothing is written. (Not "/" itself: in a user
+   * namespace a non-recursive bind of a tree with locked submounts is refused, and a recursive one
+   * would show /proc and /sys too.)
+   */
+  hostDirs?: readonly string[];
+}
+
+/** Where the engine host's root file system appears inside a read-mode helper container. */
+export const IN_CONTAINER_HOST = '/archway/host';
+
+/** A file on the engine host as a read-mode helper sees it. */
+export interface EngineHostFile {
+  path: string;
+  exists: boolean;
+  symlink: boolean;
+  regular: boolean;
+  uid: number;
+  mode: number;
+  /** device:inode:size:mtime:ctime of what the path names (its identity). */
+  identity: string;
 }
 
 export interface ContainerEngineEntry {
@@ -171,7 +194,7 @@ export class ContainerBinfmtSession {
     const unique = [...new Map(emulatorBinds.map((b) => [b.target, b])).values()];
     // An emulator mounted over the helper image's own files (its busybox, or an applet link that
     // resolves to it) would replace the very program doing the work.
-    const reserved = [`${busybox.slice(0, busybox.lastIndexOf('/'))}/`, '/dev/', '/proc/', '/sys/', '/etc/', `${IN_CONTAINER}/`];
+    const reserved = [`${busybox.slice(0, busybox.lastIndexOf('/'))}/`, '/dev/', '/proc/', '/sys/', '/etc/', `${IN_CONTAINER}/`, `${IN_CONTAINER_HOST}/`];
     for (const b of unique) {
       if (b.target === busybox || reserved.some((r) => b.target.startsWith(r))) {
         throw refuse(`${b.target} collides with the registration container's own files`, 'Register an emulator that lives elsewhere, e.g. in /usr/bin or Archway\'s emulator store.');
@@ -194,6 +217,10 @@ export class ContainerBinfmtSession {
           LogConfig: { Type: 'none', Config: {} },
           Mounts: [
             { Type: 'bind', Source: opts.binfmtPath ?? HOST_BINFMT, Target: IN_CONTAINER, ReadOnly: false },
+            ...(opts.hostDirs ?? []).map((d) => {
+              checkPath(d, 'host directory');
+              return { Type: 'bind', Source: d, Target: `${IN_CONTAINER_HOST}${d}`, ReadOnly: true, BindOptions: { NonRecursive: true } };
+            }),
             ...unique.map((b) => ({ Type: 'bind', Source: b.hostPath, Target: b.target, ReadOnly: true })),
           ],
         },
@@ -275,6 +302,52 @@ export class ContainerBinfmtSession {
     const [uid, mode, ...type] = st.stdout.toString('utf8').trim().split(' ');
     const head = await this.run(['head', '-c', '65536', p]);
     return { uid: Number(uid), mode: parseInt(mode ?? '0', 8), type: type.join(' '), head: head.stdout };
+  }
+
+  /** The global `status` file: enabled / disabled (undefined when not mounted). */
+  async globalEnabled(): Promise<boolean | undefined> {
+    const r = await this.run(['cat', `${IN_CONTAINER}/status`]);
+    const t = r.stdout.toString('utf8');
+    return r.exitCode !== 0 ? undefined : /^enabled/.test(t) ? true : /^disabled/.test(t) ? false : undefined;
+  }
+
+  /** Read mode: stat engine-host files (absolute, canonical paths) in one call; missing ones read as absent. */
+  async hostFiles(paths: readonly string[]): Promise<Record<string, EngineHostFile>> {
+    for (const p of paths) checkPath(p, 'host file');
+    const out: Record<string, EngineHostFile> = {};
+    for (const p of paths) out[p] = { path: p, exists: false, symlink: false, regular: false, uid: -1, mode: 0, identity: 'absent' };
+    if (paths.length === 0) return out;
+    const inC = paths.map((p) => `${IN_CONTAINER_HOST}${p}`);
+    const parse = (text: string) => {
+      const rows = new Map<string, string[]>();
+      for (const line of text.split('\n')) {
+        const f = line.split('|');
+        if (f.length >= 2 && f[0]!.startsWith(IN_CONTAINER_HOST)) rows.set(f[0]!.slice(IN_CONTAINER_HOST.length), f.slice(1));
+      }
+      return rows;
+    };
+    const links = parse((await this.run(['stat', '-c', '%n|%F', ...inC])).stdout.toString('utf8'));
+    const real = parse((await this.run(['stat', '-L', '-c', '%n|%F|%u|%a|%d:%i:%s:%Y:%Z', ...inC])).stdout.toString('utf8'));
+    for (const p of paths) {
+      const r = real.get(p);
+      if (!r) continue;
+      out[p] = { path: p, exists: true, symlink: links.get(p)?.[0] === 'symbolic link', regular: r[0] === 'regular file', uid: Number(r[1]), mode: parseInt(r[2] ?? '0', 8), identity: r[3] ?? '' };
+    }
+    return out;
+  }
+
+  /** Read mode: the first bytes of an engine-host file (following links), or undefined. */
+  async hostHead(p: string, bytes = 4096): Promise<Uint8Array | undefined> {
+    checkPath(p, 'host file');
+    const r = await this.run(['head', '-c', String(bytes), `${IN_CONTAINER_HOST}${p}`]);
+    return r.exitCode === 0 ? r.stdout : undefined;
+  }
+
+  /** Read mode: the version line a QEMU user emulator prints for --version, found in its bytes (not run). */
+  async hostQemuVersionLine(p: string): Promise<string | undefined> {
+    checkPath(p, 'host file');
+    const r = await this.run(['grep', '-a', '-o', '-m', '1', '-E', 'qemu-[a-z0-9_]{1,20} version [0-9][ -~]{0,80}', `${IN_CONTAINER_HOST}${p}`]);
+    return r.exitCode === 0 ? r.stdout.toString('latin1').split('\n')[0] : undefined;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The Docker side as main uses it: one cached connection (the engine's endpoint resolution and
  * probe code from electron/container), an ContainerEngineView for the Engine view, and test runs.
- * The Docker modules load on first use, so the window opens without waiting for docker-modem.
+ * The Docker modules load on first use, so the window opens without waiting for them.
  */
 import type { ProbeEvent, ProbeResult } from '../../shared/probe';
 import type { ContainerEngineView, ProbeRequest } from '../../shared/ipc/contract';

@@ -32,6 +32,9 @@ import type { AuditEntry } from '../engine/audit';
 import type { ProbeGateway } from './docker';
 import { IpcRequestError, serialiseError } from './errors';
 import type { PrefsStore } from './state';
+import type { FleetGateway } from './fleet';
+import type { FleetApplyView, FleetPlanView, FleetProbeRequest, FleetProbeView, FleetRequest } from '../../shared/ipc/contract';
+import type { FleetMatrix } from '../../shared/fleet';
 
 /** The engine as the router uses it (electron/engine's Engine satisfies it). */
 export interface EngineLike {
@@ -52,6 +55,8 @@ export interface RouterDeps {
   prefs: PrefsStore;
   emit: Emit;
   app: AppInfo;
+  /** The Machines view's hosts (docker contexts); absent: the view says it is unavailable. */
+  fleet?: FleetGateway;
   /** How long a plan may wait for its confirmation (default 15 min). */
   planTtlMs?: number;
   now?: () => number;
@@ -114,6 +119,12 @@ export function createRouter(deps: RouterDeps): Router {
     }
     plans.set(planId, kept);
     return planId;
+  };
+
+  const fleetPlans = new Map<string, { target: string; cpus: string[]; registers: string[]; expires: number }>();
+  const fleet = (): FleetGateway => {
+    if (!deps.fleet) throw new IpcRequestError('unavailable', 'this window has no access to other hosts', 'Use `archway fleet status`.');
+    return deps.fleet;
   };
 
   const refreshStatus = (): Status => {
@@ -241,6 +252,28 @@ export function createRouter(deps: RouterDeps): Router {
       ctl.abort();
       return { cancelled: true };
     },
+
+    // --- fleet (Machines view): every call is bounded per host and never touches the local view's state
+    getFleet: async (req?: FleetRequest): Promise<FleetMatrix> => fleet().status(req),
+
+    planFleetMatch: async ({ target, model }: { target: string; model: string }): Promise<FleetPlanView> => {
+      const p = await fleet().planMatch(target, model);
+      for (const [id, f] of fleetPlans) if (f.expires <= now()) fleetPlans.delete(id);
+      while (fleetPlans.size >= MAX_PLANS) fleetPlans.delete(fleetPlans.keys().next().value!);
+      const planId = newId();
+      fleetPlans.set(planId, { target, cpus: p.cpus, registers: p.planned.filter((r) => r.ok && r.changed && r.register).map((r) => r.register!), expires: now() + ttl });
+      return { planId, target, model, endpoint: p.endpoint, cpus: p.cpus, planned: p.planned };
+    },
+
+    applyFleetPlan: async ({ planId }: { planId: string }): Promise<FleetApplyView> => {
+      const p = fleetPlans.get(planId);
+      fleetPlans.delete(planId);
+      if (!p || p.expires <= now()) throw new IpcRequestError('plan-expired', 'this plan is no longer valid (already applied, or too old)', 'Click the action again to see a fresh plan.');
+      if (p.cpus.length === 0) return { host: p.target, ok: true, results: [] };
+      return fleet().apply(p.target, p.cpus, p.registers);
+    },
+
+    probeFleet: async (req: FleetProbeRequest): Promise<FleetProbeView[]> => fleet().probe(req),
 
     getPrefs: async (): Promise<Prefs> => deps.prefs.get(),
 

@@ -13,6 +13,7 @@ import type { HelperRequest, HelperResponse, OpResult } from '../helper-protocol
 import type { ContainerEngineInfo, ContainerEngineOffer, ProbeEvent, ProbeResult } from '../probe';
 import type { Status } from '../status';
 import type { HandlerEvent } from '../handler-events';
+import type { FleetMatrix, FleetReach } from '../fleet';
 
 /** A type carried by the contract without a runtime schema (main produces it; nothing to validate). */
 export interface Typed<T> {
@@ -23,7 +24,7 @@ const typed = <T>(): Typed<T> => ({});
 // ---------------------------------------------------------------------------------------------
 // Shapes that exist only at the IPC boundary
 
-export const VIEWS = ['architectures', 'test-run', 'engine', 'activity'] as const;
+export const VIEWS = ['architectures', 'test-run', 'engine', 'activity', 'machines'] as const;
 export type View = (typeof VIEWS)[number];
 
 export interface PlanView {
@@ -170,6 +171,44 @@ export const RunIdSchema = z.strictObject({ runId: z.string().check(z.regex(/^[a
 export const PrefsPatchSchema = z.strictObject({ lastView: z.optional(z.enum(VIEWS)) });
 
 // ---------------------------------------------------------------------------------------------
+// Fleet (the Machines view): docker contexts as hosts; shapes in shared/fleet.ts
+
+const contextName = z.string().check(z.minLength(1), z.maxLength(128), z.regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]*$/, 'a docker context name looks like builder-1'));
+export const FleetRequestSchema = z.optional(
+  z.strictObject({ contexts: z.optional(z.array(contextName).check(z.maxLength(64))), baseline: z.optional(contextName) }),
+);
+export type FleetRequest = z.infer<typeof FleetRequestSchema>;
+/** "Make `target` like `model`": plan the installs `model` has and `target` lacks. */
+export const FleetMatchSchema = z.strictObject({ target: contextName, model: contextName });
+export const FleetProbeSchema = z.strictObject({ image: imageRef, platform: platformName, contexts: z.optional(z.array(contextName).check(z.maxLength(64))) });
+export type FleetProbeRequest = z.infer<typeof FleetProbeSchema>;
+
+export interface FleetPlanView {
+  /** Hand this back to `applyFleetPlan`: main re-plans on the host and refuses if anything differs. */
+  planId: string;
+  target: string;
+  model: string;
+  endpoint: string;
+  cpus: string[];
+  /** The planner's dry run on the target host: register strings, refusals. */
+  planned: OpResult[];
+}
+
+export interface FleetApplyView {
+  host: string;
+  ok: boolean;
+  results: { name: string; message: string; changed: boolean }[];
+  error?: IpcErrorShape;
+}
+
+export interface FleetProbeView {
+  host: string;
+  reach: FleetReach;
+  result?: ProbeResult;
+  error?: IpcErrorShape;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The table
 
 export interface InvokeSpec<S extends z.ZodMiniType, Res> {
@@ -206,6 +245,12 @@ export const INVOKES = {
   chooseContainerEngine: invoke('archway:container-engine-choose', ContainerEngineChoiceSchema, typed<ContainerEngineView>()),
   startProbe: invoke('archway:probe-start', ProbeRequestSchema, typed<ProbeStarted>()),
   cancelProbe: invoke('archway:probe-cancel', RunIdSchema, typed<{ cancelled: boolean }>()),
+  /** Every docker context's binfmt_misc through its engine, asked at once, each within a bound (`archway fleet status`). */
+  getFleet: invoke('archway:fleet', FleetRequestSchema, typed<FleetMatrix>()),
+  planFleetMatch: invoke('archway:fleet-plan-match', FleetMatchSchema, typed<FleetPlanView>()),
+  applyFleetPlan: invoke('archway:fleet-apply', PlanIdSchema, typed<FleetApplyView>()),
+  /** One foreign image on every host (or those named), at once. */
+  probeFleet: invoke('archway:fleet-probe', FleetProbeSchema, typed<FleetProbeView[]>()),
   getPrefs: invoke('archway:prefs-get', none, typed<Prefs>()),
   setPrefs: invoke('archway:prefs-set', PrefsPatchSchema, typed<Prefs>()),
 } as const;

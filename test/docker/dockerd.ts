@@ -44,7 +44,7 @@ export function ping(socket: string, timeoutMs = 2000): Promise<boolean> {
   });
 }
 
-function tail(file: string, bytes = 4000): string {
+export function tail(file: string, bytes = 4000): string {
   try {
     const buf = fs.readFileSync(file);
     return buf.subarray(Math.max(0, buf.length - bytes)).toString('utf8');

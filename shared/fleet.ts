@@ -1,0 +1,130 @@
+/**
+ * The fleet matrix: hosts × platforms, one cell per (host, CPU), computed from each host's Status
+ * (the same model, from the same planner functions, as this machine's). Any source of hosts fills
+ * it the same way: Docker contexts (electron/cli/fleet.ts) and — for the kube face — Kubernetes
+ * nodes (`kind: 'kubernetes-node'`, one FleetHost per node, `fleetRow(status)` or cells of their own
+ * making). The CLI table, `--json` and the window's Machines view all read this one model. Pure.
+ */
+import { CATALOG, DOCKER_PLATFORMS, type Cpu } from './arch/catalog';
+import type { ArchState, Status } from './status';
+
+/** What a cell says: the status model's state per architecture. */
+export type FleetCellState = ArchState;
+
+export interface FleetCell {
+  cpu: Cpu;
+  state: FleetCellState;
+  /** The winning handler registers with C: setuid foreign programs run QEMU as root (SETUID_RISK). */
+  cRisk: boolean;
+  /** The handler that serves this CPU on that host. */
+  handler?: string;
+  /** Its interpreter. */
+  interpreter?: string;
+}
+
+/** How a host answered: `ok`, or why it is not in the matrix (within the time bound). */
+export type FleetReach = 'ok' | 'timeout' | 'refused' | 'unreachable' | 'error';
+
+export interface FleetHost {
+  /** Unique in the matrix: the context name, or `node/<name>` for Kubernetes nodes. */
+  id: string;
+  /** What people read: the context or node name. */
+  name: string;
+  kind: 'docker-context' | 'kubernetes-node';
+  /** Where it was reached (`ssh://builder-1`, `unix:///var/run/docker.sock`, a node name). */
+  endpoint: string;
+  reach: FleetReach;
+  /** Why it did not answer / what failed (sanitised for display by the face). */
+  error?: { code: string; message: string; hint?: string };
+  /** `uname -m` of the host, when it answered. */
+  machine?: string;
+  /** The QEMU version the host offers (distribution emulator), when known. */
+  emulatorVersion?: string;
+  /** binfmt_misc mounted on that host. */
+  mounted?: boolean;
+  cells: FleetCell[];
+  /** How long asking it took, in ms. */
+  ms?: number;
+}
+
+export interface FleetDifference {
+  host: string;
+  cpu: Cpu;
+  baseline: FleetCellState;
+  here: FleetCellState;
+}
+
+export interface FleetMatrix {
+  /** The CPUs shown, in catalog order. */
+  cpus: Cpu[];
+  hosts: FleetHost[];
+  baseline?: string;
+  differences: FleetDifference[];
+}
+
+/** A host's row, from its status: one cell per catalog CPU. */
+export function fleetRow(st: Status): FleetCell[] {
+  return st.archs.map((a) => {
+    const h = a.winner ? st.handlers.find((x) => x.name === a.winner) : undefined;
+    const cRisk = !!h && h.enabled && /C/.test(h.rule.flags);
+    return { cpu: a.cpu, state: a.state, cRisk, ...(a.winner ? { handler: a.winner } : {}), ...(h ? { interpreter: h.rule.interpreter } : {}) };
+  });
+}
+
+/** The emulator version a host offers (the first available distro emulator's). */
+export function hostEmulatorVersion(st: Status): string | undefined {
+  for (const a of st.archs) for (const e of a.available) if (e.version) return e.version;
+  return undefined;
+}
+
+/** A cell that runs foreign programs (or natively) — what "like that host" means per CPU. */
+export function cellRuns(s: FleetCellState): boolean {
+  return s === 'native' || s === 'ready';
+}
+
+/** Cells whose state differs from the baseline host's (hosts that did not answer are not compared). */
+export function differencesFrom(hosts: readonly FleetHost[], baselineId: string): FleetDifference[] {
+  const base = hosts.find((h) => h.id === baselineId);
+  if (!base || base.reach !== 'ok') return [];
+  const byCpu = new Map(base.cells.map((c) => [c.cpu, c]));
+  const out: FleetDifference[] = [];
+  for (const h of hosts) {
+    if (h.id === baselineId || h.reach !== 'ok') continue;
+    for (const c of h.cells) {
+      const b = byCpu.get(c.cpu);
+      if (b && b.state !== c.state) out.push({ host: h.id, cpu: c.cpu, baseline: b.state, here: c.state });
+    }
+  }
+  return out;
+}
+
+/** The CPUs worth a column: those with a Docker platform, and any other some host has a handler for. */
+export function shownCpus(hosts: readonly FleetHost[]): Cpu[] {
+  const interesting = new Set<Cpu>(DOCKER_PLATFORMS.map((p) => p.cpu));
+  for (const h of hosts) for (const c of h.cells) if (c.state !== 'missing' && c.state !== 'native') interesting.add(c.cpu);
+  const order = [...new Set(CATALOG.map((c) => c.cpu))];
+  return order.filter((c) => interesting.has(c));
+}
+
+export function buildMatrix(hosts: FleetHost[], baseline?: string): FleetMatrix {
+  return { cpus: shownCpus(hosts), hosts, ...(baseline ? { baseline } : {}), differences: baseline ? differencesFrom(hosts, baseline) : [] };
+}
+
+/**
+ * "Make this host like that one": the CPUs that run on `model` but not on `target` (native on the
+ * target needs nothing). Only installs: Archway never removes another host's handlers to match.
+ */
+export function installsToMatch(target: FleetHost, model: FleetHost): Cpu[] {
+  const here = new Map(target.cells.map((c) => [c.cpu, c.state]));
+  return model.cells.filter((c) => c.state === 'ready' && !cellRuns(here.get(c.cpu) ?? 'missing')).map((c) => c.cpu);
+}
+
+/** One short word per cell state, for tables (the same words everywhere). */
+export const CELL_WORD: Record<FleetCellState, string> = {
+  native: 'native',
+  ready: 'ready',
+  disabled: 'disabled',
+  missing: '-',
+  broken: 'BROKEN',
+  conflict: 'conflict',
+};
