@@ -224,6 +224,15 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
     return EXIT.usage;
   }
   try {
+    // Rootless engines (issue 10): --scope podman|docker swaps the engine for the engine's own instance.
+    const scope = optionValue(p, '--scope');
+    if (scope === 'podman' || scope === 'docker') {
+      const rootless = await import('./rootless');
+      if (cmd.name === 'status') return rootless.statusScoped(scope, p, { ...o, env });
+      engine = await rootless.scopedEngine(scope, p, { ...o, env }, env);
+    } else if (cmd.name === 'status' && scope === undefined && !p.options.has('--check')) {
+      return (await import('./rootless')).statusAllScopes(engine, p, { ...o, env });
+    }
     switch (cmd.name) {
       case 'help': {
         const name = p.positional[0];
@@ -286,6 +295,8 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
           }),
         );
       }
+      case 'rootless':
+        return await (await import('./rootless')).runRootlessCommand(p, { ...o, env });
       case 'engines': {
         const { runEnginesCommand } = await import('./engines');
         return await runEnginesCommand([...p.positional, ...(p.options.has('--json') ? ['--json'] : [])], o);

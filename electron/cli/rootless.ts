@@ -1,0 +1,203 @@
+/**
+ * `--scope podman|docker` on install/uninstall/enable/disable/status, the rootless part of
+ * `archway status`, and `archway rootless [status|reapply|unit]`. Logic lives in electron/rootless/*
+ * and shared/rootless.ts; this file picks the engine and prints.
+ */
+import { intentCommand } from '../../shared/actions';
+import type { Cpu } from '../../shared/arch/catalog';
+import { resolveArchs } from '../../shared/arch/resolve';
+import { ArchwayError } from '../../shared/helper-protocol';
+import { engineUses, hiddenByInstance, scopedCommand, SCOPE_LABEL, type EngineUse, type InstanceKind, type RootlessScopeName, type Scope } from '../../shared/rootless';
+import type { Status } from '../../shared/status';
+import { Engine } from '../engine';
+import { findNamespace, isNamespace, instanceState, kernelSupport, ROOTLESS_SCOPES, SCOPE_NAMES, type RootlessScope } from '../rootless/detect';
+import { reapply, unitPath, wanted, writeUnit } from '../rootless/keep';
+import { ensureInstance, engineFor, requireNamespace, type RootlessEngine } from '../rootless/target';
+import { EXIT } from './exit-codes';
+import { formatStatus, statusJson } from './format';
+import { optionValue, UsageError, type ParsedLine } from './parse';
+import { symbols, type Term } from './term';
+import { wrap } from './text';
+
+interface Out {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  term: Term;
+  errTerm: Term;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The scope a command line names (default: host). */
+export function scopeOf(p: ParsedLine): Scope {
+  return (optionValue(p, '--scope') as Scope | undefined) ?? 'host';
+}
+
+/**
+ * The engine a scoped change or status works on. A real install mounts the engine's own instance
+ * first (so the plan is made on the table it will change) and says which host handlers the
+ * engine's containers stop seeing when that instance is new.
+ */
+export async function scopedEngine(scope: RootlessScope, p: ParsedLine, o: Out, env: NodeJS.ProcessEnv = process.env): Promise<RootlessEngine> {
+  const cmd = p.command!;
+  if (p.options.has('--backend') && optionValue(p, '--backend') !== 'helper') throw new UsageError('--scope podman|docker changes the engine\'s own instance as you: it takes no --backend', cmd);
+  const install = cmd.name === 'install' && !p.options.has('--dry-run');
+  const found = await requireNamespace(scope, { start: install, env });
+  if (install && found.state !== 'own') {
+    await ensureInstance(found.ns);
+    let asked: Cpu[] = [];
+    try {
+      asked = resolveArchs(p.positional.flatMap((x) => x.split(',')).filter(Boolean)).map((e) => e.cpu);
+    } catch {
+      /* the planner says what is wrong with the names */
+    }
+    const hidden = hiddenByInstance(new Engine().status(), asked);
+    o.stderr(
+      `Made ${SCOPE_NAMES[scope]}'s own binfmt_misc instance (namespace of pid ${found.ns.pid}). From now on its containers use only that instance` +
+        (hidden.length ? `: the host's handlers for ${hidden.join(', ')} no longer apply to them (add them: ${scopedCommand(intentCommand({ action: 'install', archs: hidden }), scope)})` : '') +
+        '.\n',
+    );
+    return engineFor({ ns: found.ns, state: 'own' }, env);
+  }
+  return engineFor(found, env);
+}
+
+interface ScopeReport {
+  scope: RootlessScope;
+  running: boolean;
+  pid?: number;
+  instance: InstanceKind;
+  /** The engine instance's status, when it has its own instance. */
+  status?: Status;
+  uses: EngineUse[];
+  /** Asked for (Archway's record for this engine) but not in its instance now. */
+  missing: string[];
+  why?: string;
+}
+
+function scopeReport(scope: RootlessScope, host: Status | null, env: NodeJS.ProcessEnv): ScopeReport {
+  const found = findNamespace(scope, env);
+  const w = wanted(scope, env);
+  const missing = w.missing.map((h) => h.cpu);
+  if (!isNamespace(found)) return { scope, running: false, instance: 'none', uses: [], missing, why: found.why };
+  const instance = instanceState(found.pid);
+  const status = instance === 'own' ? engineFor({ ns: found, state: 'own' }, env).status() : undefined;
+  return { scope, running: true, pid: found.pid, instance, ...(status ? { status } : {}), uses: engineUses(scope, host, status ?? null, instance), missing };
+}
+
+function scopeText(r: ScopeReport, o: Out, opts: { table: boolean; all?: boolean }): string {
+  const sym = symbols(o.term);
+  const out: string[] = [];
+  const para = (s: string, indent = '  ', hang = '    ') => out.push(...wrap(s, o.term.columns, indent, hang));
+  const head = `${SCOPE_LABEL[r.scope][0]!.toUpperCase()}${SCOPE_LABEL[r.scope].slice(1)}`;
+  if (!r.running) {
+    out.push(`${head}: not running.`);
+    if (r.missing.length) para(`${sym.warn} you asked for ${r.missing.join(', ')} here; Archway re-applies them when it starts again (archway rootless reapply --scope ${r.scope}, or the ${'archway-rootless.service'} user unit)`);
+    return `${out.join('\n')}\n`;
+  }
+  out.push(
+    `${head} (namespace of pid ${r.pid}): ${
+      r.instance === 'own'
+        ? 'its own binfmt_misc instance; the host\'s handlers do not apply to its containers.'
+        : 'no binfmt_misc instance of its own; its containers use the host\'s handlers.'
+    }`,
+  );
+  if (r.status && opts.table) out.push(...formatStatus(r.status, { term: o.term, ...(opts.all ? { all: true } : {}) }).trimEnd().split('\n').map((l) => `  ${l}`));
+  for (const u of r.uses) {
+    const mark = u.uses === 'none' ? sym.fail : u.uses === 'native' ? sym.native : sym.ok;
+    para(`${mark} ${u.cpu}: ${u.why}${u.fix ? ` ${sym.dash} fix (no password): ${scopedCommand(intentCommand(u.fix), r.scope)}` : ''}`);
+  }
+  if (r.missing.length) para(`${sym.warn} asked for but gone (the namespace was restarted): ${r.missing.join(', ')} ${sym.dash} fix: archway rootless reapply --scope ${r.scope}`);
+  return `${out.join('\n')}\n`;
+}
+
+function reportJson(r: ScopeReport) {
+  return { scope: r.scope, running: r.running, ...(r.pid ? { pid: r.pid } : {}), instance: r.instance, uses: r.uses, missing: r.missing, ...(r.why ? { why: r.why } : {}), ...(r.status ? { status: statusJson(r.status) } : {}) };
+}
+
+/** Reports of the rootless engines worth showing: running, or with something asked for. */
+function reports(host: Status | null, env: NodeJS.ProcessEnv): ScopeReport[] {
+  return ROOTLESS_SCOPES.map((s) => scopeReport(s, host, env)).filter((r) => r.running || r.missing.length > 0);
+}
+
+/** `archway status` without --scope: the host's table (as before), then each rootless engine's. */
+export function statusAllScopes(engine: Engine, p: ParsedLine, o: Out): number {
+  if (p.positional.length) throw new UsageError('status takes platforms only with --check, e.g. archway status --check linux/arm64', p.command);
+  const env = o.env ?? process.env;
+  const host = engine.status();
+  const rs = reports(host, env);
+  if (p.options.has('--json')) {
+    o.stdout(`${JSON.stringify({ ...statusJson(host), ...(rs.length ? { rootless: rs.map(reportJson) } : {}) }, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  o.stdout(formatStatus(host, { all: p.options.has('--all'), term: o.term }));
+  for (const r of rs) o.stdout(`\n${scopeText(r, o, { table: true, ...(p.options.has('--all') ? { all: true } : {}) })}`);
+  return EXIT.ok;
+}
+
+/** `archway status --scope podman|docker`. */
+export function statusScoped(scope: RootlessScope, p: ParsedLine, o: Out): number {
+  const cmd = p.command!;
+  if (p.options.has('--check')) throw new UsageError('status --check works on the host; for a rootless engine: archway probe', cmd);
+  const env = o.env ?? process.env;
+  const r = scopeReport(scope, new Engine().status(), env);
+  if (p.options.has('--json')) o.stdout(`${JSON.stringify(reportJson(r), null, 2)}\n`);
+  else o.stdout(scopeText(r, o, { table: true, ...(p.options.has('--all') ? { all: true } : {}) }));
+  return EXIT.ok;
+}
+
+/** `archway rootless [status]`, `archway rootless reapply [--scope S]`, `archway rootless unit`. */
+export async function runRootlessCommand(p: ParsedLine, o: Out): Promise<number> {
+  const cmd = p.command!;
+  const env = o.env ?? process.env;
+  const [sub = 'status', ...extra] = p.positional;
+  if (extra.length) throw new UsageError(`rootless ${sub} takes no more words`, cmd);
+  const json = p.options.has('--json');
+  const scopeOpt = optionValue(p, '--scope');
+  if (scopeOpt === 'host') throw new UsageError('rootless: --scope is podman or docker', cmd);
+  const scopes = scopeOpt ? [scopeOpt as RootlessScope] : [...ROOTLESS_SCOPES];
+  if (sub === 'status') {
+    const kernel = await kernelSupport();
+    const rs = scopes.map((s) => scopeReport(s, new Engine().status(), env));
+    if (json) o.stdout(`${JSON.stringify({ kernel, engines: rs.map(reportJson) }, null, 2)}\n`);
+    else {
+      o.stdout(`Kernel ${kernel.release}: ${kernel.supported ? `binfmt_misc per user namespace works (${kernel.how === 'probe' ? 'probed' : 'by version'})` : kernel.why}\n`);
+      for (const r of rs) o.stdout(scopeText(r, o, { table: false }));
+    }
+    return kernel.supported ? EXIT.ok : EXIT.unavailable;
+  }
+  if (sub === 'reapply') {
+    const results = [];
+    let ok = true;
+    for (const s of scopes) {
+      const w = wanted(s, env);
+      if (w.handlers.length === 0) continue;
+      try {
+        const r = await reapply(s, env);
+        ok &&= r.ok;
+        results.push({ scope: s, reapplied: r.cpus, ok: r.ok, results: r.responses.flatMap((x) => x.results) });
+        if (!json) {
+          o.stdout(r.cpus.length ? `${symbols(o.term).ok} ${SCOPE_NAMES[s]}: registered ${r.cpus.join(', ')} again\n` : `${symbols(o.term).none} ${SCOPE_NAMES[s]}: ${w.handlers.map((h) => h.cpu).join(', ')} already there\n`);
+          for (const x of r.responses) if (!x.ok) for (const res of x.results) if (!res.ok) o.stderr(`${symbols(o.errTerm).fail} ${res.message}\n`);
+        }
+      } catch (err) {
+        if (!(err instanceof ArchwayError)) throw err;
+        // Docker's namespace not running is not a failure of the unit: it re-applies when Docker starts.
+        results.push({ scope: s, reapplied: [], ok: true, skipped: err.message });
+        if (!json) o.stdout(`${symbols(o.term).none} ${SCOPE_NAMES[s]}: ${err.message}\n`);
+      }
+    }
+    if (json) o.stdout(`${JSON.stringify({ ok, scopes: results })}\n`);
+    else if (results.length === 0) o.stdout('Nothing to re-apply: no handlers were asked for in a rootless engine.\n');
+    return ok ? EXIT.ok : EXIT.failed;
+  }
+  if (sub === 'unit') {
+    const argv = [process.execPath, ...(process.argv[1] && /\.m?js$/.test(process.argv[1]) ? [process.argv[1]] : [])];
+    const path = writeUnit(argv, env);
+    if (json) o.stdout(`${JSON.stringify({ unit: path })}\n`);
+    else o.stdout(`Wrote ${path}.\nTurn it on (as you, no password): systemctl --user daemon-reload && systemctl --user enable --now archway-rootless.service\n`);
+    return EXIT.ok;
+  }
+  throw new UsageError(`rootless: unknown word "${sub}" (status, reapply or unit)`, cmd);
+}
+
+export { unitPath };
