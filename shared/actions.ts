@@ -36,11 +36,13 @@ export const FixIntentSchema = z.strictObject({
   archs: z.array(z.string().check(z.minLength(1), z.maxLength(40))).check(z.minLength(1), z.maxLength(64)),
   flags: z.optional(FlagsSchema),
   allowSetuid: z.optional(z.boolean()),
+  /** A rootless engine's own binfmt_misc instance (issue 10): done as the user, no password. Absent: the host's. */
+  scope: z.optional(z.enum(['podman', 'docker'])),
 });
 export type FixIntent = z.infer<typeof FixIntentSchema>;
 
 /** The `archway` command line that carries out an intent: the one place a fix becomes words. */
-export function intentCommand(intent: Pick<Intent, 'action' | 'archs'> & Partial<Intent>): string {
+export function intentCommand(intent: Pick<Intent, 'action' | 'archs'> & Partial<Intent> & { scope?: FixIntent['scope'] }): string {
   const words = ['archway'];
   if (intent.action === 'persist-on' || intent.action === 'persist-off') words.push('persist', intent.action === 'persist-on' ? 'on' : 'off');
   else words.push(intent.action);
@@ -50,6 +52,7 @@ export function intentCommand(intent: Pick<Intent, 'action' | 'archs'> & Partial
   if (intent.persist) words.push('--persist');
   if (intent.takeOver) words.push('--take-over');
   if (intent.force) words.push('--force');
+  if (intent.scope) words.push('--scope', intent.scope);
   return words.join(' ');
 }
 

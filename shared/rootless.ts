@@ -58,7 +58,7 @@ export function engineUses(scope: RootlessScopeName, host: Status | null, engine
       out.push({ cpu, uses: 'native', why: 'runs natively on this machine' });
       continue;
     }
-    const fix: FixIntent = { action: 'install', archs: [cpu] };
+    const fix: FixIntent = { action: 'install', archs: [cpu], scope };
     const own = instance === 'own';
     const mine = own ? ready(engine, cpu) : undefined;
     const hosts = ready(host, cpu);
@@ -70,7 +70,7 @@ export function engineUses(scope: RootlessScopeName, host: Status | null, engine
         cpu,
         uses: 'none',
         why: `${who} has its own binfmt_misc instance without a ready handler for ${cpu}${disabled && disabled.handlers.length ? ` (${disabled.state})` : ''}; the kernel does not look at the host's table for its containers${hosts ? ` (so the host's ${hosts} does not apply)` : ''}`,
-        fix: disabled && disabled.state === 'disabled' ? { action: 'enable', archs: [cpu] } : fix,
+        fix: disabled && disabled.state === 'disabled' ? { action: 'enable', archs: [cpu], scope } : fix,
       });
     } else if (hosts) {
       out.push({ cpu, uses: 'host', handler: hosts, why: `${who} has no binfmt_misc instance of its own, so its containers use the host's ${hosts}` });

@@ -104,7 +104,7 @@ function scopeText(r: ScopeReport, o: Out, opts: { table: boolean; all?: boolean
   if (r.status && opts.table) out.push(...formatStatus(r.status, { term: o.term, ...(opts.all ? { all: true } : {}) }).trimEnd().split('\n').map((l) => `  ${l}`));
   for (const u of r.uses) {
     const mark = u.uses === 'none' ? sym.fail : u.uses === 'native' ? sym.native : sym.ok;
-    para(`${mark} ${u.cpu}: ${u.why}${u.fix ? ` ${sym.dash} fix (no password): ${scopedCommand(intentCommand(u.fix), r.scope)}` : ''}`);
+    para(`${mark} ${u.cpu}: ${u.why}${u.fix ? ` ${sym.dash} fix (no password): ${intentCommand(u.fix)}` : ''}`);
   }
   if (r.missing.length) para(`${sym.warn} asked for but gone (the namespace was restarted): ${r.missing.join(', ')} ${sym.dash} fix: archway rootless reapply --scope ${r.scope}`);
   return `${out.join('\n')}\n`;
