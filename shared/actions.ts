@@ -24,6 +24,8 @@ export const IntentSchema = z.strictObject({
   force: z.optional(z.boolean()),
   /** Explicit opt-in to flag C (SETUID_RISK in shared/binfmt/flags.ts names what it risks). */
   allowSetuid: z.optional(z.boolean()),
+  /** A rootless engine's own binfmt_misc instance (issue 10), changed as the user; absent: the host's. */
+  scope: z.optional(z.enum(['podman', 'docker'])),
 });
 export type Intent = z.infer<typeof IntentSchema>;
 
@@ -42,7 +44,7 @@ export const FixIntentSchema = z.strictObject({
 export type FixIntent = z.infer<typeof FixIntentSchema>;
 
 /** The `archway` command line that carries out an intent: the one place a fix becomes words. */
-export function intentCommand(intent: Pick<Intent, 'action' | 'archs'> & Partial<Intent> & { scope?: FixIntent['scope'] }): string {
+export function intentCommand(intent: Pick<Intent, 'action' | 'archs'> & Partial<Intent>): string {
   const words = ['archway'];
   if (intent.action === 'persist-on' || intent.action === 'persist-off') words.push('persist', intent.action === 'persist-on' ? 'on' : 'off');
   else words.push(intent.action);

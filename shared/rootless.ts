@@ -81,6 +81,21 @@ export function engineUses(scope: RootlessScopeName, host: Status | null, engine
   return out.sort((a, b) => a.cpu.localeCompare(b.cpu));
 }
 
+/** One rootless engine of the current user, as every face shows it (electron/rootless/report.ts makes it). */
+export interface ScopeView {
+  scope: RootlessScopeName;
+  label: string;
+  running: boolean;
+  pid?: number;
+  instance: InstanceKind;
+  /** Its own instance's status, or the empty table the planner sees before the first install (absent when not running). */
+  status?: Status;
+  uses: EngineUse[];
+  /** Asked for (Archway's record for this engine) but not in its instance now: re-apply brings them back. */
+  missing: string[];
+  why?: string;
+}
+
 /** What turning on an engine's own instance takes away: the host's ready handlers its containers stop seeing. */
 export function hiddenByInstance(host: Status | null, keep: readonly Cpu[] = []): string[] {
   return (host?.archs ?? []).filter((a) => a.state === 'ready' && a.native !== 'yes' && !keep.includes(a.cpu)).map((a) => a.cpu);

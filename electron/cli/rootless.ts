@@ -7,10 +7,11 @@ import { intentCommand } from '../../shared/actions';
 import type { Cpu } from '../../shared/arch/catalog';
 import { resolveArchs } from '../../shared/arch/resolve';
 import { ArchwayError } from '../../shared/helper-protocol';
-import { engineUses, hiddenByInstance, scopedCommand, SCOPE_LABEL, type EngineUse, type InstanceKind, type RootlessScopeName, type Scope } from '../../shared/rootless';
+import { hiddenByInstance, scopedCommand, SCOPE_LABEL, type Scope } from '../../shared/rootless';
 import type { Status } from '../../shared/status';
 import { Engine } from '../engine';
-import { findNamespace, isNamespace, instanceState, kernelSupport, ROOTLESS_SCOPES, SCOPE_NAMES, type RootlessScope } from '../rootless/detect';
+import { kernelSupport, ROOTLESS_SCOPES, SCOPE_NAMES, type RootlessScope } from '../rootless/detect';
+import { reports, scopeReport, type ScopeReport } from '../rootless/report';
 import { reapply, unitPath, wanted, writeUnit } from '../rootless/keep';
 import { ensureInstance, engineFor, requireNamespace, type RootlessEngine } from '../rootless/target';
 import { EXIT } from './exit-codes';
@@ -33,55 +34,29 @@ export function scopeOf(p: ParsedLine): Scope {
 }
 
 /**
- * The engine a scoped change or status works on. A real install mounts the engine's own instance
- * first (so the plan is made on the table it will change) and says which host handlers the
- * engine's containers stop seeing when that instance is new.
+ * The engine a scoped change works on. Applying the first install makes the engine's own instance;
+ * then the command says which host handlers the engine's containers stop seeing.
  */
 export async function scopedEngine(scope: RootlessScope, p: ParsedLine, o: Out, env: NodeJS.ProcessEnv = process.env): Promise<RootlessEngine> {
   const cmd = p.command!;
-  if (p.options.has('--backend') && optionValue(p, '--backend') !== 'helper') throw new UsageError('--scope podman|docker changes the engine\'s own instance as you: it takes no --backend', cmd);
+  if (p.options.has('--backend') && optionValue(p, '--backend') !== 'helper') throw new UsageError("--scope podman|docker changes the engine's own instance as you: it takes no --backend", cmd);
   const install = cmd.name === 'install' && !p.options.has('--dry-run');
   const found = await requireNamespace(scope, { start: install, env });
-  if (install && found.state !== 'own') {
-    await ensureInstance(found.ns);
-    let asked: Cpu[] = [];
-    try {
-      asked = resolveArchs(p.positional.flatMap((x) => x.split(',')).filter(Boolean)).map((e) => e.cpu);
-    } catch {
-      /* the planner says what is wrong with the names */
-    }
+  let asked: Cpu[] = [];
+  try {
+    asked = resolveArchs(p.positional.flatMap((x) => x.split(',')).filter(Boolean)).map((e) => e.cpu);
+  } catch {
+    /* the planner says what is wrong with the names */
+  }
+  const created = () => {
     const hidden = hiddenByInstance(new Engine().status(), asked);
     o.stderr(
       `Made ${SCOPE_NAMES[scope]}'s own binfmt_misc instance (namespace of pid ${found.ns.pid}). From now on its containers use only that instance` +
         (hidden.length ? `: the host's handlers for ${hidden.join(', ')} no longer apply to them (add them: ${scopedCommand(intentCommand({ action: 'install', archs: hidden }), scope)})` : '') +
         '.\n',
     );
-    return engineFor({ ns: found.ns, state: 'own' }, env);
-  }
-  return engineFor(found, env);
-}
-
-interface ScopeReport {
-  scope: RootlessScope;
-  running: boolean;
-  pid?: number;
-  instance: InstanceKind;
-  /** The engine instance's status, when it has its own instance. */
-  status?: Status;
-  uses: EngineUse[];
-  /** Asked for (Archway's record for this engine) but not in its instance now. */
-  missing: string[];
-  why?: string;
-}
-
-function scopeReport(scope: RootlessScope, host: Status | null, env: NodeJS.ProcessEnv): ScopeReport {
-  const found = findNamespace(scope, env);
-  const w = wanted(scope, env);
-  const missing = w.missing.map((h) => h.cpu);
-  if (!isNamespace(found)) return { scope, running: false, instance: 'none', uses: [], missing, why: found.why };
-  const instance = instanceState(found.pid);
-  const status = instance === 'own' ? engineFor({ ns: found, state: 'own' }, env).status() : undefined;
-  return { scope, running: true, pid: found.pid, instance, ...(status ? { status } : {}), uses: engineUses(scope, host, status ?? null, instance), missing };
+  };
+  return engineFor(found, env, created);
 }
 
 function scopeText(r: ScopeReport, o: Out, opts: { table: boolean; all?: boolean }): string {
@@ -101,7 +76,7 @@ function scopeText(r: ScopeReport, o: Out, opts: { table: boolean; all?: boolean
         : 'no binfmt_misc instance of its own; its containers use the host\'s handlers.'
     }`,
   );
-  if (r.status && opts.table) out.push(...formatStatus(r.status, { term: o.term, ...(opts.all ? { all: true } : {}) }).trimEnd().split('\n').map((l) => `  ${l}`));
+  if (r.status && r.instance === 'own' && opts.table) out.push(...formatStatus(r.status, { term: o.term, ...(opts.all ? { all: true } : {}) }).trimEnd().split('\n').map((l) => `  ${l}`));
   for (const u of r.uses) {
     const mark = u.uses === 'none' ? sym.fail : u.uses === 'native' ? sym.native : sym.ok;
     para(`${mark} ${u.cpu}: ${u.why}${u.fix ? ` ${sym.dash} fix (no password): ${intentCommand(u.fix)}` : ''}`);
@@ -111,13 +86,10 @@ function scopeText(r: ScopeReport, o: Out, opts: { table: boolean; all?: boolean
 }
 
 function reportJson(r: ScopeReport) {
-  return { scope: r.scope, running: r.running, ...(r.pid ? { pid: r.pid } : {}), instance: r.instance, uses: r.uses, missing: r.missing, ...(r.why ? { why: r.why } : {}), ...(r.status ? { status: statusJson(r.status) } : {}) };
+  const { status, label: _label, ...rest } = r;
+  return { ...rest, ...(status && r.instance === 'own' ? { status: statusJson(status) } : {}) };
 }
 
-/** Reports of the rootless engines worth showing: running, or with something asked for. */
-function reports(host: Status | null, env: NodeJS.ProcessEnv): ScopeReport[] {
-  return ROOTLESS_SCOPES.map((s) => scopeReport(s, host, env)).filter((r) => r.running || r.missing.length > 0);
-}
 
 /** `archway status` without --scope: the host's table (as before), then each rootless engine's. */
 export function statusAllScopes(engine: Engine, p: ParsedLine, o: Out): number {

@@ -14,6 +14,7 @@ import { DockerGateway } from './docker';
 import { createDispatcher, eventEmitter, registerIpc } from './ipc';
 import { startLive, type Live } from './live';
 import { createRouter, type Router } from './router';
+import { RootlessGateway } from '../rootless/gateway';
 import {
   APP_ENTRY,
   APP_SCHEME,
@@ -78,7 +79,7 @@ async function start(): Promise<void> {
   const engine = new Engine(helper ? { elevate: { helperPath: helper } } : {});
   const docker = new DockerGateway();
   const emit = eventEmitter(send);
-  router = createRouter({ engine, docker, prefs: state, emit, app: { version: app.getVersion(), shell: 'electron' } });
+  router = createRouter({ engine, docker, prefs: state, emit, app: { version: app.getVersion(), shell: 'electron' }, rootless: new RootlessGateway() });
   const dispatch = createDispatcher(router, (s) => isTrustedSender(s), {
     onRefused: (r) => log(`refused ${r.channel} (${r.code}) from ${r.sender?.url ?? 'a closed frame'}: ${r.message}`),
   });

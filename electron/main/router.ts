@@ -25,6 +25,7 @@ import type {
   ResponseOf,
 } from '../../shared/ipc/contract';
 import type { Status } from '../../shared/status';
+import type { ScopeView } from '../../shared/rootless';
 import type { ContainerEngineOffer } from '../../shared/probe';
 import type { Plan } from '../engine';
 import type { HelperRun } from '../engine/elevate';
@@ -44,6 +45,14 @@ export interface EngineLike {
   audit(limit?: number): AuditEntry[];
 }
 
+/** Rootless engines (issue 10): electron/rootless/gateway.ts. */
+export interface RootlessGatewayLike {
+  scopes(): ScopeView[];
+  /** The engine face of one rootless engine (plans and applies as the user, no elevation). */
+  engine(scope: 'podman' | 'docker'): Promise<Pick<EngineLike, 'plan' | 'apply'>>;
+  reapply(scope: 'podman' | 'docker'): Promise<ApplyView>;
+}
+
 export type Emit = <K extends EventName>(name: K, payload: EventPayload<K>) => void;
 
 export interface RouterDeps {
@@ -52,6 +61,7 @@ export interface RouterDeps {
   prefs: PrefsStore;
   emit: Emit;
   app: AppInfo;
+  rootless?: RootlessGatewayLike;
   /** How long a plan may wait for its confirmation (default 15 min). */
   planTtlMs?: number;
   now?: () => number;
@@ -82,6 +92,8 @@ export function createRouter(deps: RouterDeps): Router {
     /** Frees what the plan holds (an emulator fetch's temporary directory). */
     release?: () => Promise<void>;
     timer?: NodeJS.Timeout;
+    /** Who applies it: a rootless engine's plan is applied by that engine (default: the host's). */
+    apply?: (request: HelperRequest) => Promise<HelperRun>;
   }
   const plans = new Map<string, Kept>();
   const runs = new Map<string, AbortController>();
@@ -116,6 +128,11 @@ export function createRouter(deps: RouterDeps): Router {
     return planId;
   };
 
+  const rootless = (): RootlessGatewayLike => {
+    if (!deps.rootless) throw new IpcRequestError('unavailable', 'this window cannot reach rootless engines', 'Use `archway install ARCH --scope podman` in a terminal.');
+    return deps.rootless;
+  };
+
   const refreshStatus = (): Status => {
     const s = deps.engine.status();
     deps.emit('statusChanged', s);
@@ -128,8 +145,10 @@ export function createRouter(deps: RouterDeps): Router {
     getStatus: async (): Promise<Status> => deps.engine.status(),
 
     plan: async (intent: Intent): Promise<PlanView> => {
-      const plan = await deps.engine.plan(intent);
+      const engine = intent.scope ? await rootless().engine(intent.scope) : deps.engine;
+      const plan = await engine.plan(intent);
       const planId = keep(plan.request);
+      if (intent.scope) plans.get(planId)!.apply = (r) => engine.apply(r);
       const refused = plan.preview ? plan.preview.results.filter((r) => !r.ok) : [];
       return { planId, intent, request: plan.request, preview: plan.preview, skipped: plan.skipped, elevation: plan.elevation, refused };
     },
@@ -190,7 +209,7 @@ export function createRouter(deps: RouterDeps): Router {
       }
       applying = true;
       try {
-        const run = await deps.engine.apply(plan.request);
+        const run = await (plan.apply ?? ((r: HelperRequest) => deps.engine.apply(r)))(plan.request);
         const r = run.response;
         return {
           ok: r.ok,
@@ -245,6 +264,19 @@ export function createRouter(deps: RouterDeps): Router {
     getPrefs: async (): Promise<Prefs> => deps.prefs.get(),
 
     setPrefs: async (patch: Partial<Prefs>): Promise<Prefs> => deps.prefs.set(patch),
+
+    getScopes: async (): Promise<ScopeView[]> => (deps.rootless ? deps.rootless.scopes() : []),
+
+    reapplyScope: async ({ scope }: { scope: 'podman' | 'docker' }): Promise<ApplyView> => {
+      if (applying) throw new IpcRequestError('busy', 'another change is being applied', 'Wait for it to finish, then try again.');
+      applying = true;
+      try {
+        return await rootless().reapply(scope);
+      } finally {
+        applying = false;
+        refreshStatus();
+      }
+    },
   } satisfies { [K in InvokeName]: (request: never) => Promise<ResponseOf<K>> };
 
   return {

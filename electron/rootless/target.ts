@@ -107,8 +107,10 @@ export async function ensureInstance(ns: EngineNamespace): Promise<{ mounted: bo
 /**
  * The engine face for one rootless engine: the same planning and applying as the host's Engine,
  * with the helper's code run in this process as the user (no elevation: the instance is the
- * user's own). The caller mounts the instance (ensureInstance) before planning a real install:
- * the plan is bound to the snapshot it was made on, and mounting changes that snapshot.
+ * user's own). Plans are made on the engine's current view (an empty, unmounted table before its
+ * first install); applying an install mounts the engine's own instance first and runs the request
+ * there — an empty new instance plans the same register strings on the same emulator files, so the
+ * request's bound digests still hold (shared/plan/common.ts planDigest).
  */
 export class RootlessEngine extends Engine {
   constructor(
@@ -116,6 +118,8 @@ export class RootlessEngine extends Engine {
     readonly ns: EngineNamespace,
     paths: ArchwayPaths,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Told when an apply made the engine's own instance (its containers stop seeing the host's handlers). */
+    private readonly onInstanceCreated?: () => void,
   ) {
     super({ paths });
   }
@@ -136,8 +140,14 @@ export class RootlessEngine extends Engine {
   }
 
   override async apply(request: HelperRequest): Promise<HelperRun> {
+    let paths = this.paths;
+    if (!request.dryRun && request.ops.some((o) => o.op === 'install') && instanceState(this.ns.pid) !== 'own') {
+      await ensureInstance(this.ns);
+      paths = rootlessPaths(this.scope, this.ns.pid, true, this.env);
+      this.onInstanceCreated?.();
+    }
     const { serveRequest } = await import('../helper/serve');
-    const served = await serveRequest(request, { paths: this.paths, callerUid: process.getuid?.() ?? 0 });
+    const served = await serveRequest(request, { paths, callerUid: process.getuid?.() ?? 0 });
     return { response: served.response, exitCode: served.exitCode, stderr: '' };
   }
 
@@ -147,6 +157,6 @@ export class RootlessEngine extends Engine {
 }
 
 /** A RootlessEngine on the engine's current instance (own, or an empty view when it has none). */
-export function engineFor(found: NamespaceFound, env: NodeJS.ProcessEnv = process.env): RootlessEngine {
-  return new RootlessEngine(found.ns.scope, found.ns, rootlessPaths(found.ns.scope, found.ns.pid, found.state === 'own', env), env);
+export function engineFor(found: NamespaceFound, env: NodeJS.ProcessEnv = process.env, onInstanceCreated?: () => void): RootlessEngine {
+  return new RootlessEngine(found.ns.scope, found.ns, rootlessPaths(found.ns.scope, found.ns.pid, found.state === 'own', env), env, onInstanceCreated);
 }
