@@ -77,27 +77,34 @@ export async function createRootlessUser(prefix = 'awrl'): Promise<RootlessUser>
   };
 }
 
-/** `podman system service` as the user on $XDG_RUNTIME_DIR/podman/podman.sock, answering /_ping. */
-export async function startUserPodmanService(u: RootlessUser): Promise<{ socket: string; stop(): Promise<void> }> {
-  fs.mkdirSync(`${u.runtime}/podman`, { recursive: true, mode: 0o700 });
-  spawnSync('chown', ['-R', `${u.uid}:${u.uid}`, `${u.runtime}/podman`]);
-  const socket = `${u.runtime}/podman/podman.sock`;
-  const service = u.spawn(['podman', 'system', 'service', '--time=0', `unix://${socket}`]);
-  const deadline = Date.now() + 30_000;
+/**
+ * A daemon started as the user (`child`), once `socket` answers /_ping; stop() sends SIGTERM (runuser
+ * forwards it) and waits for the exit.
+ */
+async function whenServing(child: ChildProcess, socket: string, what: string, timeoutMs: number): Promise<{ socket: string; stop(): Promise<void> }> {
+  const deadline = Date.now() + timeoutMs;
   while (!(fs.existsSync(socket) && (await ping(socket, 1000)))) {
-    if (Date.now() > deadline || service.exitCode !== null) throw new Error('the rootless podman service did not start');
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${what} did not start`);
     // No event tells when the socket starts answering; the deadline bounds this poll.
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
     socket,
     stop: async () => {
-      if (service.exitCode !== null || service.signalCode !== null) return;
-      const gone = new Promise((r) => service.once('exit', r));
-      service.kill('SIGTERM');
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
       await gone;
     },
   };
+}
+
+/** `podman system service` as the user on $XDG_RUNTIME_DIR/podman/podman.sock, answering /_ping. */
+export async function startUserPodmanService(u: RootlessUser): Promise<{ socket: string; stop(): Promise<void> }> {
+  fs.mkdirSync(`${u.runtime}/podman`, { recursive: true, mode: 0o700 });
+  spawnSync('chown', ['-R', `${u.uid}:${u.uid}`, `${u.runtime}/podman`]);
+  const socket = `${u.runtime}/podman/podman.sock`;
+  return whenServing(u.spawn(['podman', 'system', 'service', '--time=0', `unix://${socket}`]), socket, 'the rootless podman service', 30_000);
 }
 
 /**
@@ -105,33 +112,16 @@ export async function startUserPodmanService(u: RootlessUser): Promise<{ socket:
  * machine's /dev/net/tun is root-only (mode 600), so slirp4netns cannot make its tap device: the
  * daemon runs with rootlesskit's host network, no port driver, no bridge and no iptables — the
  * user and mount namespaces, which are what binfmt_misc cares about, are rootlesskit's as usual.
- * Resolves once the socket answers /_ping.
+ * Resolves once the socket answers /_ping; stop() ends rootlesskit and with it the namespace.
  */
 export async function startUserDockerd(u: RootlessUser): Promise<{ socket: string; stop(): Promise<void> }> {
-  const socket = `${u.runtime}/docker.sock`;
   const env = {
     PATH: '/usr/share/docker.io/contrib:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
     DOCKERD_ROOTLESS_ROOTLESSKIT_NET: 'host',
     DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER: 'none',
     DOCKERD_ROOTLESS_ROOTLESSKIT_MTU: '1500',
   };
-  const child = u.spawn(['dockerd-rootless.sh', '--iptables=false', '--bridge=none'], { env });
-  const deadline = Date.now() + 60_000;
-  while (!(fs.existsSync(socket) && (await ping(socket, 1000)))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('rootless dockerd did not start');
-    // No event tells when the socket starts answering; the deadline bounds this poll.
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    socket,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const gone = new Promise((r) => child.once('exit', r));
-      // runuser forwards the signal to rootlesskit, which stops dockerd and ends the namespace.
-      child.kill('SIGTERM');
-      await gone;
-    },
-  };
+  return whenServing(u.spawn(['dockerd-rootless.sh', '--iptables=false', '--bridge=none'], { env }), `${u.runtime}/docker.sock`, 'rootless dockerd', 60_000);
 }
 
 export function rootlessDockerAvailable(): boolean {
