@@ -26,10 +26,23 @@ export function rootlessToolsAvailable(): boolean {
   return ['useradd', 'userdel', 'runuser', 'newuidmap', 'podman'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
 }
 
+/**
+ * useradd/userdel, again while another test file holds the lock of /etc/passwd or /etc/group (test
+ * files run in parallel): exit 1 and 10 are "cannot update the password/group file", 8 (userdel)
+ * "the user is still running something".
+ */
+async function accountsTool(tool: 'useradd' | 'userdel', args: string[]): Promise<{ status: number | null; stderr: string }> {
+  for (let i = 0; ; i++) {
+    const r = spawnSync(tool, args, { encoding: 'utf8' });
+    if (![1, 8, 10].includes(r.status ?? -1) || i >= 50) return { status: r.status, stderr: r.stderr };
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
 export async function createRootlessUser(prefix = 'awrl'): Promise<RootlessUser> {
   if (process.getuid?.() !== 0) throw new Error('creating a throw-away user needs root');
   const name = `${prefix}${randomBytes(3).toString('hex')}`;
-  const add = spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', name], { encoding: 'utf8' });
+  const add = await accountsTool('useradd', ['--create-home', '--shell', '/bin/sh', name]);
   if (add.status !== 0) throw new Error(`useradd ${name}: ${add.stderr}`);
   const uid = Number(spawnSync('id', ['-u', name], { encoding: 'utf8' }).stdout.trim());
   const home = `/home/${name}`;
@@ -69,10 +82,15 @@ export async function createRootlessUser(prefix = 'awrl'): Promise<RootlessUser>
     remove: async () => {
       if (removed) return;
       removed = true;
-      // Rootless Podman leaves a pause process (and maybe conmon) in the user's namespace.
-      spawnSync('pkill', ['-KILL', '-u', name]);
-      spawnSync('userdel', ['--remove', '--force', name]);
+      // Rootless Podman leaves a pause process in the user's namespace, and conmon's `podman
+      // container cleanup` may start one again while we kill: kill until none is left (bounded).
+      for (let i = 0; i < 50 && spawnSync('pgrep', ['-u', name]).status === 0; i++) {
+        spawnSync('pkill', ['-KILL', '-u', name]);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const del = await accountsTool('userdel', ['--remove', '--force', name]);
       fs.rmSync(runtime, { recursive: true, force: true });
+      if (spawnSync('id', ['-u', name]).status === 0) throw new Error(`could not remove the test user ${name}: ${del.stderr}`);
     },
   };
 }
