@@ -7,13 +7,12 @@ import { intentCommand } from '../../shared/actions';
 import type { Cpu } from '../../shared/arch/catalog';
 import { resolveArchs } from '../../shared/arch/resolve';
 import { ArchwayError } from '../../shared/helper-protocol';
-import { hiddenByInstance, scopedCommand, SCOPE_LABEL, type Scope } from '../../shared/rootless';
-import type { Status } from '../../shared/status';
+import { hiddenByInstance, scopedCommand, SCOPE_LABEL } from '../../shared/rootless';
 import { Engine } from '../engine';
 import { kernelSupport, ROOTLESS_SCOPES, SCOPE_NAMES, type RootlessScope } from '../rootless/detect';
 import { reports, scopeReport, type ScopeReport } from '../rootless/report';
-import { reapply, unitPath, wanted, writeUnit } from '../rootless/keep';
-import { ensureInstance, engineFor, requireNamespace, type RootlessEngine } from '../rootless/target';
+import { reapply, wanted, writeUnit } from '../rootless/keep';
+import { engineFor, requireNamespace, type RootlessEngine } from '../rootless/target';
 import { EXIT } from './exit-codes';
 import { formatStatus, statusJson } from './format';
 import { optionValue, UsageError, type ParsedLine } from './parse';
@@ -26,11 +25,6 @@ interface Out {
   term: Term;
   errTerm: Term;
   env?: NodeJS.ProcessEnv;
-}
-
-/** The scope a command line names (default: host). */
-export function scopeOf(p: ParsedLine): Scope {
-  return (optionValue(p, '--scope') as Scope | undefined) ?? 'host';
 }
 
 /**
@@ -66,7 +60,7 @@ function scopeText(r: ScopeReport, o: Out, opts: { table: boolean; all?: boolean
   const head = `${SCOPE_LABEL[r.scope][0]!.toUpperCase()}${SCOPE_LABEL[r.scope].slice(1)}`;
   if (!r.running) {
     out.push(`${head}: not running.`);
-    if (r.missing.length) para(`${sym.warn} you asked for ${r.missing.join(', ')} here; Archway re-applies them when it starts again (archway rootless reapply --scope ${r.scope}, or the ${'archway-rootless.service'} user unit)`);
+    if (r.missing.length) para(`${sym.warn} you asked for ${r.missing.join(', ')} here; Archway re-applies them when it starts again (archway rootless reapply --scope ${r.scope}, or the archway-rootless.service user unit)`);
     return `${out.join('\n')}\n`;
   }
   out.push(
@@ -89,7 +83,6 @@ function reportJson(r: ScopeReport) {
   const { status, label: _label, ...rest } = r;
   return { ...rest, ...(status && r.instance === 'own' ? { status: statusJson(status) } : {}) };
 }
-
 
 /** `archway status` without --scope: the host's table (as before), then each rootless engine's. */
 export function statusAllScopes(engine: Engine, p: ParsedLine, o: Out): number {
@@ -153,9 +146,12 @@ export async function runRootlessCommand(p: ParsedLine, o: Out): Promise<number>
         }
       } catch (err) {
         if (!(err instanceof ArchwayError)) throw err;
-        // Docker's namespace not running is not a failure of the unit: it re-applies when Docker starts.
-        results.push({ scope: s, reapplied: [], ok: true, skipped: err.message });
-        if (!json) o.stdout(`${symbols(o.term).none} ${SCOPE_NAMES[s]}: ${err.message}\n`);
+        // An engine that is not running is not a failure (the unit runs again when rootless Docker
+        // starts); anything else is.
+        const skipped = err.code === 'not-found';
+        ok &&= skipped;
+        results.push({ scope: s, reapplied: [], ok: skipped, ...(skipped ? { skipped: err.message } : { error: err.toJSON() }) });
+        if (!json) (skipped ? o.stdout : o.stderr)(`${skipped ? symbols(o.term).none : symbols(o.errTerm).fail} ${SCOPE_NAMES[s]}: ${err.message}${!skipped && err.hint ? ` (${err.hint})` : ''}\n`);
       }
     }
     if (json) o.stdout(`${JSON.stringify({ ok, scopes: results })}\n`);
@@ -172,4 +168,3 @@ export async function runRootlessCommand(p: ParsedLine, o: Out): Promise<number>
   throw new UsageError(`rootless: unknown word "${sub}" (status, reapply or unit)`, cmd);
 }
 
-export { unitPath };

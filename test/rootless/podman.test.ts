@@ -13,7 +13,7 @@ import { buildBusyboxImage } from '../fixtures/image';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { hostTable, hostWithout, ROOT_STATE, treeDigest } from './support';
 import type { BinfmtSnapshot } from '../docker/binfmt-snapshot';
-import { createRootlessUser, rootlessToolsAvailable, type RootlessUser } from '../support/rootless-user';
+import { createRootlessUser, rootlessToolsAvailable, startUserPodmanService, type RootlessUser } from '../support/rootless-user';
 
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
 const IMAGE = 'localhost/archway-test/rootless:s390x';
@@ -25,7 +25,7 @@ describe.runIf(process.getuid?.() === 0 && rootlessToolsAvailable())('rootless P
   let tableBefore: Record<string, string> = {};
   let rootStateBefore: Record<string, string> = {};
   /** archway as the user, under no_new_privs: a setuid program (pkexec, sudo) could not gain root. */
-  const archway = (args: string[]) => u.run(['setpriv', '--no-new-privs', process.execPath, CLI, ...args]);
+  const archway = (args: string[], env: Record<string, string> = {}) => u.run(['setpriv', '--no-new-privs', process.execPath, CLI, ...args], { env });
   const statusJson = async () => {
     const r = await archway(['status', '--scope', 'podman', '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -58,6 +58,19 @@ describe.runIf(process.getuid?.() === 0 && rootlessToolsAvailable())('rootless P
     const st = await statusJson();
     expect(st.running).toBe(true); // podman load started the pause process
     expect(st.instance).not.toBe('own');
+  });
+
+  it('a probe through the user\'s rootless Podman reports no-handler with the no-password fix, not the host-wide one', async () => {
+    const svc = await startUserPodmanService(u);
+    try {
+      const r = await archway(['probe', '--platform', 'linux/s390x', '--image', IMAGE, '--pull', 'never', '--json'], { DOCKER_HOST: `unix://${svc.socket}` });
+      expect(r.code, r.stderr).toBe(1);
+      const [res] = (JSON.parse(r.stdout) as { results: { status: string; fix?: string; intent?: unknown }[] }).results;
+      expect(res).toMatchObject({ status: 'no-handler', intent: { action: 'install', archs: ['s390x'], scope: 'podman' } });
+      expect(res!.fix).toBe('enable s390x for your rootless Podman — no password: archway install s390x --scope podman');
+    } finally {
+      await svc.stop();
+    }
   });
 
   it('archway install s390x --scope podman, as the user with no_new_privs: the container prints s390x; host table and root state unchanged', async () => {
@@ -103,14 +116,23 @@ describe.runIf(process.getuid?.() === 0 && rootlessToolsAvailable())('rootless P
     const gone = await statusJson();
     expect(gone.missing).toEqual(['s390x']);
     expect(gone.instance).not.toBe('own');
-    const text = await archway(['status']);
-    expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/asked for but gone[^\n]*s390x|you asked for s390x/);
-    expect(text.stdout).toContain('archway rootless reapply --scope podman');
+    const all = await archway(['status']);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/asked for but gone[^\n]*s390x|you asked for s390x/);
+    expect(all.stdout).toContain('archway rootless reapply --scope podman');
     const fails = await u.run(RUN);
     expect(`${fails.stdout}${fails.stderr}`).toMatch(/exec format error/i);
 
-    const re = await archway(['rootless', 'reapply', '--scope', 'podman']);
+    // What the user unit runs (archway rootless unit writes it), run as the user as systemd would.
+    const unit = await archway(['rootless', 'unit', '--json']);
+    expect(unit.code, unit.stderr).toBe(0);
+    const unitFile = (JSON.parse(unit.stdout) as { unit: string }).unit;
+    expect(unitFile).toBe(path.join(u.home, '.config/systemd/user/archway-rootless.service'));
+    const text = fs.readFileSync(unitFile, 'utf8');
+    expect(text).toMatch(/^After=podman.socket podman.service docker.service$/m);
+    const exec = /^ExecStart=(.+)$/m.exec(text)![1]!.split(' ');
+    expect(exec).toEqual([process.execPath, CLI, 'rootless', 'reapply']);
+    const re = await u.run(exec);
     expect(re.code, `${re.stdout}\n${re.stderr}`).toBe(0);
     expect(re.stdout).toMatch(/registered s390x again/);
     const run = await u.run(RUN);
