@@ -63,7 +63,7 @@ describe.runIf(process.getuid?.() === 0 && rootlessToolsAvailable())('rootless P
   it('a probe through the user\'s rootless Podman reports no-handler with the no-password fix, not the host-wide one', async () => {
     const svc = await startUserPodmanService(u);
     try {
-      const r = await archway(['probe', '--platform', 'linux/s390x', '--image', IMAGE, '--pull', 'never', '--json'], { DOCKER_HOST: `unix://${svc.socket}` });
+      const r = await archway(['probe', '--platform', 'linux/s390x', '--image', IMAGE, '--pull', 'never', '--json'], { DOCKER_HOST: `unix://${svc.socket}`, LANG: 'C.UTF-8' });
       expect(r.code, r.stderr).toBe(1);
       const [res] = (JSON.parse(r.stdout) as { results: { status: string; fix?: string; intent?: unknown }[] }).results;
       expect(res).toMatchObject({ status: 'no-handler', intent: { action: 'install', archs: ['s390x'], scope: 'podman' } });
