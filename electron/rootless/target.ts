@@ -76,7 +76,8 @@ export async function requireNamespace(scope: RootlessScope, opts: { start?: boo
     await startNamespace(scope, env);
     found = findNamespace(scope, env);
   }
-  if (!isNamespace(found)) throw new ArchwayError('not-found', found.why, scope === 'podman' ? 'Start it: podman info' : 'Start it: systemctl --user start docker (or dockerd-rootless.sh)');
+  // The reason names the pid files looked at and how to start the engine.
+  if (!isNamespace(found)) throw new ArchwayError('not-found', found.why);
   return { ns: found, state: instanceState(found.pid) };
 }
 

@@ -58,6 +58,19 @@ describe.runIf(process.getuid?.() === 0 && rootlessToolsAvailable())('rootless P
     const st = await statusJson();
     expect(st.running).toBe(true); // podman load started the pause process
     expect(st.instance).not.toBe('own');
+    // Detection: the kernel is probed (a throw-away user namespace mounts binfmt_misc), both engines looked for.
+    const det = await archway(['rootless', '--json']);
+    expect(det.code, det.stderr).toBe(0);
+    const d = JSON.parse(det.stdout) as { kernel: { supported: boolean; how: string }; engines: { scope: string; running: boolean; pid?: number; why?: string }[] };
+    expect(d.kernel).toMatchObject({ supported: true, how: 'probe' });
+    expect(d.engines.find((e) => e.scope === 'podman')).toMatchObject({ running: true, pid: Number(fs.readFileSync(`${u.runtime}/libpod/tmp/pause.pid`, 'utf8').trim()) });
+    expect(d.engines.find((e) => e.scope === 'docker')?.why).toMatch(/no rootless Docker namespace is running/);
+    // A scope whose engine is not running: a clear error, nothing changed anywhere.
+    const none = await archway(['install', 's390x', '--scope', 'docker']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no rootless Docker namespace is running[^\n]*docker.pid: absent/);
+    expect(none.stderr).toMatch(/systemctl --user start docker/);
+    expect(hostTable()).toEqual(tableBefore);
   });
 
   it('a probe through the user\'s rootless Podman reports no-handler with the no-password fix, not the host-wide one', async () => {
