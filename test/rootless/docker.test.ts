@@ -11,9 +11,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BinfmtSnapshot } from '../docker/binfmt-snapshot';
 import { REPO_ROOT } from '../fixtures/foreign';
-import { buildBusyboxImage } from '../fixtures/image';
 import { createRootlessUser, rootlessDockerAvailable, rootlessToolsAvailable, startUserDockerd, type RootlessUser } from '../support/rootless-user';
-import { hostTable, hostWithout, ROOT_STATE, treeDigest } from './support';
+import { hostBaseline, hostTable, loadForeignImage, ROOT_STATE, treeDigest } from './support';
 
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
 const IMAGE = 'archway-test/rootless-docker:s390x';
@@ -24,7 +23,6 @@ describe.runIf(process.getuid?.() === 0 && rootlessToolsAvailable() && rootlessD
   let snap: BinfmtSnapshot | undefined;
   let tableBefore: Record<string, string> = {};
   let rootStateBefore: Record<string, string> = {};
-  let tar = '';
   const dockerEnv = () => ({ DOCKER_HOST: `unix://${daemon!.socket}` });
   const run = () => u.run(['docker', 'run', '--rm', '--network', 'none', '--platform', 'linux/s390x', IMAGE, 'uname', '-m'], { env: dockerEnv() });
   const archway = (args: string[]) => u.run(['setpriv', '--no-new-privs', process.execPath, CLI, ...args], { env: dockerEnv() });
@@ -36,17 +34,10 @@ describe.runIf(process.getuid?.() === 0 && rootlessToolsAvailable() && rootlessD
 
   beforeAll(async () => {
     expect(fs.existsSync(CLI), 'run `node scripts/build.mjs cli` first').toBe(true);
-    const image = await buildBusyboxImage({ arch: 's390x', tag: IMAGE });
     u = await createRootlessUser('awrd');
-    tar = path.join(u.home, 'image.tar');
-    fs.copyFileSync(image.tarPath, tar);
-    fs.chownSync(tar, u.uid, u.uid);
     daemon = await startUserDockerd(u);
-    const load = await u.run(['docker', 'load', '-i', tar], { env: dockerEnv() });
-    expect(load.code, load.stderr).toBe(0);
-    snap = await hostWithout('qemu-s390x');
-    tableBefore = hostTable();
-    rootStateBefore = treeDigest(ROOT_STATE);
+    await loadForeignImage(u, IMAGE, ['docker', 'load'], dockerEnv());
+    ({ snap, table: tableBefore, rootState: rootStateBefore } = await hostBaseline());
   }, 240_000);
 
   afterAll(async () => {

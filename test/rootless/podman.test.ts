@@ -9,9 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBusyboxImage } from '../fixtures/image';
 import { REPO_ROOT } from '../fixtures/foreign';
-import { hostTable, hostWithout, ROOT_STATE, treeDigest } from './support';
+import { hostBaseline, hostTable, loadForeignImage, ROOT_STATE, treeDigest } from './support';
 import type { BinfmtSnapshot } from '../docker/binfmt-snapshot';
 import { createRootlessUser, rootlessToolsAvailable, startUserPodmanService, type RootlessUser } from '../support/rootless-user';
 
@@ -34,16 +33,9 @@ describe.runIf(process.getuid?.() === 0 && rootlessToolsAvailable())('rootless P
 
   beforeAll(async () => {
     expect(fs.existsSync(CLI), 'run `node scripts/build.mjs cli` first').toBe(true);
-    const image = await buildBusyboxImage({ arch: 's390x', tag: IMAGE.replace(/^localhost\//, '') });
     u = await createRootlessUser('awrl');
-    const tar = path.join(u.home, 'image.tar');
-    fs.copyFileSync(image.tarPath, tar);
-    fs.chownSync(tar, u.uid, u.uid);
-    const load = await u.run(['podman', 'load', '-i', tar]);
-    expect(load.code, load.stderr).toBe(0);
-    snap = await hostWithout('qemu-s390x');
-    tableBefore = hostTable();
-    rootStateBefore = treeDigest(ROOT_STATE);
+    await loadForeignImage(u, IMAGE.replace(/^localhost\//, ''), ['podman', 'load']);
+    ({ snap, table: tableBefore, rootState: rootStateBefore } = await hostBaseline());
   }, 180_000);
 
   afterAll(async () => {

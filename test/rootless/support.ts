@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { buildBusyboxImage } from '../fixtures/image';
+import type { RootlessUser } from '../support/rootless-user';
 import { BINFMT_DIR, control, readEntries, removeHandler, restorable, snapshotBinfmt, type BinfmtSnapshot } from '../docker/binfmt-snapshot';
 
 export const ROOT_STATE = ['/var/lib/archway', '/var/log/archway'];
@@ -49,4 +51,20 @@ export async function hostWithout(name: string): Promise<BinfmtSnapshot> {
   if (e && restorable(e.register)) removeHandler(name);
   else if (e) control(name, '0');
   return snap;
+}
+
+/** The s390x busybox image (test/fixtures) loaded into the user's own store with `load` (podman or docker, as the user). */
+export async function loadForeignImage(u: RootlessUser, tag: string, load: string[], env: Record<string, string> = {}): Promise<void> {
+  const image = await buildBusyboxImage({ arch: 's390x', tag });
+  const tar = path.join(u.home, 'image.tar');
+  fs.copyFileSync(image.tarPath, tar);
+  fs.chownSync(tar, u.uid, u.uid);
+  const r = await u.run([...load, '-i', tar], { env });
+  if (r.code !== 0) throw new Error(`${load.join(' ')} -i ${tar} failed: ${r.stderr}`);
+}
+
+/** What a rootless test compares before and after: the host's table (its s390x handler out of the way) and Archway's root state. */
+export async function hostBaseline(): Promise<{ snap: BinfmtSnapshot; table: Record<string, string>; rootState: Record<string, string> }> {
+  const snap = await hostWithout('qemu-s390x');
+  return { snap, table: hostTable(), rootState: treeDigest(ROOT_STATE) };
 }
