@@ -229,7 +229,7 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
     if (scope === 'podman' || scope === 'docker') {
       const rootless = await import('./rootless');
       if (cmd.name === 'status') return rootless.statusScoped(scope, p, { ...o, env });
-      engine = await rootless.scopedEngine(scope, p, { ...o, env }, env);
+      engine = cmd.name === 'log' ? rootless.activityEngine(scope, env) : await rootless.scopedEngine(scope, p, { ...o, env }, env);
     } else if (cmd.name === 'status' && scope === undefined && !p.options.has('--check')) {
       return (await import('./rootless')).statusAllScopes(engine, p, { ...o, env });
     }

@@ -12,7 +12,7 @@ import { Engine } from '../engine';
 import { kernelSupport, ROOTLESS_SCOPES, SCOPE_NAMES, type RootlessScope } from '../rootless/detect';
 import { reports, scopeReport, type ScopeReport } from '../rootless/report';
 import { reapply, wanted, writeUnit } from '../rootless/keep';
-import { engineFor, requireNamespace, type RootlessEngine } from '../rootless/target';
+import { engineFor, requireNamespace, rootlessPaths, type RootlessEngine } from '../rootless/target';
 import { EXIT } from './exit-codes';
 import { formatStatus, statusJson } from './format';
 import { optionValue, UsageError, type ParsedLine } from './parse';
@@ -51,6 +51,11 @@ export async function scopedEngine(scope: RootlessScope, p: ParsedLine, o: Out, 
     );
   };
   return engineFor(found, env, created);
+}
+
+/** For `archway log --scope`: the user's activity in an engine's instance, running or not. */
+export function activityEngine(scope: RootlessScope, env: NodeJS.ProcessEnv = process.env): Engine {
+  return new Engine({ paths: rootlessPaths(scope, 0, false, env) });
 }
 
 function scopeText(r: ScopeReport, o: Out, opts: { table: boolean; all?: boolean }): string {

@@ -195,10 +195,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'log',
     summary: 'show the audit log of privileged changes',
-    synopsis: ['log [--json]'],
-    description: 'Every change the helper made: when, by whom (uid), what, and the entry before and after.',
+    synopsis: ['log [--scope host|podman|docker] [--json]'],
+    description: "Every change the helper made: when, by whom (uid), what, and the entry before and after. With --scope podman|docker: your own activity in that rootless engine's instance ($XDG_STATE_HOME/archway/rootless-<engine>/activity.log).",
     positionals: [],
-    options: [json],
+    options: [json, scope],
     examples: [{ command: 'archway log', note: 'who changed what, newest last' }],
   },
   {

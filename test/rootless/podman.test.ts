@@ -92,7 +92,9 @@ describe.runIf(process.getuid?.() === 0 && rootlessToolsAvailable())('rootless P
     // The record and activity are the user's, in the user's state directory.
     const dir = path.join(u.home, '.local/state/archway/rootless-podman');
     for (const f of ['state.json', 'activity.log']) expect(fs.statSync(path.join(dir, f)).uid).toBe(u.uid);
-    const activity = fs.readFileSync(path.join(dir, 'activity.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { uid: number; op: string; arch: string; ok: boolean });
+    const log = await archway(['log', '--scope', 'podman', '--json']);
+    expect(log.code, log.stderr).toBe(0);
+    const activity = JSON.parse(log.stdout) as { uid: number; op: string; arch: string; ok: boolean }[];
     expect(activity.at(-1)).toMatchObject({ uid: u.uid, op: 'install', arch: 's390x', ok: true });
 
     const st = await statusJson();
