@@ -83,6 +83,7 @@ const PACKAGES = {
   'desktop-file-utils': 'desktop-file-validate for the .desktop entry',
   podman: "a second real engine: Podman's Docker-compatible API (test/docker/podman*.test.ts)",
   uidmap: 'newuidmap/newgidmap for the rootless Podman in test/docker/endpoint-rootless.test.ts',
+  rootlesskit: "rootless Docker (docker.io's dockerd-rootless.sh) in test/rootless/docker.test.ts",
   tmux: 'real terminals for the CLI completion tests',
   zsh: 'zsh completion tests',
   fish: 'fish completion tests',

@@ -24,6 +24,8 @@ export const IntentSchema = z.strictObject({
   force: z.optional(z.boolean()),
   /** Explicit opt-in to flag C (SETUID_RISK in shared/binfmt/flags.ts names what it risks). */
   allowSetuid: z.optional(z.boolean()),
+  /** A rootless engine's own binfmt_misc instance (issue 10), changed as the user; absent: the host's. */
+  scope: z.optional(z.enum(['podman', 'docker'])),
 });
 export type Intent = z.infer<typeof IntentSchema>;
 
@@ -36,6 +38,8 @@ export const FixIntentSchema = z.strictObject({
   archs: z.array(z.string().check(z.minLength(1), z.maxLength(40))).check(z.minLength(1), z.maxLength(64)),
   flags: z.optional(FlagsSchema),
   allowSetuid: z.optional(z.boolean()),
+  /** A rootless engine's own binfmt_misc instance (issue 10): done as the user, no password. Absent: the host's. */
+  scope: z.optional(z.enum(['podman', 'docker'])),
 });
 export type FixIntent = z.infer<typeof FixIntentSchema>;
 
@@ -50,6 +54,7 @@ export function intentCommand(intent: Pick<Intent, 'action' | 'archs'> & Partial
   if (intent.persist) words.push('--persist');
   if (intent.takeOver) words.push('--take-over');
   if (intent.force) words.push('--force');
+  if (intent.scope) words.push('--scope', intent.scope);
   return words.join(' ');
 }
 

@@ -15,6 +15,7 @@ import {
   platformRecord,
   ProbeEventSchema,
   ProbeResultSchema,
+  rootlessScopeOf,
   type ClassifyInput,
 } from './probe';
 
@@ -267,5 +268,25 @@ describe('decodeUtf8', () => {
         expect(decodeUtf8(new TextEncoder().encode(s))).toBe(s);
       }),
     );
+  });
+});
+
+describe('a probe through the user\'s rootless engine (issue 10)', () => {
+  const s390x = platformRecord('linux/s390x');
+  const failed = { platform: s390x, hostMachine: 'x86_64', command: ['uname', '-m'], exitCode: 1, stdoutTail: '', stderrTail: 'exec /bin/uname: exec format error' };
+
+  it('no-handler offers the rootless fix (no password, typed scope), not the host-wide one', () => {
+    const c = classifyProbe({ ...failed, scope: 'podman' });
+    expect(c.status).toBe('no-handler');
+    expect(c.intent).toEqual({ action: 'install', archs: ['s390x'], scope: 'podman' });
+    expect(c.fix).toBe('enable s390x for your rootless Podman — no password: archway install s390x --scope podman');
+    expect(classifyProbe(failed).intent).toEqual({ action: 'install', archs: ['s390x'] });
+  });
+
+  it('which connections are the user\'s rootless engine', () => {
+    expect(rootlessScopeOf({ rootless: true, name: 'Podman Engine', endpoint: 'unix:///run/user/1000/podman/podman.sock' })).toBe('podman');
+    expect(rootlessScopeOf({ rootless: true, name: 'Docker Engine', endpoint: 'unix:///run/user/1000/docker.sock' })).toBe('docker');
+    expect(rootlessScopeOf({ rootless: false, name: 'Docker Engine', endpoint: 'unix:///var/run/docker.sock' })).toBeUndefined();
+    expect(rootlessScopeOf({ rootless: true, name: 'Docker Engine', endpoint: 'ssh://build@host' })).toBeUndefined();
   });
 });

@@ -298,6 +298,15 @@ export function installIntent(platform: DockerPlatform, extra: Partial<FixIntent
   return { action: 'install', archs: [platform.architecture], ...extra };
 }
 
+/**
+ * The current user's rootless engine a connection reaches, if it is one: a local socket of an
+ * engine that says it is rootless. Its containers live in the user's namespace (issue 10).
+ */
+export function rootlessScopeOf(info: { rootless?: boolean; name?: string; endpoint?: string }): 'podman' | 'docker' | undefined {
+  if (!info.rootless || !info.endpoint?.startsWith('unix://')) return undefined;
+  return /podman/i.test(info.name ?? '') ? 'podman' : /docker/i.test(info.name ?? '') ? 'docker' : undefined;
+}
+
 /** `archway install <arch>` for a platform: the words of installIntent. */
 export function installFix(platform: DockerPlatform): string {
   return intentCommand(installIntent(platform));
@@ -325,6 +334,8 @@ export interface ClassifyInput {
   image?: { os?: string; architecture?: string; variant?: string };
   /** What Archway knows of the handler for this platform's CPU, if it looked. */
   handler?: 'ready' | 'disabled' | 'missing';
+  /** The probe ran through the current user's rootless engine (rootlessScopeOf): its fix needs no password. */
+  scope?: 'podman' | 'docker';
   timeoutMs?: number;
 }
 
@@ -397,10 +408,18 @@ export function classifyProbe(input: ClassifyInput): Classification {
       };
     }
     const disabled = input.handler === 'disabled';
+    const message = `${name}: exec format error: ${disabled ? `the ${platform.cpu} handler is disabled` : `no binfmt_misc handler runs ${platform.cpu} programs`}${exp.native === 'maybe' ? ` (and this ${input.hostMachine} host does not run them natively)` : ''}`;
+    if (input.scope) {
+      // A rootless engine: the fix is the user's own, in the engine's instance — no password, nobody
+      // else affected — and the host-wide one may not even reach its containers (their own instance hides it).
+      const intent = installIntent(platform, { scope: input.scope });
+      const who = input.scope === 'podman' ? 'your rootless Podman' : 'your rootless Docker';
+      return { ...base, status: 'no-handler', message: `${name}: exec format error: ${who}'s containers have no binfmt_misc handler for ${platform.cpu}`, fix: `enable ${platform.architecture} for ${who} — no password: ${intentCommand(intent)}`, intent };
+    }
     return {
       ...base,
       status: 'no-handler',
-      message: `${name}: exec format error: ${disabled ? `the ${platform.cpu} handler is disabled` : `no binfmt_misc handler runs ${platform.cpu} programs`}${exp.native === 'maybe' ? ` (and this ${input.hostMachine} host does not run them natively)` : ''}`,
+      message,
       ...fixOf(disabled ? { action: 'enable', archs: [platform.architecture] } : installIntent(platform)),
     };
   }

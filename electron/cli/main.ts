@@ -228,6 +228,9 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
     // on an ssh:// or tcp:// host, status and changes are read and made through its engine.
     // (help, version and completion never look at it; fleet names its contexts itself.)
     let remote = false;
+    if (optionValue(p, '--context') !== undefined && optionValue(p, '--scope') !== undefined) {
+      throw new UsageError('--context and --scope do not go together: --scope names a rootless engine of this user on this machine', cmd);
+    }
     const contextName = optionValue(p, '--context');
     const kernelCommand = ['status', 'install', 'uninstall', 'enable', 'disable', 'persist', 'mount', 'drop-c'].includes(cmd.name);
     if (contextName !== undefined && ['help', 'version', 'completion', 'fleet', 'log', 'watch'].includes(cmd.name)) {
@@ -244,6 +247,15 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
     if (remote && kernelCommand) {
       const { remoteStatusCommand, remoteChange } = await import('./fleet');
       return cmd.name === 'status' ? await remoteStatusCommand(p, o) : await remoteChange(intentFrom(p), p, o);
+    }
+    // Rootless engines (issue 10): --scope podman|docker swaps the engine for the engine's own instance.
+    const scope = optionValue(p, '--scope');
+    if (scope === 'podman' || scope === 'docker') {
+      const rootless = await import('./rootless');
+      if (cmd.name === 'status') return rootless.statusScoped(scope, p, { ...o, env });
+      engine = cmd.name === 'log' ? rootless.activityEngine(scope, env) : await rootless.scopedEngine(scope, p, { ...o, env }, env);
+    } else if (cmd.name === 'status' && scope === undefined && !p.options.has('--check')) {
+      return (await import('./rootless')).statusAllScopes(engine, p, { ...o, env });
     }
     switch (cmd.name) {
       case 'help': {
@@ -311,6 +323,8 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
         const { runFleetCommand } = await import('./fleet');
         return await runFleetCommand(p, o);
       }
+      case 'rootless':
+        return await (await import('./rootless')).runRootlessCommand(p, { ...o, env });
       case 'engines': {
         const { runEnginesCommand } = await import('./engines');
         return await runEnginesCommand([...p.positional, ...(p.options.has('--json') ? ['--json'] : [])], o);

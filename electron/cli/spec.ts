@@ -90,6 +90,13 @@ const backend: OptionSpec = {
 };
 const registrar: OptionSpec = { name: '--registrar', arg: 'IMAGE', complete: { kind: 'none' }, description: 'the image that writes the register strings with --backend engine (default: busybox, pinned)' };
 const ARCHS: PositionalSpec = { name: 'ARCH…', complete: { kind: 'arch' }, variadic: true };
+// Rootless engines (issue 10): the binfmt_misc instance a command works on.
+const scope: OptionSpec = {
+  name: '--scope',
+  arg: 'SCOPE',
+  values: ['host', 'podman', 'docker'],
+  description: "host (default): this machine's table, through the helper. podman, docker: your rootless engine's own binfmt_misc instance, as you, no password (Linux 6.7 or newer)",
+};
 
 /** uninstall, enable, disable: the same arguments and options. */
 function handlerCommand(name: string, summary: string, example: [string, string], description?: string): CommandSpec {
@@ -99,7 +106,7 @@ function handlerCommand(name: string, summary: string, example: [string, string]
     synopsis: [`${name} ARCH…|all [--force] [--dry-run] [--json]`],
     ...(description ? { description } : {}),
     positionals: [ARCHS],
-    options: [force, dryRun, json, backend, registrar],
+    options: [force, dryRun, json, backend, registrar, scope],
     examples: [{ command: example[0], note: example[1] }],
   };
 }
@@ -135,6 +142,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: '--check', description: 'check that each PLATFORM (linux/arm64, riscv64, …) runs here; exit 1 if one does not' },
       { ...json, description: 'print one JSON document (tonistiigi/binfmt keys supported and emulators, plus detail)' },
       { name: '--registrar', arg: 'IMAGE', complete: { kind: 'none' }, description: 'with --context on another host: the helper image that reads its table (default: the pinned busybox)' },
+      scope,
     ],
     examples: [
       { command: 'archway status', note: 'what runs here and why' },
@@ -165,9 +173,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       json,
       backend,
       registrar,
+      scope,
     ],
     examples: [
       { command: 'archway install arm64 riscv64', note: 'run arm64 and riscv64 programs and containers' },
+      { command: 'archway install s390x --scope podman', note: 'only for your rootless Podman: no password, nobody else affected' },
       { command: 'archway install all --persist', note: 'every architecture, kept after reboot' },
       { command: 'archway install s390x --dry-run', note: 'see the exact register string first' },
     ],
@@ -206,10 +216,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'log',
     summary: 'show the audit log of privileged changes',
-    synopsis: ['log [--json]'],
-    description: 'Every change the helper made: when, by whom (uid), what, and the entry before and after.',
+    synopsis: ['log [--scope host|podman|docker] [--json]'],
+    description: "Every change the helper made: when, by whom (uid), what, and the entry before and after. With --scope podman|docker: your own activity in that rootless engine's instance ($XDG_STATE_HOME/archway/rootless-<engine>/activity.log).",
     positionals: [],
-    options: [json],
+    options: [json, scope],
     examples: [{ command: 'archway log', note: 'who changed what, newest last' }],
   },
   {
@@ -335,6 +345,21 @@ export const COMMANDS: readonly CommandSpec[] = [
       { command: 'archway fleet install arm64 riscv64 --contexts builder-1,builder-2', note: 'the same handlers everywhere' },
     ],
     exits: { failed: 'install: a host failed (the others were still done)', unavailable: 'a host did not answer (status), or every failure was an unreachable host (install)' },
+  },
+  {
+    name: 'rootless',
+    summary: "your rootless engines' own binfmt_misc instances: status, re-apply, user unit",
+    synopsis: ['rootless [status] [--scope podman|docker] [--json]', 'rootless reapply [--scope podman|docker] [--json]', 'rootless unit [--json]'],
+    description:
+      "Since Linux 6.7 a rootless Podman or Docker can have its own binfmt_misc instance: `archway install ARCH --scope podman` registers handlers there as you, with no password, for your containers only. Once an engine has its own instance its containers use only that table, not the host's. The instance ends with the engine's namespace (podman system migrate, reboot): `rootless reapply` registers again what you asked for, and `rootless unit` writes the systemd user unit archway-rootless.service that does it when your engines start.",
+    positionals: [{ name: 'status|reapply|unit', complete: { kind: 'words', words: ['status', 'reapply', 'unit'] }, optional: true }],
+    options: [{ ...scope, values: ['podman', 'docker'], description: 'only this rootless engine (default: both)' }, json],
+    examples: [
+      { command: 'archway rootless', note: 'does this kernel allow it, and what do your rootless engines use?' },
+      { command: 'archway rootless reapply --scope podman', note: 'after podman system migrate or a reboot' },
+      { command: 'archway rootless unit && systemctl --user enable --now archway-rootless.service', note: 're-apply at every login' },
+    ],
+    exits: { failed: 'a handler could not be registered again', unavailable: 'this kernel has no binfmt_misc per user namespace' },
   },
   {
     name: 'completion',

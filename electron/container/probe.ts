@@ -12,6 +12,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { DockerPlatform } from '../../shared/arch/catalog';
 import {
   classifyProbe,
+  rootlessScopeOf,
   imageMatchesPlatform,
   DEFAULT_LIVE_OUTPUT_LIMIT,
   DEFAULT_OUTPUT_CAP,
@@ -33,7 +34,7 @@ import { imagePlatforms, inspectImage, isImageId, memoryImageCache, resolveImage
 import { activeContainers, removeContainer, tempLabels } from './reap';
 
 export interface ProbeTarget extends ContainerTarget {
-  info: Pick<ContainerEngineInfo, 'hostMachine' | 'imageStore'>;
+  info: Pick<ContainerEngineInfo, 'hostMachine' | 'imageStore'> & Partial<Pick<ContainerEngineInfo, 'rootless' | 'name' | 'endpoint'>>;
 }
 
 export interface ProbeOptions {
@@ -190,6 +191,7 @@ function finish(
     ...(outcome.errorMessage ? { errorMessage: outcome.errorMessage } : {}),
     ...(image ? { image: { os: image.os, architecture: image.architecture, ...(image.variant ? { variant: image.variant } : {}) } } : {}),
     ...(opts.handler ? { handler: opts.handler } : {}),
+    ...(rootlessScopeOf(opts.conn.info) ? { scope: rootlessScopeOf(opts.conn.info)! } : {}),
     timeoutMs,
   });
   const note = [cls.note, outcome.note].filter(Boolean).join('; ');

@@ -27,7 +27,10 @@ export function isMounted(path: string): boolean {
   try {
     if (!isAbsolute(path) || posix.normalize(path) !== path || path === '/' || path.endsWith('/')) return false;
     if (statfsSync(path).type !== BINFMTFS_MAGIC) return false;
-    if (realpathSync.native(path) !== path) return false;
+    // Another mount namespace's view (/proc/<pid>/root/…, a rootless engine's instance): the
+    // kernel resolves that prefix to the process's root, so the rest must name the mount point.
+    const inNs = /^\/proc\/\d+\/root(\/.+)$/.exec(path);
+    if (realpathSync.native(path) !== (inNs ? inNs[1] : path)) return false;
     return statSync(path).dev !== statSync(dirname(path)).dev;
   } catch {
     return false;

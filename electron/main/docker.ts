@@ -168,7 +168,8 @@ export class DockerGateway implements ProbeGateway {
     };
     if (req.platforms.length === 1) {
       const platform = req.platforms[0]!;
-      const handler = handlerStateFor(status, platformRecord(platform).cpu);
+      // A rootless engine's containers may not see the host's table (issue 10): no host hint for them.
+      const handler = conn.info.rootless ? undefined : handlerStateFor(status, platformRecord(platform).cpu);
       return [await probe({ ...common, platform, ...(handler ? { handler } : {}) }, onEvent, signal)];
     }
     return probeMatrix({ ...common, platforms: req.platforms }, onEvent, signal);

@@ -15,6 +15,7 @@ import { createDispatcher, eventEmitter, registerIpc } from './ipc';
 import { startLive, type Live } from './live';
 import { createRouter, type Router } from './router';
 import { ContextFleetGateway } from './fleet';
+import { RootlessGateway } from '../rootless/gateway';
 import {
   APP_ENTRY,
   APP_SCHEME,
@@ -80,6 +81,7 @@ async function start(): Promise<void> {
   const docker = new DockerGateway();
   const emit = eventEmitter(send);
   router = createRouter({ engine, docker, fleet: new ContextFleetGateway(), prefs: state, emit, app: { version: app.getVersion(), shell: 'electron' } });
+  router = createRouter({ engine, docker, prefs: state, emit, app: { version: app.getVersion(), shell: 'electron' }, rootless: new RootlessGateway() });
   const dispatch = createDispatcher(router, (s) => isTrustedSender(s), {
     onRefused: (r) => log(`refused ${r.channel} (${r.code}) from ${r.sender?.url ?? 'a closed frame'}: ${r.message}`),
   });

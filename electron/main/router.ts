@@ -25,6 +25,7 @@ import type {
   ResponseOf,
 } from '../../shared/ipc/contract';
 import type { Status } from '../../shared/status';
+import type { ScopeView } from '../../shared/rootless';
 import type { ContainerEngineOffer } from '../../shared/probe';
 import type { Plan } from '../engine';
 import type { HelperRun } from '../engine/elevate';
@@ -47,6 +48,14 @@ export interface EngineLike {
   audit(limit?: number): AuditEntry[];
 }
 
+/** Rootless engines (issue 10): electron/rootless/gateway.ts. */
+export interface RootlessGatewayLike {
+  scopes(): ScopeView[];
+  /** The engine face of one rootless engine (plans and applies as the user, no elevation). */
+  engine(scope: 'podman' | 'docker'): Promise<Pick<EngineLike, 'plan' | 'apply'>>;
+  reapply(scope: 'podman' | 'docker'): Promise<ApplyView>;
+}
+
 export type Emit = <K extends EventName>(name: K, payload: EventPayload<K>) => void;
 
 export interface RouterDeps {
@@ -57,6 +66,7 @@ export interface RouterDeps {
   app: AppInfo;
   /** The Machines view's hosts (docker contexts); absent: the view says it is unavailable. */
   fleet?: FleetGateway;
+  rootless?: RootlessGatewayLike;
   /** How long a plan may wait for its confirmation (default 15 min). */
   planTtlMs?: number;
   now?: () => number;
@@ -87,6 +97,8 @@ export function createRouter(deps: RouterDeps): Router {
     /** Frees what the plan holds (an emulator fetch's temporary directory). */
     release?: () => Promise<void>;
     timer?: NodeJS.Timeout;
+    /** Who applies it: a rootless engine's plan is applied by that engine (default: the host's). */
+    apply?: (request: HelperRequest) => Promise<HelperRun>;
   }
   const plans = new Map<string, Kept>();
   const runs = new Map<string, AbortController>();
@@ -126,6 +138,10 @@ export function createRouter(deps: RouterDeps): Router {
     if (!deps.fleet) throw new IpcRequestError('unavailable', 'this window has no access to other hosts', 'Use `archway fleet status`.');
     return deps.fleet;
   };
+  const rootless = (): RootlessGatewayLike => {
+    if (!deps.rootless) throw new IpcRequestError('unavailable', 'this window cannot reach rootless engines', 'Use `archway install ARCH --scope podman` in a terminal.');
+    return deps.rootless;
+  };
 
   const refreshStatus = (): Status => {
     const s = deps.engine.status();
@@ -139,8 +155,10 @@ export function createRouter(deps: RouterDeps): Router {
     getStatus: async (): Promise<Status> => deps.engine.status(),
 
     plan: async (intent: Intent): Promise<PlanView> => {
-      const plan = await deps.engine.plan(intent);
+      const engine = intent.scope ? await rootless().engine(intent.scope) : deps.engine;
+      const plan = await engine.plan(intent);
       const planId = keep(plan.request);
+      if (intent.scope) plans.get(planId)!.apply = (r) => engine.apply(r);
       const refused = plan.preview ? plan.preview.results.filter((r) => !r.ok) : [];
       return { planId, intent, request: plan.request, preview: plan.preview, skipped: plan.skipped, elevation: plan.elevation, refused };
     },
@@ -201,7 +219,7 @@ export function createRouter(deps: RouterDeps): Router {
       }
       applying = true;
       try {
-        const run = await deps.engine.apply(plan.request);
+        const run = await (plan.apply ?? ((r: HelperRequest) => deps.engine.apply(r)))(plan.request);
         const r = run.response;
         return {
           ok: r.ok,
@@ -278,6 +296,19 @@ export function createRouter(deps: RouterDeps): Router {
     getPrefs: async (): Promise<Prefs> => deps.prefs.get(),
 
     setPrefs: async (patch: Partial<Prefs>): Promise<Prefs> => deps.prefs.set(patch),
+
+    getScopes: async (): Promise<ScopeView[]> => (deps.rootless ? deps.rootless.scopes() : []),
+
+    reapplyScope: async ({ scope }: { scope: 'podman' | 'docker' }): Promise<ApplyView> => {
+      if (applying) throw new IpcRequestError('busy', 'another change is being applied', 'Wait for it to finish, then try again.');
+      applying = true;
+      try {
+        return await rootless().reapply(scope);
+      } finally {
+        applying = false;
+        refreshStatus();
+      }
+    },
   } satisfies { [K in InvokeName]: (request: never) => Promise<ResponseOf<K>> };
 
   return {

@@ -54,3 +54,11 @@ describe('plan summary', () => {
     expect(s.provenance).toEqual([`qemu-aarch64: 1234 bytes, sha256 ${'e'.repeat(64)} (the helper stores exactly these bytes); reported: from docker.io/tonistiigi/binfmt:qemu-v9.2.2@${digest}, QEMU 9.2.2`]);
   });
 });
+
+describe('a plan in a rootless engine\'s instance (issue 10)', () => {
+  it('says no password and whose instance, not "runs as root"', () => {
+    const view = summarisePlan(planView({ intent: { action: 'install', archs: ['s390x'], scope: 'podman' }, elevation: 'direct' }));
+    expect(view.title).toBe('Install s390x for my rootless Podman');
+    expect(view.authorisation).toMatch(/^No password: .*my rootless Podman's own binfmt_misc instance/);
+  });
+});

@@ -2,6 +2,7 @@
  * The plan preview, in words: for each operation what the helper will write (the exact register
  * string) and which files it touches, what it refuses, and how it will be authorised. Pure.
  */
+import { SCOPE_LABEL } from '../../shared/rootless';
 import type { Intent } from '../../shared/actions';
 import type { OpResult } from '../../shared/helper-protocol';
 import type { PlanView } from '../../shared/ipc/contract';
@@ -84,14 +85,15 @@ export function summarisePlan(plan: PlanView): PlanSummary {
   const changes = steps.filter((s) => s.ok && !s.noop).length;
   return {
     title: intent
-      ? `${VERB[intent.action]} ${intent.archs.join(', ')}`.trim()
+      ? `${VERB[intent.action]} ${intent.archs.join(', ')}${intent.scope ? ` for ${SCOPE_LABEL[intent.scope]}` : ''}`.trim()
       : `Fetch emulators: ${(plan.fetch?.emulators.map((e) => e.cpu) ?? plan.fetch?.archs ?? []).join(', ')}`,
     steps,
     skipped: plan.skipped,
     canApply: !!plan.request && !wholeError && refused.length === 0 && changes > 0,
     ...(override ? { override } : {}),
-    authorisation:
-      plan.elevation === 'pkexec'
+    authorisation: intent?.scope
+      ? `No password: the changes go to ${SCOPE_LABEL[intent.scope]}'s own binfmt_misc instance, as you; nobody else is affected. Once it has its own instance, its containers no longer use this machine's handlers.`
+      : plan.elevation === 'pkexec'
         ? 'You will be asked for an administrator password once, for all of these changes (polkit).'
         : 'Archway runs as root: the changes are applied directly.',
     ...(plan.fetch

@@ -4,7 +4,11 @@
  * detail beside the list.
  */
 import { cleanText } from '../../shared/sanitize';
-import { useMemo, useState } from 'react';
+import { useContext, useEffect, useMemo, useState } from 'react';
+import { ApiContext } from '../api';
+import { SCOPE_LABEL, SCOPES } from '../../shared/rootless';
+import { useStore } from '../stores/store';
+import { chooseScope, currentView, loadScopes, reapplyScope, scopeStore } from '../stores/scope';
 import type { Intent } from '../../shared/actions';
 import type { Status } from '../../shared/status';
 import { FlagChip } from '../components/FlagChip';
@@ -19,7 +23,19 @@ export interface ArchitecturesProps {
   busy: boolean;
 }
 
-export function Architectures({ status, onAction, busy }: ArchitecturesProps) {
+export function Architectures({ status: hostStatus, onAction: hostAction, busy }: ArchitecturesProps) {
+  // Which binfmt_misc instance (issue 10): this machine's, or a rootless engine's own (no password).
+  const api = useContext(ApiContext);
+  const where = useStore(scopeStore);
+  const engine = currentView(where);
+  useEffect(() => {
+    if (!api || where.scope === 'host') return;
+    void loadScopes(api);
+    // Every apply ends with a status event: read the engines again then.
+    return api.onStatusChanged(() => void loadScopes(api));
+  }, [api, where.scope]);
+  const status = where.scope === 'host' ? hostStatus : (engine?.status ?? null);
+  const onAction = (intent: Intent) => hostAction(where.scope === 'host' ? intent : { ...intent, scope: where.scope });
   const [scope, setScope] = useState<Scope>('docker');
   const [query, setQuery] = useState('');
   const [selected, setSelected] = useState<string | null>(null);
@@ -32,6 +48,15 @@ export function Architectures({ status, onAction, busy }: ArchitecturesProps) {
       <header className="view-head">
         <h1 id="arch-title">Architectures</h1>
         <div className="toolbar">
+          {api ? (
+            <div className="segmented" role="radiogroup" aria-label="Whose handlers">
+              {SCOPES.map((s) => (
+                <button key={s} type="button" role="radio" aria-checked={where.scope === s} onClick={() => chooseScope(s)}>
+                  {SCOPE_LABEL[s][0]!.toUpperCase() + SCOPE_LABEL[s].slice(1)}
+                </button>
+              ))}
+            </div>
+          ) : null}
           <div className="segmented" role="radiogroup" aria-label="Which architectures">
             {(['docker', 'all'] as const).map((s) => (
               <button key={s} type="button" role="radio" aria-checked={scope === s} onClick={() => setScope(s)}>
@@ -52,8 +77,32 @@ export function Architectures({ status, onAction, busy }: ArchitecturesProps) {
           </button>
         </div>
       </header>
+      {where.scope !== 'host' ? (
+        <div className="scope-note" role="status">
+          {!engine ? (
+            <p className="muted">{where.error ?? 'Looking for your rootless engine…'}</p>
+          ) : !engine.running ? (
+            <p>{cleanText(engine.why ?? `${engine.label} is not running.`)}</p>
+          ) : (
+            <p>
+              {engine.instance === 'own'
+                ? `${SCOPE_LABEL[engine.scope]} has its own binfmt_misc instance: its containers use only these handlers, not this machine's.`
+                : `${SCOPE_LABEL[engine.scope]} has no binfmt_misc instance of its own yet: its containers use this machine's handlers. The first install here makes one (no password); from then on this machine's handlers no longer apply to its containers.`}
+            </p>
+          )}
+          {engine && engine.missing.length > 0 ? (
+            <p>
+              Gone since its namespace restarted: {engine.missing.join(', ')}.{' '}
+              <button type="button" className="primary small-btn" disabled={busy || !api} onClick={() => api && void reapplyScope(api, engine.scope)}>
+                Re-apply (no password)
+              </button>
+            </p>
+          ) : null}
+          {where.notice ? <p className="muted">{cleanText(where.notice)}</p> : null}
+        </div>
+      ) : null}
       {!status ? (
-        <p className="muted placeholder">Reading binfmt_misc…</p>
+        <p className="muted placeholder">{where.scope === 'host' ? 'Reading binfmt_misc…' : 'No table to show.'}</p>
       ) : rows.length === 0 ? (
         <p className="muted placeholder">No architecture matches “{query}”.</p>
       ) : (

@@ -12,6 +12,7 @@ import { IntentSchema, type Intent } from '../actions';
 import type { HelperRequest, HelperResponse, OpResult } from '../helper-protocol';
 import type { ContainerEngineInfo, ContainerEngineOffer, ProbeEvent, ProbeResult } from '../probe';
 import type { Status } from '../status';
+import type { ScopeView } from '../rootless';
 import type { HandlerEvent } from '../handler-events';
 import type { FleetMatrix, FleetReach } from '../fleet';
 
@@ -167,6 +168,7 @@ export const EmulatorFetchRequestSchema = z.strictObject({
 });
 export type EmulatorFetchRequest = z.infer<typeof EmulatorFetchRequestSchema>;
 
+export const ScopeRequestSchema = z.strictObject({ scope: z.enum(['podman', 'docker']) });
 export const RunIdSchema = z.strictObject({ runId: z.string().check(z.regex(/^[a-z0-9-]{8,64}$/)) });
 export const PrefsPatchSchema = z.strictObject({ lastView: z.optional(z.enum(VIEWS)) });
 
@@ -253,6 +255,11 @@ export const INVOKES = {
   probeFleet: invoke('archway:fleet-probe', FleetProbeSchema, typed<FleetProbeView[]>()),
   getPrefs: invoke('archway:prefs-get', none, typed<Prefs>()),
   setPrefs: invoke('archway:prefs-set', PrefsPatchSchema, typed<Prefs>()),
+  // Rootless engines (issue 10): `plan` with intent.scope plans in an engine's own instance (no password).
+  /** The current user's rootless engines: their instances, what their containers use, what is gone. */
+  getScopes: invoke('archway:scopes', none, typed<ScopeView[]>()),
+  /** Register again what the user asked for in an engine whose namespace restarted (as `archway rootless reapply`). */
+  reapplyScope: invoke('archway:scope-reapply', ScopeRequestSchema, typed<ApplyView>()),
 } as const;
 
 /** Main → renderer. */

@@ -2,38 +2,27 @@
 // subordinate ids) runs `podman system service` on its own $XDG_RUNTIME_DIR socket. With no
 // DOCKER_HOST and no context, Archway must use what the docker CLI uses (/var/run/docker.sock),
 // offer the rootless Podman in `archway engines`, and use it only once the user chooses it.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerEngineOffer } from '../../shared/probe';
 import { REPO_ROOT } from '../fixtures/foreign';
-import { runArgv } from '../kernel/namespace';
-import { ping } from './dockerd';
+import { createRootlessUser, rootlessToolsAvailable, startUserPodmanService, type RootlessUser } from '../support/rootless-user';
 import { podmanAvailable } from './podman';
 
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
-const haveTools = () => ['useradd', 'userdel', 'runuser', 'newuidmap', 'docker'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
+const haveTools = () => rootlessToolsAvailable() && spawnSync('sh', ['-c', 'command -v docker']).status === 0;
 
 describe.runIf(process.getuid?.() === 0 && podmanAvailable() && haveTools())('endpoint: as the docker CLI resolves it, with a rootless Podman present', () => {
-  const user = `awep${randomBytes(3).toString('hex')}`;
+  let u: RootlessUser;
   let uid = -1;
   let home = '';
   let runtime = '';
   let podmanSock = '';
-  let service: ChildProcess | undefined;
+  let service: { stop(): Promise<void> } | undefined;
   /** Run argv as the throw-away user with a clean environment (no DOCKER_HOST, no context). */
-  const asUser = (argv: string[], extraEnv: Record<string, string> = {}) =>
-    runArgv(
-      [
-        'runuser', '-u', user, '--', 'env', '-i',
-        `HOME=${home}`, `USER=${user}`, `XDG_RUNTIME_DIR=${runtime}`, `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`,
-        ...Object.entries(extraEnv).map(([k, v]) => `${k}=${v}`),
-        ...argv,
-      ],
-      { timeoutMs: 60_000 },
-    );
+  const asUser = (argv: string[], extraEnv: Record<string, string> = {}) => u.run(argv, { env: extraEnv, timeoutMs: 60_000 });
   const archway = (args: string[], env: Record<string, string> = {}) => asUser([process.execPath, CLI, ...args], env);
   const engines = async (env: Record<string, string> = {}) => {
     const r = await archway(['engines', '--json'], env);
@@ -43,42 +32,16 @@ describe.runIf(process.getuid?.() === 0 && podmanAvailable() && haveTools())('en
 
   beforeAll(async () => {
     expect(fs.existsSync(CLI), 'run `npm run build` first').toBe(true);
-    const add = spawnSync('useradd', ['--create-home', '--shell', '/bin/sh', user], { encoding: 'utf8' });
-    expect(add.status, add.stderr).toBe(0);
-    uid = Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
-    home = `/home/${user}`;
-    // Debian's useradd gives subordinate ids when SUB_UID_* are set; make sure they exist.
-    for (const f of ['/etc/subuid', '/etc/subgid']) {
-      if (!fs.readFileSync(f, 'utf8').split('\n').some((l) => l.startsWith(`${user}:`))) throw new Error(`useradd gave ${user} no entry in ${f}`);
-    }
-    runtime = `/run/user/${uid}`;
-    fs.mkdirSync(`${runtime}/podman`, { recursive: true, mode: 0o700 });
-    spawnSync('chown', ['-R', `${uid}:${uid}`, runtime]);
-    fs.chmodSync(runtime, 0o700);
-    podmanSock = `${runtime}/podman/podman.sock`;
-    service = spawn(
-      'runuser',
-      ['-u', user, '--', 'env', '-i', `HOME=${home}`, `XDG_RUNTIME_DIR=${runtime}`, `PATH=${process.env.PATH ?? '/usr/bin:/bin'}`, 'podman', 'system', 'service', '--time=0', `unix://${podmanSock}`],
-      { stdio: 'ignore' },
-    );
-    const deadline = Date.now() + 30_000;
-    while (!(fs.existsSync(podmanSock) && (await ping(podmanSock, 1000)))) {
-      if (Date.now() > deadline || service.exitCode !== null) throw new Error('the rootless podman service did not start');
-      // No event tells when the socket starts answering; the deadline bounds this poll.
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    u = await createRootlessUser('awep');
+    ({ uid, home, runtime } = u);
+    const svc = await startUserPodmanService(u);
+    service = svc;
+    podmanSock = svc.socket;
   }, 60_000);
 
   afterAll(async () => {
-    if (service && service.exitCode === null) {
-      const gone = new Promise((r) => service!.once('exit', r));
-      service.kill('SIGTERM');
-      await gone;
-    }
-    // Rootless Podman may leave a pause process in the user's namespace.
-    spawnSync('pkill', ['-KILL', '-u', user]);
-    spawnSync('userdel', ['--remove', '--force', user]);
-    fs.rmSync(runtime, { recursive: true, force: true });
+    await service?.stop();
+    await u?.remove();
   }, 60_000);
 
   it('DOCKER_HOST unset, no context: the same endpoint as the docker CLI, not the rootless Podman socket', async () => {
