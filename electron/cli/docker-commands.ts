@@ -63,22 +63,9 @@ async function fetchWith(conn: Connection, args: string[], opts: { image?: strin
       } else if (e.type === 'extracted') io.stderr(`extracted qemu-${e.cpu} (${e.size} bytes${e.qemuVersion ? `, reported QEMU ${e.qemuVersion}` : ''}; not run)\n`);
     },
   });
-  const { emulators, request } = prepared;
   try {
-    const preview = await engine.preview(request);
-    if (!preview.ok) {
-      if (opts.json) io.stdout(`${JSON.stringify(preview)}\n`);
-      else for (const r of preview.results) io.stderr(`✗ ${r.message}${r.error?.hint ? `\n  → ${r.error.hint}` : ''}\n`);
-      return exitForErrorCode(preview.error?.code ?? preview.results.find((r) => r.error)?.error?.code, EXIT.usage);
-    }
-    const run = await engine.apply(request);
-    if (opts.json) io.stdout(`${JSON.stringify(run.response)}\n`);
-    else {
-      for (const r of run.response.results) io.stdout(`${r.ok ? '✓' : '✗'} ${r.message}\n`);
-      if (run.response.ok) io.stdout(`Use them: archway install ${emulators.map((e) => e.cpu).join(' ')} --source store\n`);
-    }
-    if (run.response.ok) return EXIT.ok;
-    return run.response.error ? exitForErrorCode(run.response.error.code, EXIT.usage) : EXIT.failed;
+    const { storeExtracted } = await import('./emulators');
+    return await storeExtracted(engine, prepared.request, prepared.emulators, { json: opts.json }, io);
   } finally {
     await prepared.dispose();
   }

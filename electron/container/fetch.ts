@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import { resolveArchs } from '../../shared/arch/resolve';
 import { PROTOCOL_VERSION, type HelperRequest } from '../../shared/helper-protocol';
 import { extractEmulators, sourceableCpus, type EmulatorEvent, type EmulatorTarget, type ExtractedEmulator } from './emulator-image';
+import { importEmulators, type ImportKind } from './image-archive';
 import { BINFMT_IMAGE, type PinnedImage } from './pins';
 
 export interface PreparedFetch {
@@ -61,5 +62,31 @@ export async function prepareEmulatorFetch(t: EmulatorTarget, opts: PrepareFetch
     request: storeAddRequest(emulators),
     pin,
     dispose: () => (disposed ??= rm(dir, { recursive: true, force: true }).catch(() => undefined)),
+  };
+}
+
+export interface PreparedImport {
+  dir: string;
+  kind: ImportKind;
+  /** What the archive says it is (reported): its tag / ref name, and the manifest digest when known. */
+  image?: string;
+  digest?: string;
+  emulators: ExtractedEmulator[];
+  /** The same store-add batch as a fetch (one elevation). */
+  request: HelperRequest;
+  dispose(): Promise<void>;
+}
+
+/**
+ * `archway emulators import PATH`: the emulators of a saved image or a directory, through the same
+ * acceptance step and the same store-add request as a fetch — with no engine.
+ */
+export async function prepareEmulatorImport(file: string, opts: { archs?: readonly string[]; tmpRoot?: string; hostMachine?: string } = {}): Promise<PreparedImport> {
+  const got = await importEmulators(file, opts);
+  let disposed: Promise<void> | undefined;
+  return {
+    ...got,
+    request: storeAddRequest(got.emulators),
+    dispose: () => (disposed ??= rm(got.dir, { recursive: true, force: true }).catch(() => undefined)),
   };
 }

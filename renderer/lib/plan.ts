@@ -42,6 +42,7 @@ const VERB: Record<Intent['action'], string> = {
   'persist-off': 'Stop keeping after reboot',
   mount: 'Mount binfmt_misc',
   'drop-c': 'Drop flag C from',
+  use: 'Switch the emulator of',
 };
 
 function stepTitle(r: OpResult): string {
@@ -67,7 +68,7 @@ export function summarisePlan(plan: PlanView): PlanSummary {
   const intent = plan.intent;
   const isInstall = intent?.action === 'install';
   const override =
-    intent && notOwned && !intent.force && !intent.takeOver
+    intent && notOwned && !intent.force && !intent.takeOver && intent.action !== 'use'
       ? isInstall
         ? {
             kind: 'takeOver' as const,
