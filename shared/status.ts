@@ -275,12 +275,12 @@ export function regressionCheck(cpu: Cpu, emulator: EmulatorSourceInfo, availabl
   const distro = emulator.source !== 'distro' && available.some((a) => a.source === 'distro') && ok(raw.emulatorVersions?.distro);
   const target: UseEmulator | undefined = store ? { sha256: store.sha256! } : distro ? 'distro' : undefined;
   const intent: FixIntent | undefined = target && archwayOwned ? { action: 'use', archs: [cpu], emulator: target } : undefined;
-  const reports = found.map((r) => `${r.summary} (${r.url})`).join('; ');
+  const reports = `${found[0]!.summary}; reported in ${found.map((r) => r.url).join(', ')}`;
   const instead = store ? `QEMU ${store.version} (stored, sha256 ${store.sha256!.slice(0, 12)}…)` : distro ? `the distribution's QEMU ${raw.emulatorVersions!.distro}` : undefined;
   return {
     id: 'qemu-regression',
     level: 'warning',
-    message: `QEMU ${emulator.qemuVersion} has known regressions: ${reports}`,
+    message: `QEMU ${emulator.qemuVersion} is on Archway's list of versions with known regressions: ${reports}`,
     fix: intent
       ? `Switch to ${instead}: ${intentCommand(intent)}`
       : target
