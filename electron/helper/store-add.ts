@@ -199,7 +199,7 @@ export function planStoreAdd(
     arch: cpu,
     ok: true,
     changed: true,
-    message: `store ${emu} (${opened.size} bytes, sha256 ${op.sha256}${version ? `, its bytes say QEMU ${version}` : ''}) as ${target}; ${reported}`,
+    message: `store ${emu} (${opened.size} bytes, sha256 ${op.sha256}) as ${target}; ${version ? `its bytes say QEMU ${version}; ` : ''}${reported}`,
     files: [target],
   };
   return {

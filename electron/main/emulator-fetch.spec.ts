@@ -135,7 +135,7 @@ describe.runIf(canFake)('planEmulatorFetch → apply', () => {
     expect(plan.request?.ops).toEqual([expect.objectContaining({ op: 'store-add', arch: 'aarch64', file: join(prepared[0]!.dir, 'qemu-aarch64'), sha256: prepared[0]!.emulators[0]!.sha256 })]);
     expect(plan.preview?.dryRun).toBe(true);
     expect(plan.preview?.ok, JSON.stringify(plan.preview)).toBe(true);
-    expect(plan.preview?.results[0]?.message).toMatch(/^store qemu-aarch64 \(\d+ bytes, sha256 [0-9a-f]{64}\) as \S+\/[0-9a-f]{64}\/qemu-aarch64; reported: from registry\.test\/archway-test\/binfmt:qemu-v7\.2\.0@sha256:a{64}, QEMU 7\.2\.0/);
+    expect(plan.preview?.results[0]?.message).toMatch(/^store qemu-aarch64 \(\d+ bytes, sha256 [0-9a-f]{64}\) as \S+\/[0-9a-f]{64}\/qemu-aarch64; its bytes say QEMU 7\.2\.\d+ \(Debian [^;]+; reported: from registry\.test\/archway-test\/binfmt:qemu-v7\.2\.0@sha256:a{64}, QEMU 7\.2\.0/);
     expect(plan.refused).toEqual([]);
     expect(plan.elevation).toBe('pkexec');
     expect(plan.fetch).toEqual({

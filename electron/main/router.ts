@@ -15,6 +15,7 @@ import type {
   AppInfo,
   AuditView,
   EmulatorFetchRequest,
+  EmulatorImportRequest,
   ContainerEngineView,
   EventName,
   EventPayload,
@@ -52,6 +53,8 @@ export interface RouterDeps {
   prefs: PrefsStore;
   emit: Emit;
   app: AppInfo;
+  /** The desktop's open-file dialog (Electron main supplies it; absent in the Chromium harness). */
+  chooseImportPath?: () => Promise<string | undefined>;
   /** How long a plan may wait for its confirmation (default 15 min). */
   planTtlMs?: number;
   now?: () => number;
@@ -156,6 +159,52 @@ export function createRouter(deps: RouterDeps): Router {
               ...(e.provenance.qemuVersion ? { qemuVersion: e.provenance.qemuVersion } : {}),
               image: e.provenance.image,
               digest: e.provenance.digest,
+              reported: describeReported(e.provenance),
+            })),
+          },
+          request,
+          preview,
+          skipped: [],
+          elevation: deps.engine.elevation(),
+          refused: preview.results.filter((r) => !r.ok),
+        };
+      } catch (err) {
+        await prepared.dispose();
+        throw err;
+      }
+    },
+
+    planEmulatorImport: async ({ path, archs }: EmulatorImportRequest): Promise<PlanView> => {
+      const file = path ?? (deps.chooseImportPath ? await deps.chooseImportPath() : undefined);
+      if (!file) {
+        throw new IpcRequestError(
+          'invalid-request',
+          path === undefined && !deps.chooseImportPath ? 'no file dialog here: type the path of the archive or directory' : 'no file was chosen',
+          'Choose a `docker save` archive, an OCI layout, or a directory of qemu-* programs.',
+        );
+      }
+      // Loaded on demand; the same preparation as `archway emulators import` (no engine contacted).
+      const { prepareEmulatorImport } = await import('../container/fetch');
+      const prepared = await prepareEmulatorImport(file, { ...(archs?.length ? { archs } : {}) });
+      try {
+        const preview = await deps.engine.preview(prepared.request);
+        const request = bindToPlan(prepared.request, preview);
+        const planId = keep(request, () => prepared.dispose());
+        return {
+          planId,
+          intent: null,
+          fetch: {
+            archs: prepared.emulators.map((e) => e.cpu),
+            image: prepared.image ? `${prepared.image}${prepared.digest ? `@${prepared.digest}` : ''}` : '',
+            importedFrom: file,
+            emulators: prepared.emulators.map((e) => ({
+              cpu: e.cpu,
+              emulator: e.emulator,
+              size: e.size,
+              sha256: e.sha256,
+              ...(e.provenance.qemuVersion ? { qemuVersion: e.provenance.qemuVersion } : {}),
+              image: e.provenance.image,
+              ...(e.provenance.digest ? { digest: e.provenance.digest } : {}),
               reported: describeReported(e.provenance),
             })),
           },

@@ -86,7 +86,7 @@ export function summarisePlan(plan: PlanView): PlanSummary {
   return {
     title: intent
       ? `${VERB[intent.action]} ${intent.archs.join(', ')}`.trim()
-      : `Fetch emulators: ${(plan.fetch?.emulators.map((e) => e.cpu) ?? plan.fetch?.archs ?? []).join(', ')}`,
+      : `${plan.fetch?.importedFrom ? 'Import' : 'Fetch'} emulators: ${(plan.fetch?.emulators.map((e) => e.cpu) ?? plan.fetch?.archs ?? []).join(', ')}`,
     steps,
     skipped: plan.skipped,
     canApply: !!plan.request && !wholeError && refused.length === 0 && changes > 0,

@@ -109,7 +109,7 @@ describe('emulators import, no engine', () => {
     const blobs = join(oci, 'blobs/sha256');
     const layer = readdir(blobs).find((f) => readFileSync(join(blobs, f))[0] === 0x1f)!;
     const bytes = readFileSync(join(blobs, layer));
-    bytes[bytes.length - 9] ^= 0xff;
+    bytes[bytes.length - 9] = bytes[bytes.length - 9]! ^ 0xff;
     writeFileSync(join(blobs, layer), bytes);
     const bad = await archway(['emulators', 'import', oci]);
     expect(bad.code).toBe(2);
