@@ -10,17 +10,20 @@ import type { Intent } from '../../shared/actions';
 import { connect, describeContainerEngine, type Connection } from '../container/endpoint';
 import { ContainerEngineError } from '../container/errors';
 import { prepareEmulatorFetch } from '../container/fetch';
-import { BINFMT_IMAGE, type PinnedImage } from '../container/pins';
+import { BINFMT_IMAGE, parseImageRef, PinError, pullRoute, type PinnedImage } from '../container/pins';
 import { controlThroughContainerEngine, registerThroughContainerEngine, type RegistrarImage } from '../container/register';
 import type { Engine } from '../engine';
 import { EXIT, exitForErrorCode } from './exit-codes';
 import type { Io } from './main';
 
-/** `repo:tag@sha256:…` → a pin. A digest is required: emulators run for every foreign program. */
+/** `--image`: REPO:TAG@sha256:… or MIRROR/REPO@sha256:… → a pin (pins.ts parseImageRef decides). */
 export function parsePin(ref: string): PinnedImage {
-  const m = /^(.+):([^:/@]+)@(sha256:[0-9a-f]{64})$/.exec(ref);
-  if (!m) throw new ContainerEngineError('invalid-request', `--image ${ref}: give REPO:TAG@sha256:DIGEST (a digest pins the exact emulators)`);
-  return { repo: m[1]!, tag: m[2]!, digest: m[3]!, emulatorDir: '/usr/bin' };
+  try {
+    return parseImageRef(ref);
+  } catch (err) {
+    if (err instanceof PinError) throw new ContainerEngineError('invalid-request', err.message);
+    throw err;
+  }
 }
 
 /**
@@ -51,6 +54,7 @@ export async function fetchEmulators(args: string[], opts: { image?: string; jso
 
 async function fetchWith(conn: Connection, args: string[], opts: { image?: string; json: boolean }, io: Io, engine: Engine): Promise<number> {
   const pin = opts.image ? parsePin(opts.image) : BINFMT_IMAGE;
+  if (!opts.json) io.stderr(`${pullRoute(pin, conn.info.registryMirrors).words}\n`);
   let lastPercent = -1;
   const prepared = await prepareEmulatorFetch(conn, {
     archs: args,

@@ -17,7 +17,7 @@ import { callStream, readAll, type ContainerTarget } from './api';
 import { withTemp } from './containers';
 import { ContainerEngineError } from './errors';
 import { inspectImage, pullImage, type ImageFacts } from './images';
-import { BINFMT_IMAGE, describePin, pinnedRef, type PinnedImage } from './pins';
+import { BINFMT_IMAGE, describePin, pinImageName, pinnedRef, type PinnedImage } from './pins';
 import { readTar, type TarEntry } from './tar';
 
 export interface EmulatorProvenance {
@@ -54,7 +54,7 @@ export type EmulatorEvent =
   | { type: 'installed'; cpu: Cpu };
 
 export interface EmulatorTarget extends ContainerTarget {
-  info: { arch: string; hostMachine: string };
+  info: { arch: string; hostMachine: string; registryMirrors?: string[] };
 }
 
 /** Biggest emulator Archway accepts (QEMU's static user-mode binaries are 5–30 MB). */
@@ -217,7 +217,7 @@ export async function extractEmulators(t: EmulatorTarget, opts: ExtractOptions):
         for (const e of entries) {
           const inImage = `${pin.emulatorDir ?? '/usr/bin'}/${e.emulator}`;
           const got = await fetchFile(t, id, inImage, opts.signal);
-          const x = await acceptEmulator({ dir, cpu: e.cpu, data: got.data, hostMachine: t.info.hostMachine, what: `${inImage} in ${describePin(pin)}`, provenance: { image: `${pin.repo}:${pin.tag}`, digest: pin.digest } });
+          const x = await acceptEmulator({ dir, cpu: e.cpu, data: got.data, hostMachine: t.info.hostMachine, what: `${inImage} in ${describePin(pin)}`, provenance: { image: pinImageName(pin), digest: pin.digest } });
           out.push(x);
           opts.onEvent?.({ type: 'extracted', cpu: e.cpu, size: x.size, ...(x.provenance.qemuVersion ? { qemuVersion: x.provenance.qemuVersion } : {}) });
         }

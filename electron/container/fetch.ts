@@ -10,7 +10,7 @@ import { resolveArchs } from '../../shared/arch/resolve';
 import { PROTOCOL_VERSION, type HelperRequest } from '../../shared/helper-protocol';
 import { extractEmulators, sourceableCpus, type EmulatorEvent, type EmulatorTarget, type ExtractedEmulator } from './emulator-image';
 import { importEmulators, type ImportKind } from './image-archive';
-import { BINFMT_IMAGE, type PinnedImage } from './pins';
+import { BINFMT_IMAGE, pullRoute, type PinnedImage } from './pins';
 
 export interface PreparedFetch {
   /** The private temporary directory holding the extracted emulators. */
@@ -19,6 +19,8 @@ export interface PreparedFetch {
   /** store-add for each emulator, in one batch (one elevation). */
   request: HelperRequest;
   pin: PinnedImage;
+  /** Where the engine pulled it from, in words (its registry-mirrors for docker.io, or the registry named). */
+  route: string;
   /** Remove the temporary directory (idempotent; never throws). */
   dispose(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export async function prepareEmulatorFetch(t: EmulatorTarget, opts: PrepareFetch
     emulators,
     request: storeAddRequest(emulators),
     pin,
+    route: pullRoute(pin, t.info.registryMirrors).words,
     dispose: () => (disposed ??= rm(dir, { recursive: true, force: true }).catch(() => undefined)),
   };
 }

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Intent } from '../../shared/actions';
 import { bindToPlan, type HelperRequest, type HelperResponse } from '../../shared/helper-protocol';
 import { describeReported } from '../../shared/provenance';
+import { describePin } from '../container/pins';
 import type {
   ApplyView,
   AppInfo,
@@ -144,13 +145,14 @@ export function createRouter(deps: RouterDeps): Router {
         // What is applied is bound to what this preview showed: the helper refuses any difference.
         const request = bindToPlan(prepared.request, preview);
         const planId = keep(request, () => prepared.dispose());
-        const image = `${prepared.pin.repo}:${prepared.pin.tag}@${prepared.pin.digest}`;
+        const image = describePin(prepared.pin);
         return {
           planId,
           intent: null,
           fetch: {
             archs,
             image,
+            ...(prepared.route ? { route: prepared.route } : {}),
             emulators: prepared.emulators.map((e) => ({
               cpu: e.cpu,
               emulator: e.emulator,

@@ -97,11 +97,15 @@ export function summarisePlan(plan: PlanView): PlanSummary {
         : 'Archway runs as root: the changes are applied directly.',
     ...(plan.fetch
       ? {
-          provenance: plan.fetch.emulators.map(
+          provenance: [
+            ...(plan.fetch.route ? [`Pull: ${plan.fetch.route}`] : []),
+            ...(plan.fetch.importedFrom ? [`Read from ${plan.fetch.importedFrom} (no container engine involved)`] : []),
+            ...plan.fetch.emulators.map(
             // The sha256 is what the helper checks (it stores those bytes or nothing); the rest is
             // what the extracting process reported, shown as reported.
             (e) => `${e.emulator}: ${e.size} bytes, sha256 ${e.sha256} (the helper stores exactly these bytes); ${e.reported}`,
-          ),
+            ),
+          ],
         }
       : {}),
   };

@@ -60,6 +60,17 @@ export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false, 
           <dd>{engine.info.imageStore === 'containerd' ? 'containerd (multi-platform tags)' : 'classic (a tag holds one platform)'}</dd>
           <dt>Mode</dt>
           <dd>{engine.info.rootless ? 'rootless' : 'rootful'}</dd>
+          <dt>Registry mirrors</dt>
+          <dd>
+            {engine.info.registryMirrors?.length ? (
+              <>
+                <span className="mono">{engine.info.registryMirrors.map((m) => cleanText(m)).join(', ')}</span>
+                <div className="muted small">Docker Hub images (the pinned emulator image too) are pulled through these first; the digest is checked either way.</div>
+              </>
+            ) : (
+              <span className="muted">none (Docker Hub images come from Docker Hub)</span>
+            )}
+          </dd>
         </dl>
       ) : null}
       {onListEngines ? <EnginesHere list={onListEngines} choose={onChooseEngine} current={engine} /> : null}

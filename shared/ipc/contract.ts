@@ -67,6 +67,8 @@ export interface EmulatorFetchView {
   emulators: FetchedEmulatorView[];
   /** Set for `emulators import`: the file or directory read (no engine involved). */
   importedFrom?: string;
+  /** A fetch: where the engine pulls from (its registry-mirrors for Docker Hub, or the registry the reference names). */
+  route?: string;
 }
 
 export interface ApplyView {
