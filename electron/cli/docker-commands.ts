@@ -48,11 +48,11 @@ async function withConnection(io: Io, json: boolean, work: (conn: Connection) =>
   }
 }
 
-export async function fetchEmulators(args: string[], opts: { image?: string; json: boolean }, io: Io, engine: Engine): Promise<number> {
+export async function fetchEmulators(args: string[], opts: { image?: string; json: boolean; dryRun?: boolean }, io: Io, engine: Engine): Promise<number> {
   return withConnection(io, opts.json, (conn) => fetchWith(conn, args, opts, io, engine));
 }
 
-async function fetchWith(conn: Connection, args: string[], opts: { image?: string; json: boolean }, io: Io, engine: Engine): Promise<number> {
+async function fetchWith(conn: Connection, args: string[], opts: { image?: string; json: boolean; dryRun?: boolean }, io: Io, engine: Engine): Promise<number> {
   const pin = opts.image ? parsePin(opts.image) : BINFMT_IMAGE;
   if (!opts.json) io.stderr(`${pullRoute(pin, conn.info.registryMirrors).words}\n`);
   let lastPercent = -1;
@@ -69,7 +69,7 @@ async function fetchWith(conn: Connection, args: string[], opts: { image?: strin
   });
   try {
     const { storeExtracted } = await import('./emulators');
-    return await storeExtracted(engine, prepared.request, prepared.emulators, { json: opts.json }, io);
+    return await storeExtracted(engine, prepared.request, prepared.emulators, { json: opts.json, ...(opts.dryRun ? { dryRun: true } : {}) }, io);
   } finally {
     await prepared.dispose();
   }

@@ -267,7 +267,7 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
         if (!args.length) throw new UsageError('emulators fetch: name at least one architecture (or all), e.g. archway emulators fetch arm64', cmd);
         const { fetchEmulators } = await import('./docker-commands');
         const image = optionValue(p, '--image');
-        return await fetchEmulators(args, { json: flags.json, ...(image !== undefined ? { image } : {}) }, o, engine);
+        return await fetchEmulators(args, { ...flags, ...(image !== undefined ? { image } : {}) }, o, engine);
       }
       case 'probe': {
         // `probe` parses its own options (spec.ts documents them; a unit spec keeps the two in step).
