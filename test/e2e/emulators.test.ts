@@ -24,6 +24,7 @@ import { createRouter } from '../../electron/main/router';
 import type { Prefs } from '../../shared/ipc/contract';
 import { entryExists, removeHandler, snapshotBinfmt, type BinfmtSnapshot } from '../docker/binfmt-snapshot';
 import { X86_64_HOST } from '../docker/env';
+import { qemuAarch64Versions } from '../fixtures/qemu-versions';
 import { launchHarness, requireRenderer, screenshot, serveRenderer, type Harness } from './harness';
 
 const poll = <T>(fn: () => Promise<T> | T, timeout = 15_000) => expect.poll(fn, { timeout, interval: 100 });
@@ -47,10 +48,7 @@ describe.runIf(X86_64_HOST)('QEMU versions in the window', () => {
     binfmt = await snapshotBinfmt();
     if (entryExists('qemu-aarch64')) removeHandler('qemu-aarch64');
     root = mkdtempSync('/tmp/aw-');
-    const a = readFileSync(DISTRO);
-    const v = /qemu-aarch64 version (\d+\.\d+\.\d+) \(/.exec(a.toString('latin1'))![1]!;
-    const b = Buffer.from(a);
-    Buffer.from(`qemu-aarch64 version 9.2.0${' '.repeat(v.length - 5)} (`, 'latin1').copy(b, b.indexOf(Buffer.from(`qemu-aarch64 version ${v} (`, 'latin1')));
+    const { original: a, renamed: b } = qemuAarch64Versions('9.2.0');
     mkdirSync(join(root, 'a'));
     mkdirSync(join(root, 'b'));
     copyFileSync(DISTRO, join(root, 'a/qemu-aarch64'));

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { foreignBusybox, REPO_ROOT } from '../fixtures/foreign';
 import { debianWrapper, qemuRegister } from '../support/register-strings';
 import { privateBinfmt, requireBuilt, type PrivateBinfmt } from './namespace';
+import { qemuAarch64Versions } from '../fixtures/qemu-versions';
 
 const CLI = join(REPO_ROOT, 'dist/cli/archway.mjs');
 const DISTRO = '/usr/bin/qemu-aarch64-static';
@@ -56,18 +57,9 @@ beforeAll(async () => {
   ns = await privateBinfmt();
   // Short: store paths must fit the kernel's 127-character interpreter limit.
   root = mkdtempSync('/tmp/aw-');
-  const a = readFileSync(DISTRO);
-  const m = /qemu-aarch64 version (\d+\.\d+\.\d+)/.exec(a.toString('latin1'));
-  if (!m) throw new Error(`${DISTRO} carries no version string`);
-  versionA = m[1]!;
-  // The second version: the same program with "version 7.2.22 (" rewritten to "version 9.2.0  (" (same length).
-  const from = Buffer.from(`qemu-aarch64 version ${versionA} (`, 'latin1');
-  const to = Buffer.from(`qemu-aarch64 version 9.2.0${' '.repeat(versionA.length - 5)} (`, 'latin1');
-  expect(to.length).toBe(from.length);
-  const b = Buffer.from(a);
-  const at = b.indexOf(from);
-  expect(at).toBeGreaterThan(0);
-  to.copy(b, at);
+  const v = qemuAarch64Versions('9.2.0');
+  versionA = v.originalVersion;
+  const [a, b] = [v.original, v.renamed];
   mkdirSync(join(root, 'src-a'));
   mkdirSync(join(root, 'src-b'));
   copyFileSync(DISTRO, join(root, 'src-a/qemu-aarch64'));
