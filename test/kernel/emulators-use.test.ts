@@ -122,7 +122,10 @@ describe('two versions of one emulator, switched with emulators use', () => {
   });
 
   it('use VERSION switches the kernel entry and the boot-time file to the other version; the warning goes', async () => {
-    const r = await archway(['emulators', 'use', 'aarch64', versionA]);
+    // Through the helper program (dist/helper as a separate root process, request on stdin — the serve path pkexec also starts), not in-process.
+    const r = await ns.run([process.execPath, CLI, 'emulators', 'use', 'aarch64', versionA], {
+      env: { ...process.env, ARCHWAY_ROOT: root, DOCKER_HOST: `unix://${root}/no-engine.sock`, ARCHWAY_HELPER_PROCESS: '1' },
+    });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await kernelInterpreter()).toEqual({ interpreter: store(shaA), flags: 'F' });
     const file = readFileSync(persistFile(), 'utf8');
