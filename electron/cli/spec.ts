@@ -196,7 +196,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "list, fetch, import and switch the static QEMU emulators in Archway's store",
     synopsis: [
       'emulators list [--all] [--json]',
-      'emulators fetch ARCH…|all [--image REPO:TAG@sha256:DIGEST|MIRROR/REPO@sha256:DIGEST] [--json]',
+      'emulators fetch ARCH…|all [--image REPO:TAG@sha256:DIGEST|MIRROR/REPO@sha256:DIGEST] [--dry-run] [--json]',
       'emulators import PATH [ARCH…] [--dry-run] [--json]',
       'emulators use ARCH VERSION|SHA256|distro [--dry-run] [--json]',
     ],
