@@ -7,7 +7,7 @@
 import type { UseEmulator } from './actions';
 import { catalogEntry, type Cpu } from './arch/catalog';
 import { knownRegressions } from './qemu-regressions';
-import type { Status } from './status';
+import { DISTRO_EMULATOR, type Status } from './status';
 
 export interface EmulatorChoice {
   emulator: UseEmulator;
@@ -53,8 +53,14 @@ export function emulatorChoices(status: Status, cpu: Cpu): EmulatorChoice[] {
   return out;
 }
 
-/** *Use previous*: the newest store entry other than the current one, else the distribution's (when not current). */
+/**
+ * *Use previous*: the emulator the handler ran before its last `emulators use` (Archway records it),
+ * when that is still offered; else the newest store entry other than the current one, else the
+ * distribution's (when not current).
+ */
 export function previousChoice(status: Status, cpu: Cpu): EmulatorChoice | undefined {
   const all = emulatorChoices(status, cpu).filter((c) => !c.current);
-  return all.find((c) => c.emulator !== 'distro') ?? all.find((c) => c.emulator === 'distro');
+  const before = status.handlers.find((x) => x.name === catalogEntry(cpu)?.handlerName)?.emulator.usedBefore;
+  const recorded = before ? all.find((c) => c.path === before || (c.emulator === 'distro' && DISTRO_EMULATOR.test(before))) : undefined;
+  return recorded ?? all.find((c) => c.emulator !== 'distro') ?? all.find((c) => c.emulator === 'distro');
 }

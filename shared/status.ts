@@ -89,6 +89,8 @@ export interface EmulatorSourceInfo {
   qemuVersion?: string;
   /** A store entry's sha256 (its path names it too). */
   sha256?: string;
+  /** Archway's handler after `emulators use`: the emulator it ran before the last switch (*Use previous*). */
+  usedBefore?: string;
 }
 
 export type { Owner, OwnerKind } from './plan/owner';
@@ -246,7 +248,7 @@ function interpreterChecks(rule: Rule, facts: InterpreterFacts | undefined, isEm
   return checks;
 }
 
-const DISTRO_EMULATOR = /^\/usr\/(bin\/qemu-[a-z0-9_]+(-static)?|libexec\/qemu-binfmt\/[a-z0-9_]+-binfmt-P)$/;
+export const DISTRO_EMULATOR = /^\/usr\/(bin\/qemu-[a-z0-9_]+(-static)?|libexec\/qemu-binfmt\/[a-z0-9_]+-binfmt-P)$/;
 
 export function emulatorSource(interpreter: string, raw: Pick<RawStatus, 'emulatorVersions'>): EmulatorSourceInfo {
   const v = raw.emulatorVersions;
@@ -338,7 +340,8 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
       });
     }
     if (parsed.enabled && hasSetuidRisk(rule) && cpus.length > 0) checks.push(setuidRiskCheck(cpus[0]!));
-    const emulator = emulatorSource(rule.interpreter, raw);
+    const usedBefore = owner.kind === 'archway' ? raw.record.handlers[e.name]?.usedBefore : undefined;
+    const emulator = { ...emulatorSource(rule.interpreter, raw), ...(usedBefore ? { usedBefore } : {}) };
     const regression = cpus[0] ? regressionCheck(cpus[0], emulator, raw.available[cpus[0]] ?? [], raw, owner.kind === 'archway') : undefined;
     if (regression) checks.push(regression);
     if (!parsed.enabled) {

@@ -75,7 +75,8 @@ describe('plan: use', () => {
     expect(p.result).toMatchObject({ op: 'use', arch: 'aarch64', changed: true, register: buildRegister(catalogRule('aarch64', STORE_A, 'F')), files: [PERSIST] });
     expect(p.result.message).toContain(`from ${STORE_B} to ${STORE_A}`);
     expect(p.binds).toEqual({ [STORE_A]: `id-of-${STORE_A}` });
-    expect(p.steps).toEqual([expect.objectContaining({ kind: 'register', replace: true, owned: true, takeOver: false, handler: expect.objectContaining({ persist: true, source: 'store' }) })]);
+    // The record remembers what ran before (Use previous goes back to it).
+    expect(p.steps).toEqual([expect.objectContaining({ kind: 'register', replace: true, owned: true, takeOver: false, handler: expect.objectContaining({ persist: true, source: 'store', usedBefore: STORE_B }) })]);
     // A swapped file changes the digest (the helper then refuses the apply).
     const other = plan(snapshot({ ...ours(), identity: 'swapped' }), use({ source: 'store', sha256: A }), ctx);
     expect(other.result.digest).not.toBe(p.result.digest);

@@ -108,5 +108,5 @@ export function planUse(s: HostSnapshot, op: UseOp, ctx: PlanContext): OpPlan {
     ...(hasSetuidRisk(rule) ? { risks: [SETUID_RISK_MARKER] } : {}),
   };
   if (same) return { result, binds: { [chosen.path]: identityOf(s, chosen.path) }, steps: [] };
-  return registerPlan(s, ctx, result, { cpu, rule, source: chosen.source, persist: owned.persist, previous: owned.previous, replace: true, owned: true, takeOver: false });
+  return registerPlan(s, ctx, result, { cpu, rule, source: chosen.source, persist: owned.persist, previous: owned.previous, replace: true, owned: true, takeOver: false, usedBefore: existing.rule.interpreter });
 }

@@ -134,6 +134,9 @@ describe('two versions of one emulator, switched with emulators use', () => {
     await expectRunsArm64();
     const h = (await statusJson()).handlers.find((x) => x.name === 'qemu-aarch64')!;
     expect(h.emulator.sha256).toBe(shaA);
+    // Archway's record remembers what ran before (the window's Use previous goes back to it).
+    const rec = JSON.parse(readFileSync(join(root, 'var/lib/archway/state.json'), 'utf8')) as { handlers: Record<string, { usedBefore?: string }> };
+    expect(rec.handlers['qemu-aarch64']?.usedBefore).toBe(store(shaB));
     expect(h.checks.some((c) => c.id === 'qemu-regression')).toBe(false);
     const list = JSON.parse((await archway(['emulators', 'list', '--json'])).stdout) as { emulators: { sha256: string; source: string; handlers: string[]; persistFiles: string[] }[] };
     expect(list.emulators.find((x) => x.source === 'store' && x.sha256 === shaA)).toMatchObject({ handlers: ['qemu-aarch64'], persistFiles: [persistFile()] });
