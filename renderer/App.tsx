@@ -143,6 +143,19 @@ export function App() {
     [api],
   );
 
+  // Emulators from a file (no engine): the same plan dialog as a fetch.
+  const planImport = useCallback(
+    async (path: string | undefined) => {
+      setPlanState({ plan: null, loading: true, applying: false });
+      try {
+        setPlanState({ plan: await api.planEmulatorImport(path ? { path } : {}), loading: false, applying: false });
+      } catch (e) {
+        setPlanState({ plan: null, loading: false, applying: false, error: toIpcError(e) });
+      }
+    },
+    [api],
+  );
+
   const cancelPlan = useCallback(() => {
     const p = planState?.plan;
     setPlanState(null);
@@ -164,7 +177,7 @@ export function App() {
           const cpus = p.fetch.emulators.map((e) => e.cpu);
           toast({
             tone: 'ok',
-            title: `Emulators fetched: ${cpus.join(', ')}`,
+            title: `Emulators ${p.fetch.importedFrom ? 'imported' : 'fetched'}: ${cpus.join(', ')}`,
             body: [...changed, 'They are in Archway\'s store: install a handler with the store as its source.'].join('\n'),
             action: { label: 'Install from the store', onClick: () => void plan({ action: 'install', archs: cpus, source: 'store' }) },
           });
@@ -270,7 +283,7 @@ export function App() {
             onFix={(intent) => void plan(intent)}
           />
         ) : null}
-        {view === 'engine' ? <ContainerEnginePane engine={engine} onRefresh={() => api.getContainerEngine({ refresh: true }).then(setEngine)} onFetch={(archs) => void planFetch(archs)} busy={!!planState} onListEngines={listEngines} onChooseEngine={chooseEngine} /> : null}
+        {view === 'engine' ? <ContainerEnginePane engine={engine} onRefresh={() => api.getContainerEngine({ refresh: true }).then(setEngine)} onFetch={(archs) => void planFetch(archs)} busy={!!planState} onListEngines={listEngines} onChooseEngine={chooseEngine} onImport={(path) => void planImport(path)} /> : null}
         {view === 'activity' ? <Activity tick={auditTick} /> : null}
         {view === 'machines' ? <Machines /> : null}
       </main>

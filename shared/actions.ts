@@ -8,7 +8,11 @@ import { FlagsSchema, type HelperOp, type HelperRequest, PROTOCOL_VERSION } from
 import { hasSetuidRisk } from './plan/rules';
 import type { Status } from './status';
 
-export const ActionSchema = z.enum(['install', 'uninstall', 'enable', 'disable', 'persist-on', 'persist-off', 'mount', 'drop-c']);
+export const ActionSchema = z.enum(['install', 'uninstall', 'enable', 'disable', 'persist-on', 'persist-off', 'mount', 'drop-c', 'use']);
+
+/** `use`: which emulator a handler switches to (the distribution's, or a store entry by sha256). */
+export const UseEmulatorSchema = z.union([z.literal('distro'), z.strictObject({ sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lowercase hex digits')) })]);
+export type UseEmulator = z.infer<typeof UseEmulatorSchema>;
 export type Action = z.infer<typeof ActionSchema>;
 
 export const IntentSchema = z.strictObject({
@@ -26,6 +30,8 @@ export const IntentSchema = z.strictObject({
   allowSetuid: z.optional(z.boolean()),
   /** A rootless engine's own binfmt_misc instance (issue 10), changed as the user; absent: the host's. */
   scope: z.optional(z.enum(['podman', 'docker'])),
+  /** `use`: the emulator to switch to. */
+  emulator: z.optional(UseEmulatorSchema),
 });
 export type Intent = z.infer<typeof IntentSchema>;
 
@@ -34,18 +40,24 @@ export type Intent = z.infer<typeof IntentSchema>;
  * an intent, the CLI prints intentCommand(fix).
  */
 export const FixIntentSchema = z.strictObject({
-  action: z.enum(['install', 'enable', 'drop-c']),
+  action: z.enum(['install', 'enable', 'drop-c', 'use']),
   archs: z.array(z.string().check(z.minLength(1), z.maxLength(40))).check(z.minLength(1), z.maxLength(64)),
   flags: z.optional(FlagsSchema),
   allowSetuid: z.optional(z.boolean()),
   /** A rootless engine's own binfmt_misc instance (issue 10): done as the user, no password. Absent: the host's. */
   scope: z.optional(z.enum(['podman', 'docker'])),
+  /** `use`: the emulator to switch to (e.g. a stored version without a known regression). */
+  emulator: z.optional(UseEmulatorSchema),
 });
 export type FixIntent = z.infer<typeof FixIntentSchema>;
 
 /** The `archway` command line that carries out an intent: the one place a fix becomes words. */
 export function intentCommand(intent: Pick<Intent, 'action' | 'archs'> & Partial<Intent>): string {
   const words = ['archway'];
+  if (intent.action === 'use') {
+    const e = intent.emulator ?? 'distro';
+    return ['archway', 'emulators', 'use', ...intent.archs, e === 'distro' ? 'distro' : e.sha256].join(' ');
+  }
   if (intent.action === 'persist-on' || intent.action === 'persist-off') words.push('persist', intent.action === 'persist-on' ? 'on' : 'off');
   else words.push(intent.action);
   words.push(...intent.archs);
@@ -57,6 +69,9 @@ export function intentCommand(intent: Pick<Intent, 'action' | 'archs'> & Partial
   if (intent.scope) words.push('--scope', intent.scope);
   return words.join(' ');
 }
+
+/** A `use` intent that names no emulator (a programming error in a face, reported as a usage error). */
+export class UnknownUseError extends Error {}
 
 export interface IntentPlan {
   request: HelperRequest | null;
@@ -128,6 +143,12 @@ export function intentToRequest(intent: Intent, status: Status): IntentPlan {
           if (!h || h.owner.kind !== 'archway') continue;
         }
         ops.push({ op: 'persist', arch: e.cpu, on: intent.action === 'persist-on' });
+        break;
+      }
+      case 'use': {
+        const em = intent.emulator;
+        if (em === undefined) throw new UnknownUseError('use: name the emulator to switch to (a version, a sha256, or distro)');
+        ops.push({ op: 'use', arch: e.cpu, emulator: em === 'distro' ? { source: 'distro' } : { source: 'store', sha256: em.sha256 } });
         break;
       }
       case 'mount':

@@ -95,10 +95,27 @@ export const StoreAddOp = z.strictObject({
     image: reported(256),
     digest: opt(reported(100)),
     qemuVersion: opt(reported(64)),
+    /** `archway emulators import`: the file or directory it was read from. */
+    importedFrom: opt(reported(256)),
   }),
 });
 
-export const OpSchema = z.discriminatedUnion('op', [MountOp, InstallOp, UninstallOp, ToggleOp, PersistOp, DropCOp, StoreAddOp]);
+/**
+ * Switch Archway's handler of this architecture (and its boot-time file, when it has one) to another
+ * emulator: the distribution's, or a store entry named by its sha256. The same magic, mask and flags
+ * (P follows the emulator: only Debian's *-binfmt-P wrapper takes it). Refused for a handler Archway
+ * did not install, an emulator that is not a static program for this host, or one not in the store.
+ */
+export const UseOp = z.strictObject({
+  op: z.literal('use'),
+  arch: archName,
+  emulator: z.discriminatedUnion('source', [
+    z.strictObject({ source: z.literal('distro') }),
+    z.strictObject({ source: z.literal('store'), sha256: z.string().check(z.regex(SHA256_HEX, 'sha256 is 64 lowercase hex digits')) }),
+  ]),
+});
+
+export const OpSchema = z.discriminatedUnion('op', [MountOp, InstallOp, UninstallOp, ToggleOp, PersistOp, DropCOp, StoreAddOp, UseOp]);
 
 export const HelperRequestSchema = z.strictObject({
   version: z.literal(PROTOCOL_VERSION),

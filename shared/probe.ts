@@ -141,6 +141,8 @@ export const ContainerEngineInfoSchema = z.strictObject({
   /** classic: a tag holds one platform (Docker ≤ 24 without the containerd store). */
   imageStore: z.enum(['classic', 'containerd']),
   rootless: z.boolean(),
+  /** The engine's `registry-mirrors` (daemon.json / --registry-mirror): Docker pulls docker.io images through them first. */
+  registryMirrors: opt(z.array(z.string())),
 });
 export type ContainerEngineInfo = z.infer<typeof ContainerEngineInfoSchema>;
 

@@ -19,6 +19,8 @@ export const HandlerRecordSchema = z.strictObject({
   persist: z.boolean(),
   /** A handler of the same name that was there before and was taken over. */
   previous: z.optional(z.strictObject({ register: str(1920), owner: str(200) })),
+  /** `emulators use`: the emulator this handler ran before the last switch (what *Use previous* goes back to). */
+  usedBefore: z.optional(str(127)),
 });
 
 export const PendingSchema = z.strictObject({

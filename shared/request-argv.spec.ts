@@ -16,6 +16,16 @@ describe('the helper\'s display argv (what the password prompt names)', () => {
     expect(requestArgv(req)).toEqual(['install', 's390x', 'source=store', 'flags=FC', '+persist', '+take-over', 'uninstall', 'mips64el', '+force', 'store-add', 'aarch64', 'sha256=abababababababab', 'persist', 'alpha', 'off']);
     expect(requestArgv({ ...req, dryRun: true })[0]).toBe('plan-only');
   });
+  it('names the emulator a use switches to (the password prompt says which one)', () => {
+    const req = HelperRequestSchema.parse({
+      version: 1,
+      ops: [
+        { op: 'use', arch: 'aarch64', emulator: { source: 'store', sha256: 'cd'.repeat(32) } },
+        { op: 'use', arch: 's390x', emulator: { source: 'distro' } },
+      ],
+    });
+    expect(requestArgv(req)).toEqual(['use', 'aarch64', 'emulator=sha256:cdcdcdcdcdcdcdcd', 'use', 's390x', 'emulator=distro']);
+  });
   it('every token is plain: no shell or terminal meaning', () => {
     const req = HelperRequestSchema.parse({ version: 1, ops: [{ op: 'install', arch: 'aarch64', flags: '' }, { op: 'mount' }] });
     for (const t of requestArgv(req)) expect(t).toMatch(/^[A-Za-z0-9_:=+-]+$/);

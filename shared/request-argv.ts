@@ -32,6 +32,9 @@ export function requestArgv(req: Pick<HelperRequest, 'ops' | 'dryRun'>): string[
       case 'store-add':
         out.push(`sha256=${op.sha256.slice(0, 16)}`);
         break;
+      case 'use':
+        out.push(op.emulator.source === 'distro' ? 'emulator=distro' : `emulator=sha256:${op.emulator.sha256.slice(0, 16)}`);
+        break;
       case 'mount':
         break;
     }

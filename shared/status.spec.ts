@@ -181,9 +181,12 @@ describe('emulator source', () => {
   const sha = 'e'.repeat(64);
   const v = { emulatorVersions: { distro: '7.2+dfsg-7', storeDir: '/var/lib/archway/emulators', store: { [`${sha}/qemu-aarch64`]: 'reported: from x@y, QEMU 9.2.2' } } };
   it('tells Archway\'s store, the distribution and anything else apart; a store entry\'s claims stay "reported", never a version', () => {
-    expect(emulatorSource(`/var/lib/archway/emulators/${sha}/qemu-aarch64`, v)).toEqual({ source: 'archway-store', reported: 'reported: from x@y, QEMU 9.2.2' });
-    expect(emulatorSource('/usr/libexec/qemu-binfmt/aarch64-binfmt-P', v)).toEqual({ source: 'distro', version: '7.2+dfsg-7' });
-    expect(emulatorSource('/usr/bin/qemu-s390x-static', v)).toEqual({ source: 'distro', version: '7.2+dfsg-7' });
+    // The reported "QEMU 9.2.2" never becomes the handler's version: only what the helper read from the stored bytes does.
+    expect(emulatorSource(`/var/lib/archway/emulators/${sha}/qemu-aarch64`, v)).toEqual({ source: 'archway-store', reported: 'reported: from x@y, QEMU 9.2.2', sha256: sha });
+    const read = { emulatorVersions: { ...v.emulatorVersions, storeVersions: { [`${sha}/qemu-aarch64`]: '8.1.5' } } };
+    expect(emulatorSource(`/var/lib/archway/emulators/${sha}/qemu-aarch64`, read)).toEqual({ source: 'archway-store', reported: 'reported: from x@y, QEMU 9.2.2', qemuVersion: '8.1.5', sha256: sha });
+    expect(emulatorSource('/usr/libexec/qemu-binfmt/aarch64-binfmt-P', v)).toEqual({ source: 'distro', version: '7.2+dfsg-7', qemuVersion: '7.2+dfsg-7' });
+    expect(emulatorSource('/usr/bin/qemu-s390x-static', v)).toEqual({ source: 'distro', version: '7.2+dfsg-7', qemuVersion: '7.2+dfsg-7' });
     expect(emulatorSource('/usr/bin/qemu-s390x', {})).toEqual({ source: 'distro' });
     expect(emulatorSource('/opt/qemu/bin/qemu-aarch64', v)).toEqual({ source: 'other' });
   });

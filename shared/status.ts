@@ -12,7 +12,8 @@ import { recordDrift } from './plan/drift';
 export { catalogRule, cpusForRule, hostHeaders, ruleMatchesHeader };
 import { parseProcEntry } from './binfmt/entry';
 import { decodeFlags, SETUID_RISK, SETUID_RISK_MARKER, type FlagInfo, type Risk } from './binfmt/flags';
-import { intentCommand, type FixIntent } from './actions';
+import { intentCommand, type FixIntent, type UseEmulator } from './actions';
+import { knownRegressions } from './qemu-regressions';
 import { buildRegister, maskedMagic, parseRegister, sameRule, type MagicRule, type Rule } from './binfmt/register';
 import { describeElf, describeHostProgramProblem, EM_NAMES, hostProgramProblem, type ElfInfo } from './elf';
 import type { ArchwayRecord } from './record';
@@ -56,7 +57,14 @@ export interface RawStatus {
   /** Emulators that could serve each CPU (for "missing": what install would use). */
   available: Partial<Record<Cpu, AvailableEmulator[]>>;
   /** Where emulators come from: the distro's QEMU version; per store file, its reported provenance sentence. */
-  emulatorVersions?: { distro?: string; storeDir?: string; store?: Record<string, string> };
+  emulatorVersions?: {
+    distro?: string;
+    storeDir?: string;
+    /** Per store file (`<sha256>/qemu-<cpu>`): its reported provenance sentence. */
+    store?: Record<string, string>;
+    /** Per store file: the version string its bytes carry (read by the helper when it stored them). */
+    storeVersions?: Record<string, string>;
+  };
 }
 
 /** An emulator install could use: the distro's (with its package version) or a store entry (with its reported provenance). */
@@ -74,6 +82,15 @@ export interface EmulatorSourceInfo {
   version?: string;
   /** A store entry: what its extractor reported, never verified ("reported: from IMAGE@DIGEST, QEMU x.y"). */
   reported?: string;
+  /**
+   * The QEMU version this handler runs, in one field for every face: the distribution's package
+   * version, or the version string a store entry's bytes carry. Absent when neither is known.
+   */
+  qemuVersion?: string;
+  /** A store entry's sha256 (its path names it too). */
+  sha256?: string;
+  /** Archway's handler after `emulators use`: the emulator it ran before the last switch (*Use previous*). */
+  usedBefore?: string;
 }
 
 export type { Owner, OwnerKind } from './plan/owner';
@@ -231,16 +248,48 @@ function interpreterChecks(rule: Rule, facts: InterpreterFacts | undefined, isEm
   return checks;
 }
 
-const DISTRO_EMULATOR = /^\/usr\/(bin\/qemu-[a-z0-9_]+(-static)?|libexec\/qemu-binfmt\/[a-z0-9_]+-binfmt-P)$/;
+export const DISTRO_EMULATOR = /^\/usr\/(bin\/qemu-[a-z0-9_]+(-static)?|libexec\/qemu-binfmt\/[a-z0-9_]+-binfmt-P)$/;
 
 export function emulatorSource(interpreter: string, raw: Pick<RawStatus, 'emulatorVersions'>): EmulatorSourceInfo {
   const v = raw.emulatorVersions;
   if (v?.storeDir && interpreter.startsWith(`${v.storeDir}/`)) {
-    const reported = v.store?.[interpreter.slice(v.storeDir.length + 1)];
-    return reported ? { source: 'archway-store', reported } : { source: 'archway-store' };
+    const rel = interpreter.slice(v.storeDir.length + 1);
+    const reported = v.store?.[rel];
+    const version = v.storeVersions?.[rel];
+    const sha256 = /^([0-9a-f]{64})\//.exec(rel)?.[1];
+    return { source: 'archway-store', ...(reported ? { reported } : {}), ...(version ? { qemuVersion: version } : {}), ...(sha256 ? { sha256 } : {}) };
   }
-  if (DISTRO_EMULATOR.test(interpreter)) return v?.distro ? { source: 'distro', version: v.distro } : { source: 'distro' };
+  if (DISTRO_EMULATOR.test(interpreter)) return v?.distro ? { source: 'distro', version: v.distro, qemuVersion: v.distro } : { source: 'distro' };
   return { source: 'other' };
+}
+
+/**
+ * A handler whose QEMU version is on Archway's known-regressions list (shared/qemu-regressions.ts):
+ * a warning naming each report, and — when an emulator without a listed regression is at hand (a
+ * store entry, or the distribution's) — a typed `use` intent that switches to it. Only Archway's
+ * handlers get the intent (`use` refuses another tool's; the words say how to take it over).
+ */
+export function regressionCheck(cpu: Cpu, emulator: EmulatorSourceInfo, available: readonly AvailableEmulator[], raw: Pick<RawStatus, 'emulatorVersions'>, archwayOwned: boolean): Check | undefined {
+  const found = knownRegressions(emulator.qemuVersion, cpu);
+  if (!found.length) return undefined;
+  const ok = (version: string | undefined) => version !== undefined && knownRegressions(version, cpu).length === 0;
+  const store = available.find((a) => a.source === 'store' && a.sha256 && a.sha256 !== emulator.sha256 && ok(a.version));
+  const distro = emulator.source !== 'distro' && available.some((a) => a.source === 'distro') && ok(raw.emulatorVersions?.distro);
+  const target: UseEmulator | undefined = store ? { sha256: store.sha256! } : distro ? 'distro' : undefined;
+  const intent: FixIntent | undefined = target && archwayOwned ? { action: 'use', archs: [cpu], emulator: target } : undefined;
+  const reports = `${found[0]!.summary}; reported in ${found.map((r) => r.url).join(', ')}`;
+  const instead = store ? `QEMU ${store.version} (stored, sha256 ${store.sha256!.slice(0, 12)}…)` : distro ? `the distribution's QEMU ${raw.emulatorVersions!.distro}` : undefined;
+  return {
+    id: 'qemu-regression',
+    level: 'warning',
+    message: `QEMU ${emulator.qemuVersion} is on Archway's list of versions with known regressions: ${reports}`,
+    fix: intent
+      ? `Switch to ${instead}: ${intentCommand(intent)}`
+      : target
+        ? `Take the handler over (archway install ${cpu} --take-over), then switch to ${instead}: ${intentCommand({ action: 'use', archs: [cpu], emulator: target })}`
+        : `Add another version (archway emulators fetch ${cpu} --image REPO:TAG@sha256:…, or archway emulators import FILE), then: archway emulators use ${cpu} VERSION`,
+    ...(intent ? { intent } : {}),
+  };
 }
 
 /** An enabled handler with C, whoever installed it: the risk, and Drop C as a typed fix. */
@@ -291,6 +340,10 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
       });
     }
     if (parsed.enabled && hasSetuidRisk(rule) && cpus.length > 0) checks.push(setuidRiskCheck(cpus[0]!));
+    const usedBefore = owner.kind === 'archway' ? raw.record.handlers[e.name]?.usedBefore : undefined;
+    const emulator = { ...emulatorSource(rule.interpreter, raw), ...(usedBefore ? { usedBefore } : {}) };
+    const regression = cpus[0] ? regressionCheck(cpus[0], emulator, raw.available[cpus[0]] ?? [], raw, owner.kind === 'archway') : undefined;
+    if (regression) checks.push(regression);
     if (!parsed.enabled) {
       const intent: FixIntent | undefined = cpus[0] ? { action: 'enable', archs: [cpus[0]] } : undefined;
       checks.push({ id: 'enabled', level: 'info', message: 'disabled: the kernel ignores it', fix: intent ? intentCommand(intent) : `archway enable ${e.name}`, ...(intent ? { intent } : {}) });
@@ -309,7 +362,7 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
       flags: decodeFlags(rule.flags),
       cpus,
       interpreter: facts,
-      emulator: emulatorSource(rule.interpreter, raw),
+      emulator,
       health: worst(checks),
       checks,
       owner,

@@ -10,17 +10,20 @@ import type { Intent } from '../../shared/actions';
 import { connect, describeContainerEngine, type Connection } from '../container/endpoint';
 import { ContainerEngineError } from '../container/errors';
 import { prepareEmulatorFetch } from '../container/fetch';
-import { BINFMT_IMAGE, type PinnedImage } from '../container/pins';
+import { BINFMT_IMAGE, parseImageRef, PinError, pullRoute, type PinnedImage } from '../container/pins';
 import { controlThroughContainerEngine, registerThroughContainerEngine, type RegistrarImage } from '../container/register';
 import type { Engine } from '../engine';
 import { EXIT, exitForErrorCode } from './exit-codes';
 import type { Io } from './main';
 
-/** `repo:tag@sha256:…` → a pin. A digest is required: emulators run for every foreign program. */
+/** `--image`: REPO:TAG@sha256:… or MIRROR/REPO@sha256:… → a pin (pins.ts parseImageRef decides). */
 export function parsePin(ref: string): PinnedImage {
-  const m = /^(.+):([^:/@]+)@(sha256:[0-9a-f]{64})$/.exec(ref);
-  if (!m) throw new ContainerEngineError('invalid-request', `--image ${ref}: give REPO:TAG@sha256:DIGEST (a digest pins the exact emulators)`);
-  return { repo: m[1]!, tag: m[2]!, digest: m[3]!, emulatorDir: '/usr/bin' };
+  try {
+    return parseImageRef(ref);
+  } catch (err) {
+    if (err instanceof PinError) throw new ContainerEngineError('invalid-request', err.message);
+    throw err;
+  }
 }
 
 /**
@@ -45,12 +48,13 @@ async function withConnection(io: Io, json: boolean, work: (conn: Connection) =>
   }
 }
 
-export async function fetchEmulators(args: string[], opts: { image?: string; json: boolean }, io: Io, engine: Engine): Promise<number> {
+export async function fetchEmulators(args: string[], opts: { image?: string; json: boolean; dryRun?: boolean }, io: Io, engine: Engine): Promise<number> {
   return withConnection(io, opts.json, (conn) => fetchWith(conn, args, opts, io, engine));
 }
 
-async function fetchWith(conn: Connection, args: string[], opts: { image?: string; json: boolean }, io: Io, engine: Engine): Promise<number> {
+async function fetchWith(conn: Connection, args: string[], opts: { image?: string; json: boolean; dryRun?: boolean }, io: Io, engine: Engine): Promise<number> {
   const pin = opts.image ? parsePin(opts.image) : BINFMT_IMAGE;
+  if (!opts.json) io.stderr(`${pullRoute(pin, conn.info.registryMirrors).words}\n`);
   let lastPercent = -1;
   const prepared = await prepareEmulatorFetch(conn, {
     archs: args,
@@ -63,22 +67,9 @@ async function fetchWith(conn: Connection, args: string[], opts: { image?: strin
       } else if (e.type === 'extracted') io.stderr(`extracted qemu-${e.cpu} (${e.size} bytes${e.qemuVersion ? `, reported QEMU ${e.qemuVersion}` : ''}; not run)\n`);
     },
   });
-  const { emulators, request } = prepared;
   try {
-    const preview = await engine.preview(request);
-    if (!preview.ok) {
-      if (opts.json) io.stdout(`${JSON.stringify(preview)}\n`);
-      else for (const r of preview.results) io.stderr(`✗ ${r.message}${r.error?.hint ? `\n  → ${r.error.hint}` : ''}\n`);
-      return exitForErrorCode(preview.error?.code ?? preview.results.find((r) => r.error)?.error?.code, EXIT.usage);
-    }
-    const run = await engine.apply(request);
-    if (opts.json) io.stdout(`${JSON.stringify(run.response)}\n`);
-    else {
-      for (const r of run.response.results) io.stdout(`${r.ok ? '✓' : '✗'} ${r.message}\n`);
-      if (run.response.ok) io.stdout(`Use them: archway install ${emulators.map((e) => e.cpu).join(' ')} --source store\n`);
-    }
-    if (run.response.ok) return EXIT.ok;
-    return run.response.error ? exitForErrorCode(run.response.error.code, EXIT.usage) : EXIT.failed;
+    const { storeExtracted } = await import('./emulators');
+    return await storeExtracted(engine, prepared.request, prepared.emulators, { json: opts.json, ...(opts.dryRun ? { dryRun: true } : {}) }, io);
   } finally {
     await prepared.dispose();
   }

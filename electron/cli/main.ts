@@ -289,9 +289,18 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
       case 'log':
         return printLog(engine, p, o);
       case 'emulators': {
+        // list / use / import: electron/cli/emulators.ts; fetch needs the engine (docker-commands.ts).
+        const sub = p.positional[0];
+        const args = p.positional.slice(1);
+        const flags = { json: p.options.has('--json'), dryRun: p.options.has('--dry-run') };
+        const em = await import('./emulators');
+        if (sub === 'list') return em.emulatorsList(engine, { all: p.options.has('--all'), json: flags.json }, o);
+        if (sub === 'use') return await em.emulatorsUse(engine, args, flags, o);
+        if (sub === 'import') return await em.emulatorsImport(engine, args, flags, o);
+        if (!args.length) throw new UsageError('emulators fetch: name at least one architecture (or all), e.g. archway emulators fetch arm64', cmd);
         const { fetchEmulators } = await import('./docker-commands');
         const image = optionValue(p, '--image');
-        return await fetchEmulators(p.positional.slice(1), { json: p.options.has('--json'), ...(image !== undefined ? { image } : {}) }, o, engine);
+        return await fetchEmulators(args, { ...flags, ...(image !== undefined ? { image } : {}) }, o, engine);
       }
       case 'probe': {
         // `probe` parses its own options (spec.ts documents them; a unit spec keeps the two in step).

@@ -224,13 +224,34 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'emulators',
-    summary: "fetch static QEMU emulators from a pinned image into Archway's store",
-    synopsis: ['emulators fetch ARCH…|all [--image REPO:TAG@sha256:DIGEST] [--json]'],
+    summary: "list, fetch, import and switch the static QEMU emulators in Archway's store",
+    synopsis: [
+      'emulators list [--all] [--json]',
+      'emulators fetch ARCH…|all [--image REPO:TAG@sha256:DIGEST|MIRROR/REPO@sha256:DIGEST] [--dry-run] [--json]',
+      'emulators import PATH [ARCH…] [--dry-run] [--json]',
+      'emulators use ARCH VERSION|SHA256|distro [--dry-run] [--json]',
+    ],
     description:
-      "Pulls a pinned tonistiigi/binfmt image through the container engine, copies the static qemu-<cpu> out without starting anything, and has the helper keep it in /var/lib/archway/emulators with its provenance. Then: archway install ARCH --source store.",
-    positionals: [{ name: 'fetch', complete: { kind: 'words', words: ['fetch'] } }, ARCHS],
-    options: [{ name: '--image', arg: 'REPO:TAG@sha256:DIGEST', complete: { kind: 'none' }, description: 'take the emulators from this image instead (a digest is required)' }, json],
-    examples: [{ command: 'archway emulators fetch riscv64 && archway install riscv64 --source store', note: 'a newer QEMU than the distribution\'s' }],
+      "list: every emulator in /var/lib/archway/emulators (several versions per architecture side by side) and the distribution's, with version, sha256, reported provenance, size, and which handlers and boot-time files use it.\n\n" +
+      "fetch: pulls a pinned tonistiigi/binfmt image through the container engine (through its registry-mirrors, or a mirror reference by digest), copies the static qemu-<cpu> out without starting anything, and has the helper keep it with its provenance.\n\n" +
+      'import: the same, with no engine: from a `docker save` archive or an OCI layout (file or directory) of a tonistiigi/binfmt image, or a directory of qemu-* programs.\n\n' +
+      "use: switches Archway's handler of ARCH, and its boot-time file, to another stored version (or the distribution's) in one administrator approval.",
+    positionals: [
+      { name: 'list|fetch|import|use', complete: { kind: 'words', words: ['list', 'fetch', 'import', 'use'] } },
+      { name: 'ARG…', complete: { kind: 'arch' }, variadic: true, optional: true },
+    ],
+    options: [
+      { name: '--image', arg: 'REF@sha256:DIGEST', complete: { kind: 'none' }, description: 'fetch: take the emulators from this image (REPO:TAG@sha256:… or a mirror\'s MIRROR/REPO@sha256:…; a digest is required)' },
+      { name: '--all', description: "list: every distribution emulator too, not only those in use" },
+      dryRun,
+      json,
+    ],
+    examples: [
+      { command: 'archway emulators fetch riscv64 && archway install riscv64 --source store', note: 'a newer QEMU than the distribution\'s' },
+      { command: 'archway emulators import binfmt.tar', note: 'emulators from `docker save tonistiigi/binfmt:qemu-v9.2.2 -o binfmt.tar`, no engine needed' },
+      { command: 'archway emulators use aarch64 7.2.22', note: 'go back to another stored version (the handler and its boot-time file)' },
+      { command: 'archway emulators use aarch64 distro', note: "switch back to the distribution's emulator" },
+    ],
   },
   {
     name: 'probe',

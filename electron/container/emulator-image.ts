@@ -17,14 +17,16 @@ import { callStream, readAll, type ContainerTarget } from './api';
 import { withTemp } from './containers';
 import { ContainerEngineError } from './errors';
 import { inspectImage, pullImage, type ImageFacts } from './images';
-import { BINFMT_IMAGE, describePin, pinnedRef, type PinnedImage } from './pins';
-import { readTar } from './tar';
+import { BINFMT_IMAGE, describePin, pinImageName, pinnedRef, type PinnedImage } from './pins';
+import { readTar, type TarEntry } from './tar';
 
 export interface EmulatorProvenance {
-  /** `docker.io/tonistiigi/binfmt:qemu-v9.2.2` */
+  /** `docker.io/tonistiigi/binfmt:qemu-v9.2.2` ('' for a directory of programs imported as they are). */
   image: string;
-  /** The pinned digest the image was pulled by. */
-  digest: string;
+  /** The pinned digest the image was pulled by (an import: the manifest digest, when the archive names it). */
+  digest?: string;
+  /** `archway emulators import`: the file or directory read (printable ASCII, bounded). */
+  importedFrom?: string;
   /**
    * The version string the emulator's bytes carry (`9.2.2`, `7.2.0 (Debian 1:7.2+dfsg-7+deb12u18)`),
    * read without running it; absent when the file names none. Reported, not verified.
@@ -52,11 +54,11 @@ export type EmulatorEvent =
   | { type: 'installed'; cpu: Cpu };
 
 export interface EmulatorTarget extends ContainerTarget {
-  info: { arch: string; hostMachine: string };
+  info: { arch: string; hostMachine: string; registryMirrors?: string[] };
 }
 
 /** Biggest emulator Archway accepts (QEMU's static user-mode binaries are 5–30 MB). */
-const MAX_EMULATOR_BYTES = 128 << 20;
+export const MAX_EMULATOR_BYTES = 128 << 20;
 
 /** The ELF machine, class and byte order of programs native to a host (`uname -m`). */
 export function hostElf(hostMachine: string): { machine: number; class: 32 | 64; endian: 'little' | 'big' } | undefined {
@@ -103,27 +105,68 @@ export async function pullPinned(t: EmulatorTarget, pin: PinnedImage, opts: { si
   return img;
 }
 
-async function fetchFile(t: ContainerTarget, id: string, file: string, signal?: AbortSignal): Promise<{ path: string; data: Uint8Array; mode: number }> {
+/** One file of an image as a tar entry gives it (the archive endpoint, or a layer of a saved image). */
+export type ImageFileLookup = (path: string) => Promise<{ type: TarEntry['type']; data: Uint8Array; mode: number; linkTarget?: string } | undefined>;
+
+/**
+ * A regular file of an image by its path, following symbolic links (relative to their directory,
+ * at most 8) and hard links — the one walk fetch (the engine's archive endpoint) and import (a saved
+ * image's layers) share.
+ */
+export async function imageFile(get: ImageFileLookup, file: string): Promise<{ path: string; data: Uint8Array; mode: number }> {
   let current = file;
   for (let hop = 0; hop < 8; hop++) {
-    let res;
-    try {
-      res = await callStream(t, { method: 'GET', path: `/containers/${id}/archive`, query: { path: current }, doing: `copying ${current} out of the image`, timeoutMs: 30_000, ...(signal ? { signal } : {}) });
-    } catch (err) {
-      if (err instanceof ContainerEngineError && err.code === 'not-found') throw new ContainerEngineError('not-found', `the image has no ${current}`);
-      throw err;
-    }
-    const tar = await readAll(res, MAX_EMULATOR_BYTES + (1 << 20), `${current} from the image`);
-    const entry = readTar(tar)[0];
-    if (!entry) throw new ContainerEngineError('engine-refused', `the engine returned an empty archive for ${current}`);
+    const entry = await get(current);
+    if (!entry) throw new ContainerEngineError('not-found', `the image has no ${current}`);
     if (entry.type === 'file') return { path: current, data: entry.data, mode: entry.mode };
-    if (entry.type === 'symlink' && entry.linkTarget) {
-      current = path.posix.resolve(path.posix.dirname(current), entry.linkTarget);
+    if ((entry.type === 'symlink' || entry.type === 'hardlink') && entry.linkTarget) {
+      current = entry.type === 'hardlink' ? path.posix.resolve('/', entry.linkTarget) : path.posix.resolve(path.posix.dirname(current), entry.linkTarget);
       continue;
     }
     throw new ContainerEngineError('invalid-request', `${current} in the image is not a regular file (${entry.type})`);
   }
   throw new ContainerEngineError('invalid-request', `${file} in the image is a chain of more than 8 symbolic links`);
+}
+
+async function fetchFile(t: ContainerTarget, id: string, file: string, signal?: AbortSignal): Promise<{ path: string; data: Uint8Array; mode: number }> {
+  return imageFile(async (current) => {
+    let res;
+    try {
+      res = await callStream(t, { method: 'GET', path: `/containers/${id}/archive`, query: { path: current }, doing: `copying ${current} out of the image`, timeoutMs: 30_000, ...(signal ? { signal } : {}) });
+    } catch (err) {
+      if (err instanceof ContainerEngineError && err.code === 'not-found') return undefined;
+      throw err;
+    }
+    const tar = await readAll(res, MAX_EMULATOR_BYTES + (1 << 20), `${current} from the image`);
+    const entry = readTar(tar)[0];
+    if (!entry) throw new ContainerEngineError('engine-refused', `the engine returned an empty archive for ${current}`);
+    return entry;
+  }, file);
+}
+
+/** A private temporary directory (mode 700) for emulators on their way to the store. */
+export async function privateTempDir(tmpRoot?: string): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(tmpRoot ?? os.tmpdir(), 'archway-emulators-'));
+  await fs.chmod(dir, 0o700);
+  return dir;
+}
+
+/**
+ * The one acceptance step for an emulator's bytes, whatever they came from (a pulled image, a saved
+ * image, a directory): size cap, a static ELF program for this host (shared/elf decides), the QEMU
+ * version its bytes carry (read, never run), its sha256, and a private copy the helper's store-add
+ * reads. Throws ContainerEngineError('invalid-request') with what is wrong.
+ */
+export async function acceptEmulator(a: { dir: string; cpu: Cpu; data: Uint8Array; hostMachine: string; what: string; provenance: Omit<EmulatorProvenance, 'qemuVersion'> }): Promise<ExtractedEmulator> {
+  const emulator = catalogEntry(a.cpu)!.emulator;
+  if (a.data.length > MAX_EMULATOR_BYTES) throw new ContainerEngineError('invalid-request', `${a.what} is ${a.data.length} bytes; Archway takes emulators up to ${MAX_EMULATOR_BYTES} bytes`);
+  const elf = verifyEmulatorBytes(a.data, a.hostMachine, a.what);
+  const file = path.join(a.dir, emulator);
+  await fs.writeFile(file, a.data, { mode: 0o755, flag: 'wx' });
+  // Never run: the version is read from the bytes (nothing from an image executes on the host).
+  const qemuVersion = qemuVersionFromBytes(a.data);
+  const sha256 = createHash('sha256').update(a.data).digest('hex');
+  return { cpu: a.cpu, emulator, file, sha256, size: a.data.length, elf, provenance: { ...a.provenance, ...(qemuVersion ? { qemuVersion } : {}) } };
 }
 
 export interface ExtractOptions {
@@ -158,8 +201,7 @@ export async function extractEmulators(t: EmulatorTarget, opts: ExtractOptions):
     ...(opts.signal ? { signal: opts.signal } : {}),
     onProgress: (progress) => opts.onEvent?.({ type: 'pull', image: describePin(pin), progress }),
   });
-  const dir = await fs.mkdtemp(path.join(opts.tmpRoot ?? os.tmpdir(), 'archway-emulators-'));
-  await fs.chmod(dir, 0o700);
+  const dir = await privateTempDir(opts.tmpRoot);
   try {
     const emulators = await withTemp(
       t,
@@ -175,23 +217,9 @@ export async function extractEmulators(t: EmulatorTarget, opts: ExtractOptions):
         for (const e of entries) {
           const inImage = `${pin.emulatorDir ?? '/usr/bin'}/${e.emulator}`;
           const got = await fetchFile(t, id, inImage, opts.signal);
-          if (got.data.length > MAX_EMULATOR_BYTES) throw new ContainerEngineError('invalid-request', `${inImage} is larger than ${MAX_EMULATOR_BYTES} bytes`);
-          const elf = verifyEmulatorBytes(got.data, t.info.hostMachine, `${inImage} in ${describePin(pin)}`);
-          const file = path.join(dir, e.emulator);
-          await fs.writeFile(file, got.data, { mode: 0o755, flag: 'wx' });
-          // Never run: the version is read from the bytes (nothing from an image executes on the host).
-          const qemuVersion = qemuVersionFromBytes(got.data);
-          const sha256 = createHash('sha256').update(got.data).digest('hex');
-          out.push({
-            cpu: e.cpu,
-            emulator: e.emulator,
-            file,
-            sha256,
-            size: got.data.length,
-            elf,
-            provenance: { image: `${pin.repo}:${pin.tag}`, digest: pin.digest, ...(qemuVersion ? { qemuVersion } : {}) },
-          });
-          opts.onEvent?.({ type: 'extracted', cpu: e.cpu, size: got.data.length, ...(qemuVersion ? { qemuVersion } : {}) });
+          const x = await acceptEmulator({ dir, cpu: e.cpu, data: got.data, hostMachine: t.info.hostMachine, what: `${inImage} in ${describePin(pin)}`, provenance: { image: pinImageName(pin), digest: pin.digest } });
+          out.push(x);
+          opts.onEvent?.({ type: 'extracted', cpu: e.cpu, size: x.size, ...(x.provenance.qemuVersion ? { qemuVersion: x.provenance.qemuVersion } : {}) });
         }
         return out;
       },

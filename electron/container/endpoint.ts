@@ -136,6 +136,7 @@ interface InfoJson {
   DriverStatus?: [string, string][] | null;
   SecurityOptions?: string[] | null;
   KernelVersion?: string;
+  RegistryConfig?: { Mirrors?: string[] | null } | null;
 }
 
 export function engineName(v: VersionJson): string {
@@ -194,6 +195,10 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
       rootless = lib?.host?.security?.rootless === true;
     }
     const driverStatus = info.DriverStatus ?? [];
+    // What the daemon says its mirrors are (bounded, printable: shown to people as it is).
+    const mirrors = (Array.isArray(info.RegistryConfig?.Mirrors) ? info.RegistryConfig.Mirrors : [])
+      .filter((m): m is string => typeof m === 'string' && /^[\x21-\x7e]{1,256}$/.test(m))
+      .slice(0, 16);
     const containerdStore = driverStatus.some(([k, v]) => k === 'driver-type' && /containerd/.test(v));
     const engine: ContainerEngineInfo = {
       endpoint: where,
@@ -209,6 +214,7 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
       ...(info.KernelVersion || version.KernelVersion ? { kernel: info.KernelVersion ?? version.KernelVersion } : {}),
       imageStore: containerdStore ? 'containerd' : 'classic',
       rootless,
+      ...(mirrors.length ? { registryMirrors: mirrors } : {}),
     };
     return { ...target, apiVersion: api.version, api, endpoint, info: engine, considered, close: transport.close };
   } catch (err) {

@@ -9,7 +9,8 @@ import { rm } from 'node:fs/promises';
 import { resolveArchs } from '../../shared/arch/resolve';
 import { PROTOCOL_VERSION, type HelperRequest } from '../../shared/helper-protocol';
 import { extractEmulators, sourceableCpus, type EmulatorEvent, type EmulatorTarget, type ExtractedEmulator } from './emulator-image';
-import { BINFMT_IMAGE, type PinnedImage } from './pins';
+import { importEmulators, type ImportKind } from './image-archive';
+import { BINFMT_IMAGE, pullRoute, type PinnedImage } from './pins';
 
 export interface PreparedFetch {
   /** The private temporary directory holding the extracted emulators. */
@@ -18,6 +19,8 @@ export interface PreparedFetch {
   /** store-add for each emulator, in one batch (one elevation). */
   request: HelperRequest;
   pin: PinnedImage;
+  /** Where the engine pulled it from, in words (its registry-mirrors for docker.io, or the registry named). */
+  route: string;
   /** Remove the temporary directory (idempotent; never throws). */
   dispose(): Promise<void>;
 }
@@ -60,6 +63,33 @@ export async function prepareEmulatorFetch(t: EmulatorTarget, opts: PrepareFetch
     emulators,
     request: storeAddRequest(emulators),
     pin,
+    route: pullRoute(pin, t.info.registryMirrors).words,
     dispose: () => (disposed ??= rm(dir, { recursive: true, force: true }).catch(() => undefined)),
+  };
+}
+
+export interface PreparedImport {
+  dir: string;
+  kind: ImportKind;
+  /** What the archive says it is (reported): its tag / ref name, and the manifest digest when known. */
+  image?: string;
+  digest?: string;
+  emulators: ExtractedEmulator[];
+  /** The same store-add batch as a fetch (one elevation). */
+  request: HelperRequest;
+  dispose(): Promise<void>;
+}
+
+/**
+ * `archway emulators import PATH`: the emulators of a saved image or a directory, through the same
+ * acceptance step and the same store-add request as a fetch — with no engine.
+ */
+export async function prepareEmulatorImport(file: string, opts: { archs?: readonly string[]; tmpRoot?: string; hostMachine?: string } = {}): Promise<PreparedImport> {
+  const got = await importEmulators(file, opts);
+  let disposed: Promise<void> | undefined;
+  return {
+    ...got,
+    request: storeAddRequest(got.emulators),
+    dispose: () => (disposed ??= rm(got.dir, { recursive: true, force: true }).catch(() => undefined)),
   };
 }

@@ -72,7 +72,15 @@ export function readSnapshot(paths: ArchwayPaths, host: HostFacts, ops: readonly
   const manifest = cpus.length ? readStoreManifest(paths) : {};
   const candidates: Partial<Record<Cpu, SnapshotCandidate[]>> = {};
   for (const cpu of cpus) {
-    candidates[cpu] = [...distroCandidates(cpu), storeCandidate(paths, cpu, manifest)].map((c) => ({ path: c.path, source: c.source, preserveArgv0: c.preserveArgv0, exists: existsSync(c.path) }));
+    // A `use` of a store entry names its sha256: that entry is offered too (after the newest).
+    const named = ops.flatMap((op) => (op.op === 'use' && op.emulator.source === 'store' && catalogEntry(op.arch)?.cpu === cpu ? [storeCandidate(paths, cpu, manifest, { sha256: op.emulator.sha256 })] : []));
+    candidates[cpu] = [...distroCandidates(cpu), storeCandidate(paths, cpu, manifest), ...named].map((c) => ({
+      path: c.path,
+      source: c.source,
+      preserveArgv0: c.preserveArgv0,
+      exists: existsSync(c.path),
+      ...(c.sha256 ? { sha256: c.sha256 } : {}),
+    }));
   }
   const names = new Set<string>([...cpus.map((c) => CATALOG.find((x) => x.cpu === c)!.handlerName), ...Object.keys(rec.record.handlers)]);
   const persistFiles: HostSnapshot['persistFiles'] = {};

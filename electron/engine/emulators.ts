@@ -14,7 +14,10 @@ export interface EmulatorCandidate {
   source: EmulatorSource;
   /** Debian's `<cpu>-binfmt-P` wrapper: QEMU expects the P flag (argv[0] preserved). */
   preserveArgv0: boolean;
-  /** The distribution's QEMU version (never set from a store entry's reported provenance). */
+  /**
+   * The QEMU version: the distribution's package version, or for a store entry the version string the
+   * helper read from the stored bytes (never from the extractor's reported provenance).
+   */
   version?: string;
   /** A store entry's provenance as its extractor reported it ("reported: from IMAGE@DIGEST, QEMU x.y"). */
   reported?: string;
@@ -60,6 +63,11 @@ export interface StoreEntry {
   addedBy: number;
   /** What the extracting process said; recorded, never verified. */
   reported: ReportedProvenance;
+  /**
+   * The version string the stored bytes carry (shared/qemu-version.ts), read by the helper while it
+   * hashed and copied them; absent in entries stored before Archway read it, or when the file names none.
+   */
+  version?: string;
 }
 
 /** Compatibility name: the manifest keyed by each entry's relative file. */
@@ -91,7 +99,9 @@ function validEntry(e: unknown): e is StoreEntry {
     !!r &&
     ascii(r.image, 256) &&
     (r.digest === undefined || ascii(r.digest, 100)) &&
-    (r.qemuVersion === undefined || ascii(r.qemuVersion, 64))
+    (r.qemuVersion === undefined || ascii(r.qemuVersion, 64)) &&
+    (r.importedFrom === undefined || ascii(r.importedFrom, 256)) &&
+    (x.version === undefined || ascii(x.version, 64))
   );
 }
 
@@ -116,7 +126,7 @@ export function readStoreManifest(paths: ArchwayPaths): Record<string, StoreEntr
 }
 
 function candidateOf(paths: ArchwayPaths, e: StoreEntry): EmulatorCandidate {
-  return { path: join(paths.storeDir, e.file), source: 'store', preserveArgv0: false, reported: describeReported(e.reported), sha256: e.sha256 };
+  return { path: join(paths.storeDir, e.file), source: 'store', preserveArgv0: false, reported: describeReported(e.reported), sha256: e.sha256, ...(e.version ? { version: e.version } : {}) };
 }
 
 /** The store's entries for `cpu`, most recently added first. */
@@ -144,12 +154,16 @@ export function storeCandidate(
   return hit ?? { path: join(paths.storeDir, 'none', catalogEntry(cpu)!.emulator), source: 'store', preserveArgv0: false };
 }
 
-/** Emulators present on disk for every CPU (existence only; the helper verifies before use). */
+/**
+ * Emulators present on disk for every CPU (existence only; the helper verifies before use): the
+ * distribution's, then every store entry, most recently added first (the first is what
+ * `install --source store` picks; the others are what `archway emulators use` can switch to).
+ */
 export function availableEmulators(paths: ArchwayPaths): Partial<Record<Cpu, EmulatorCandidate[]>> {
   const entries = readStoreEntries(paths);
   const out: Partial<Record<Cpu, EmulatorCandidate[]>> = {};
   for (const c of CATALOG) {
-    const found = [...distroCandidates(c.cpu), storeCandidate(paths, c.cpu, entries)].filter((x) => existsSync(x.path));
+    const found = [...distroCandidates(c.cpu), ...storeCandidates(paths, c.cpu, entries)].filter((x) => existsSync(x.path));
     if (found.length > 0) out[c.cpu] = found;
   }
   return out;

@@ -72,12 +72,14 @@ export function readRawStatus(paths: ArchwayPaths): { raw: RawStatus; problems: 
   const { record, problem } = readRecord(paths);
   // Only rules that can matter are parsed: those of registered or recorded names (Archway's own files always).
   const { rules, problems } = readBinfmtd(paths.binfmtdDirs, new Set([...entries.map((e) => e.name), ...Object.keys(record.handlers)]));
+  const manifest = readStoreManifest(paths);
+  const distro = entries.length ? distroQemuVersion() : undefined;
   const available: RawStatus['available'] = {};
   for (const [cpu, list] of Object.entries(availableEmulators(paths))) {
     available[cpu as Cpu] = list.map((c) => ({
       path: c.path,
       source: c.source,
-      ...(c.version ? { version: c.version } : {}),
+      ...(c.version ? { version: c.version } : c.source === 'distro' && distro ? { version: distro } : {}),
       ...(c.reported ? { reported: c.reported } : {}),
       ...(c.sha256 ? { sha256: c.sha256 } : {}),
     }));
@@ -95,11 +97,10 @@ export function readRawStatus(paths: ArchwayPaths): { raw: RawStatus; problems: 
       record,
       available,
       emulatorVersions: {
-        ...(entries.length ? { distro: distroQemuVersion() } : {}),
+        ...(distro ? { distro } : {}),
         storeDir: paths.storeDir,
-        store: Object.fromEntries(
-          Object.entries(readStoreManifest(paths)).map(([k, m]) => [k, describeReported(m.reported)]),
-        ),
+        store: Object.fromEntries(Object.entries(manifest).map(([k, m]) => [k, describeReported(m.reported)])),
+        storeVersions: Object.fromEntries(Object.entries(manifest).flatMap(([k, m]) => (m.version ? [[k, m.version]] : []))),
       },
     },
     problems: problem ? [...problems, problem] : problems,

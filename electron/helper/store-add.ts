@@ -23,6 +23,7 @@ import { catalogEntry } from '../../shared/arch/catalog';
 import { describeHostProgramProblem, ELF_PROBE_BYTES, hostProgramProblem, parseElf } from '../../shared/elf';
 import { ArchwayError, type HelperOp, type OpResult } from '../../shared/helper-protocol';
 import { describeReported } from '../../shared/provenance';
+import { QemuVersionScanner } from '../../shared/qemu-version';
 import { cleanText } from '../../shared/sanitize';
 import { readStoreEntries, storeManifestText, storeRelPath, STORE_MANIFEST, type StoreEntry } from '../engine/emulators';
 import { atomicWrite, fsyncDir } from '../engine/fsutil';
@@ -135,8 +136,10 @@ function openForStore(file: string, ctx: HelperContext): Opened {
 }
 
 /** Hash the open file in bounded chunks, optionally writing each chunk to `outFd`. Refuses growth past the cap. */
-function hashFile(fd: number, file: string, outFd?: number): { sha256: string; size: number } {
+function hashFile(fd: number, file: string, outFd?: number): { sha256: string; size: number; version?: string } {
   const hash = createHash('sha256');
+  // The version string the bytes carry, read on the same pass (never by running the program).
+  const version = new QemuVersionScanner();
   const buf = Buffer.alloc(CHUNK);
   let pos = 0;
   for (;;) {
@@ -145,12 +148,14 @@ function hashFile(fd: number, file: string, outFd?: number): { sha256: string; s
     pos += n;
     if (pos > MAX_STORE_FILE) throw new ArchwayError('unsafe-interpreter', `${show(file)} grew past ${MAX_STORE_FILE} bytes while it was read`);
     hash.update(buf.subarray(0, n));
+    version.push(buf.subarray(0, n));
     if (outFd !== undefined) {
       let off = 0;
       while (off < n) off += writeSync(outFd, buf, off, n - off);
     }
   }
-  return { sha256: hash.digest('hex'), size: pos };
+  const v = version.result();
+  return { sha256: hash.digest('hex'), size: pos, ...(v ? { version: v } : {}) };
 }
 
 function mismatch(file: string, got: string, want: string): ArchwayError {
@@ -169,6 +174,7 @@ export function planStoreAdd(
   const cpu = cpuOf(op.arch);
   const emu = catalogEntry(cpu)!.emulator;
   const opened = openForStore(op.file, ctx);
+  let version: string | undefined;
   try {
     const total = (planned.get(ctx) ?? 0) + opened.size;
     if (total > MAX_STORE_REQUEST) {
@@ -177,6 +183,7 @@ export function planStoreAdd(
     planned.set(ctx, total);
     const first = hashFile(opened.fd, op.file);
     if (first.sha256 !== op.sha256) throw mismatch(op.file, first.sha256, op.sha256);
+    version = first.version;
   } finally {
     closeSync(opened.fd);
   }
@@ -192,7 +199,7 @@ export function planStoreAdd(
     arch: cpu,
     ok: true,
     changed: true,
-    message: `store ${emu} (${opened.size} bytes, sha256 ${op.sha256}) as ${target}; ${reported}`,
+    message: `store ${emu} (${opened.size} bytes, sha256 ${op.sha256}) as ${target}; ${version ? `its bytes say QEMU ${version}; ` : ''}${reported}`,
     files: [target],
   };
   return {
@@ -246,6 +253,8 @@ export function planStoreAdd(
           addedAt: new Date().toISOString(),
           addedBy: ctx.callerUid,
           reported: { ...op.provenance },
+          // Read from the bytes whose sha256 the entry names (the plan's pass; the copy hashed the same).
+          ...(version ? { version } : {}),
         };
         // The newest entry for a CPU is the one install --source store picks: move a re-added one last.
         const entries = readStoreEntries(ctx.paths).filter((e) => !(e.sha256 === op.sha256 && e.cpu === cpu));

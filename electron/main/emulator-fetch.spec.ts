@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { HelperRequest } from '../../shared/helper-protocol';
 import { EmulatorFetchRequestSchema, type Prefs } from '../../shared/ipc/contract';
 import { Engine } from '../engine';
+import { pullRoute } from '../container/pins';
 import { storeAddRequest, type PreparedFetch } from '../container/fetch';
 import type { ExtractedEmulator } from '../container/emulator-image';
 import { parseElf } from '../../shared/elf';
@@ -51,7 +52,7 @@ function fakePrepare(archs: string[]): Promise<PreparedFetch> {
     },
   ];
   expect(archs).toEqual(['arm64']);
-  const p: PreparedFetch = { dir, emulators, request: storeAddRequest(emulators), pin, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+  const p: PreparedFetch = { dir, emulators, request: storeAddRequest(emulators), pin, route: pullRoute(pin, ['https://mirror.test']).words, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
   prepared.push(p);
   return Promise.resolve(p);
 }
@@ -135,12 +136,14 @@ describe.runIf(canFake)('planEmulatorFetch → apply', () => {
     expect(plan.request?.ops).toEqual([expect.objectContaining({ op: 'store-add', arch: 'aarch64', file: join(prepared[0]!.dir, 'qemu-aarch64'), sha256: prepared[0]!.emulators[0]!.sha256 })]);
     expect(plan.preview?.dryRun).toBe(true);
     expect(plan.preview?.ok, JSON.stringify(plan.preview)).toBe(true);
-    expect(plan.preview?.results[0]?.message).toMatch(/^store qemu-aarch64 \(\d+ bytes, sha256 [0-9a-f]{64}\) as \S+\/[0-9a-f]{64}\/qemu-aarch64; reported: from registry\.test\/archway-test\/binfmt:qemu-v7\.2\.0@sha256:a{64}, QEMU 7\.2\.0/);
+    expect(plan.preview?.results[0]?.message).toMatch(/^store qemu-aarch64 \(\d+ bytes, sha256 [0-9a-f]{64}\) as \S+\/[0-9a-f]{64}\/qemu-aarch64; its bytes say QEMU 7\.2\.\d+ \(Debian [^;]+; reported: from registry\.test\/archway-test\/binfmt:qemu-v7\.2\.0@sha256:a{64}, QEMU 7\.2\.0/);
     expect(plan.refused).toEqual([]);
     expect(plan.elevation).toBe('pkexec');
     expect(plan.fetch).toEqual({
       archs: ['arm64'],
       image: `registry.test/archway-test/binfmt:qemu-v7.2.0@sha256:${'a'.repeat(64)}`,
+      // The plan says where the engine pulls from: a registry named in the reference is not mirrored.
+      route: expect.stringMatching(/from registry\.test directly \(registry-mirrors apply to Docker Hub only\)/),
       emulators: [
         expect.objectContaining({
           cpu: 'aarch64',

@@ -80,8 +80,21 @@ async function start(): Promise<void> {
   const engine = new Engine(helper ? { elevate: { helperPath: helper } } : {});
   const docker = new DockerGateway();
   const emit = eventEmitter(send);
-  router = createRouter({ engine, docker, fleet: new ContextFleetGateway(), prefs: state, emit, app: { version: app.getVersion(), shell: 'electron' } });
-  router = createRouter({ engine, docker, prefs: state, emit, app: { version: app.getVersion(), shell: 'electron' }, rootless: new RootlessGateway() });
+  router = createRouter({
+    engine,
+    docker,
+    fleet: new ContextFleetGateway(),
+    rootless: new RootlessGateway(),
+    prefs: state,
+    emit,
+    app: { version: app.getVersion(), shell: 'electron' },
+    // Import from file… (Engine view): the desktop's own open dialog; the path goes to the router, never to the renderer first.
+    chooseImportPath: async () => {
+      const opts = { title: 'Import emulators', properties: ['openFile', 'openDirectory'] as ('openFile' | 'openDirectory')[], filters: [{ name: 'docker save / OCI archive', extensions: ['tar', 'tgz', 'gz'] }, { name: 'Any', extensions: ['*'] }] };
+      const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+      return r.canceled ? undefined : r.filePaths[0];
+    },
+  });
   const dispatch = createDispatcher(router, (s) => isTrustedSender(s), {
     onRefused: (r) => log(`refused ${r.channel} (${r.code}) from ${r.sender?.url ?? 'a closed frame'}: ${r.message}`),
   });

@@ -10,11 +10,15 @@ import { randomUUID } from 'node:crypto';
 import type { Intent } from '../../shared/actions';
 import { bindToPlan, type HelperRequest, type HelperResponse } from '../../shared/helper-protocol';
 import { describeReported } from '../../shared/provenance';
+import type { ExtractedEmulator } from '../container/emulator-image';
+import { describePin } from '../container/pins';
 import type {
   ApplyView,
   AppInfo,
   AuditView,
   EmulatorFetchRequest,
+  EmulatorFetchView,
+  EmulatorImportRequest,
   ContainerEngineView,
   EventName,
   EventPayload,
@@ -67,6 +71,8 @@ export interface RouterDeps {
   /** The Machines view's hosts (docker contexts); absent: the view says it is unavailable. */
   fleet?: FleetGateway;
   rootless?: RootlessGatewayLike;
+  /** The desktop's open-file dialog (Electron main supplies it; absent in the Chromium harness). */
+  chooseImportPath?: () => Promise<string | undefined>;
   /** How long a plan may wait for its confirmation (default 15 min). */
   planTtlMs?: number;
   now?: () => number;
@@ -149,6 +155,46 @@ export function createRouter(deps: RouterDeps): Router {
     return s;
   };
 
+  /**
+   * A fetch's or an import's store-add batch as a plan: the helper's own dry run, the request bound
+   * to it (the helper refuses any difference), the temporary copies held until apply or cancel.
+   */
+  const storePlan = async (
+    prepared: { request: HelperRequest; emulators: readonly ExtractedEmulator[]; dispose(): Promise<void> },
+    about: Omit<EmulatorFetchView, 'emulators'>,
+  ): Promise<PlanView> => {
+    try {
+      const preview = await deps.engine.preview(prepared.request);
+      const request = bindToPlan(prepared.request, preview);
+      const planId = keep(request, () => prepared.dispose());
+      return {
+        planId,
+        intent: null,
+        fetch: {
+          ...about,
+          emulators: prepared.emulators.map((e) => ({
+            cpu: e.cpu,
+            emulator: e.emulator,
+            size: e.size,
+            sha256: e.sha256,
+            ...(e.provenance.qemuVersion ? { qemuVersion: e.provenance.qemuVersion } : {}),
+            image: e.provenance.image,
+            ...(e.provenance.digest ? { digest: e.provenance.digest } : {}),
+            reported: describeReported(e.provenance),
+          })),
+        },
+        request,
+        preview,
+        skipped: [],
+        elevation: deps.engine.elevation(),
+        refused: preview.results.filter((r) => !r.ok),
+      };
+    } catch (err) {
+      await prepared.dispose();
+      throw err;
+    }
+  };
+
   const handlers = {
     appInfo: async (): Promise<AppInfo> => deps.app,
 
@@ -165,39 +211,26 @@ export function createRouter(deps: RouterDeps): Router {
 
     planEmulatorFetch: async ({ archs }: EmulatorFetchRequest): Promise<PlanView> => {
       const prepared = await deps.docker.prepareEmulators(archs);
-      try {
-        const preview = await deps.engine.preview(prepared.request);
-        // What is applied is bound to what this preview showed: the helper refuses any difference.
-        const request = bindToPlan(prepared.request, preview);
-        const planId = keep(request, () => prepared.dispose());
-        const image = `${prepared.pin.repo}:${prepared.pin.tag}@${prepared.pin.digest}`;
-        return {
-          planId,
-          intent: null,
-          fetch: {
-            archs,
-            image,
-            emulators: prepared.emulators.map((e) => ({
-              cpu: e.cpu,
-              emulator: e.emulator,
-              size: e.size,
-              sha256: e.sha256,
-              ...(e.provenance.qemuVersion ? { qemuVersion: e.provenance.qemuVersion } : {}),
-              image: e.provenance.image,
-              digest: e.provenance.digest,
-              reported: describeReported(e.provenance),
-            })),
-          },
-          request,
-          preview,
-          skipped: [],
-          elevation: deps.engine.elevation(),
-          refused: preview.results.filter((r) => !r.ok),
-        };
-      } catch (err) {
-        await prepared.dispose();
-        throw err;
+      return storePlan(prepared, { archs, image: describePin(prepared.pin), ...(prepared.route ? { route: prepared.route } : {}) });
+    },
+
+    planEmulatorImport: async ({ path, archs }: EmulatorImportRequest): Promise<PlanView> => {
+      const file = path ?? (deps.chooseImportPath ? await deps.chooseImportPath() : undefined);
+      if (!file) {
+        throw new IpcRequestError(
+          'invalid-request',
+          path === undefined && !deps.chooseImportPath ? 'no file dialog here: type the path of the archive or directory' : 'no file was chosen',
+          'Choose a `docker save` archive, an OCI layout, or a directory of qemu-* programs.',
+        );
       }
+      // Loaded on demand; the same preparation as `archway emulators import` (no engine contacted).
+      const { prepareEmulatorImport } = await import('../container/fetch');
+      const prepared = await prepareEmulatorImport(file, { ...(archs?.length ? { archs } : {}) });
+      return storePlan(prepared, {
+        archs: prepared.emulators.map((e) => e.cpu),
+        image: prepared.image ? `${prepared.image}${prepared.digest ? `@${prepared.digest}` : ''}` : '',
+        importedFrom: file,
+      });
     },
 
     cancelPlan: async ({ planId }: { planId: string }): Promise<{ cancelled: boolean }> => {

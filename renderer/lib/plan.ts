@@ -43,6 +43,7 @@ const VERB: Record<Intent['action'], string> = {
   'persist-off': 'Stop keeping after reboot',
   mount: 'Mount binfmt_misc',
   'drop-c': 'Drop flag C from',
+  use: 'Switch the emulator of',
 };
 
 function stepTitle(r: OpResult): string {
@@ -68,7 +69,7 @@ export function summarisePlan(plan: PlanView): PlanSummary {
   const intent = plan.intent;
   const isInstall = intent?.action === 'install';
   const override =
-    intent && notOwned && !intent.force && !intent.takeOver
+    intent && notOwned && !intent.force && !intent.takeOver && intent.action !== 'use'
       ? isInstall
         ? {
             kind: 'takeOver' as const,
@@ -86,7 +87,7 @@ export function summarisePlan(plan: PlanView): PlanSummary {
   return {
     title: intent
       ? `${VERB[intent.action]} ${intent.archs.join(', ')}${intent.scope ? ` for ${SCOPE_LABEL[intent.scope]}` : ''}`.trim()
-      : `Fetch emulators: ${(plan.fetch?.emulators.map((e) => e.cpu) ?? plan.fetch?.archs ?? []).join(', ')}`,
+      : `${plan.fetch?.importedFrom ? 'Import' : 'Fetch'} emulators: ${(plan.fetch?.emulators.map((e) => e.cpu) ?? plan.fetch?.archs ?? []).join(', ')}`,
     steps,
     skipped: plan.skipped,
     canApply: !!plan.request && !wholeError && refused.length === 0 && changes > 0,
@@ -98,11 +99,15 @@ export function summarisePlan(plan: PlanView): PlanSummary {
         : 'Archway runs as root: the changes are applied directly.',
     ...(plan.fetch
       ? {
-          provenance: plan.fetch.emulators.map(
+          provenance: [
+            ...(plan.fetch.route ? [`Pull: ${plan.fetch.route}`] : []),
+            ...(plan.fetch.importedFrom ? [`Read from ${plan.fetch.importedFrom} (no container engine involved)`] : []),
+            ...plan.fetch.emulators.map(
             // The sha256 is what the helper checks (it stores those bytes or nothing); the rest is
             // what the extracting process reported, shown as reported.
             (e) => `${e.emulator}: ${e.size} bytes, sha256 ${e.sha256} (the helper stores exactly these bytes); ${e.reported}`,
-          ),
+            ),
+          ],
         }
       : {}),
   };

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { catalogEntry, fetchableCpus } from '../../shared/arch/catalog';
 import type { ContainerEngineView } from '../../shared/ipc/contract';
 import type { ContainerEngineOffer } from '../../shared/probe';
+import { setImportPath, useImportPath } from '../stores/emulators';
 
 export interface ContainerEnginePaneProps {
   engine: ContainerEngineView | null;
@@ -15,9 +16,14 @@ export interface ContainerEnginePaneProps {
   onListEngines?: () => Promise<ContainerEngineOffer[]>;
   /** Remember one (as `archway engines use NAME`). */
   onChooseEngine?: (name: string) => Promise<void>;
+  /**
+   * Plan importing emulators from a saved image or a directory (no engine needed). `path` undefined:
+   * main opens the desktop's file dialog (Electron); the harness has none, so a path is typed.
+   */
+  onImport?: (path: string | undefined) => void;
 }
 
-export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false, onListEngines, onChooseEngine }: ContainerEnginePaneProps) {
+export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false, onListEngines, onChooseEngine, onImport }: ContainerEnginePaneProps) {
   return (
     <section className="view" aria-labelledby="engine-title">
       <header className="view-head">
@@ -54,17 +60,29 @@ export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false, 
           <dd>{engine.info.imageStore === 'containerd' ? 'containerd (multi-platform tags)' : 'classic (a tag holds one platform)'}</dd>
           <dt>Mode</dt>
           <dd>{engine.info.rootless ? 'rootless' : 'rootful'}</dd>
+          <dt>Registry mirrors</dt>
+          <dd>
+            {engine.info.registryMirrors?.length ? (
+              <>
+                <span className="mono">{engine.info.registryMirrors.map((m) => cleanText(m)).join(', ')}</span>
+                <div className="muted small">Docker Hub images (the pinned emulator image too) are pulled through these first; the digest is checked either way.</div>
+              </>
+            ) : (
+              <span className="muted">none (Docker Hub images come from Docker Hub)</span>
+            )}
+          </dd>
         </dl>
       ) : null}
       {onListEngines ? <EnginesHere list={onListEngines} choose={onChooseEngine} current={engine} /> : null}
       {engine?.state === 'connected' && onFetch ? <FetchEmulators hostMachine={engine.info.hostMachine} onFetch={onFetch} busy={busy} /> : null}
+      {onImport ? <ImportEmulators onImport={onImport} busy={busy} /> : null}
       {!engine || engine.state === 'connected' ? null : (
         <div className="empty">
           <h2>No container engine</h2>
           <p>{sentence(engine.error.message)}</p>
           {engine.error.hint ? <p className="muted">{engine.error.hint}</p> : null}
           <p className="small">
-            The kernel side works without one: Archway still shows, installs and repairs binfmt_misc handlers. Test runs and fetching emulators need Docker or Podman.
+            The kernel side works without one: Archway still shows, installs and repairs binfmt_misc handlers, and imports emulators from a file (below). Test runs and fetching emulators need Docker or Podman.
           </p>
         </div>
       )}
@@ -196,6 +214,40 @@ function FetchEmulators({ hostMachine, onFetch, busy }: { hostMachine: string; o
           </div>
         </form>
       )}
+    </section>
+  );
+}
+
+/**
+ * Emulators without an engine: a `docker save` / OCI archive of a tonistiigi/binfmt image, or a
+ * directory of qemu-* programs, through the same checks and the same approved store step as a fetch.
+ * *Import from file…* with an empty path asks main for the desktop's file dialog.
+ */
+function ImportEmulators({ onImport, busy }: { onImport: (path: string | undefined) => void; busy: boolean }) {
+  const path = useImportPath();
+  return (
+    <section className="import-emulators" aria-labelledby="import-title">
+      <h2 id="import-title">Import emulators</h2>
+      <p className="muted small">
+        For machines without Docker Hub: a file made by <span className="mono">docker save tonistiigi/binfmt:TAG -o FILE</span> (or an OCI layout), or a
+        directory of static qemu-* programs. No engine is needed; nothing is run; you see the helper's plan before anything is stored.
+      </p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onImport(path.trim() || undefined);
+        }}
+      >
+        <label className="small">
+          Path (optional: leave empty to choose in a dialog){' '}
+          <input type="text" className="mono" aria-label="Archive or directory to import" placeholder="/path/to/binfmt.tar" value={path} onChange={(e) => setImportPath(e.target.value)} />
+        </label>
+        <div className="run-actions">
+          <button type="submit" className="primary" disabled={busy}>
+            Import from file…
+          </button>
+        </div>
+      </form>
     </section>
   );
 }

@@ -11,6 +11,9 @@ import type { HandlerStatus, Status } from '../../shared/status';
 import { FlagChip } from '../components/FlagChip';
 import { StateBadge } from '../components/StateBadge';
 import { actionsFor, decodeMagic, type ArchRow } from '../lib/archs';
+import { emulatorChoices, previousChoice } from '../../shared/emulator-choice';
+import type { Cpu } from '../../shared/arch/catalog';
+import { choiceFromKey, choiceKey, pickEmulator, usePicked } from '../stores/emulators';
 
 export function Detail({ row, status, onAction, busy }: { row: ArchRow; status: Status; onAction: (i: Intent) => void; busy: boolean }) {
   const actions = actionsFor(row);
@@ -63,13 +66,66 @@ export function Detail({ row, status, onAction, busy }: { row: ArchRow; status: 
           ) : null}
         </>
       ) : (
-        handlers.map((h) => <HandlerDetail key={h.name} h={h} winner={h.name === row.arch.winner} />)
+        handlers.map((h) => <HandlerDetail key={h.name} h={h} winner={h.name === row.arch.winner} status={status} onAction={onAction} busy={busy} />)
       )}
     </div>
   );
 }
 
-function HandlerDetail({ h, winner }: { h: HandlerStatus; winner: boolean }) {
+/**
+ * The handler's QEMU version and where it comes from; for Archway's own handler, *Use previous* and a
+ * version picker (every stored version and the distribution's), each a `use` intent through the plan dialog.
+ */
+function EmulatorVersion({ h, status, onAction, busy }: { h: HandlerStatus; status: Status; onAction: (i: Intent) => void; busy: boolean }) {
+  const cpu = h.cpus[0] as Cpu | undefined;
+  const picked = usePicked(cpu ?? '');
+  if (!cpu) return null;
+  const e = h.emulator;
+  const choices = emulatorChoices(status, cpu).filter((c) => !c.current);
+  const previous = previousChoice(status, cpu);
+  const ours = h.owner.kind === 'archway';
+  const selected = picked ?? (choices[0] ? choiceKey(choices[0].emulator) : undefined);
+  const use = (key: string) => onAction({ action: 'use', archs: [cpu], emulator: choiceFromKey(key) });
+  return (
+    <>
+      <dt>QEMU</dt>
+      <dd>
+        <span className="mono">{e.qemuVersion ? cleanText(e.qemuVersion) : 'version unknown'}</span>{' '}
+        <span className="muted small">
+          ({e.source === 'archway-store' ? `Archway's store${e.sha256 ? `, sha256 ${e.sha256.slice(0, 12)}…` : ''}` : e.source === 'distro' ? 'the distribution' : 'elsewhere'})
+        </span>
+        {e.reported ? <div className="muted small">{cleanText(e.reported)}</div> : null}
+        {ours && choices.length ? (
+          <div className="emulator-switch">
+            {previous ? (
+              <button type="button" className="small-btn" disabled={busy} onClick={() => use(choiceKey(previous.emulator))} title={`Switch to ${previous.label}`}>
+                Use previous
+              </button>
+            ) : null}
+            <label className="small">
+              Version{' '}
+              <select aria-label={`QEMU version for ${h.name}`} value={selected} onChange={(ev) => pickEmulator(cpu, ev.target.value)}>
+                {choices.map((c) => (
+                  <option key={choiceKey(c.emulator)} value={choiceKey(c.emulator)}>
+                    {cleanText(c.label)}
+                    {c.regressed ? ' (known regression)' : ''}
+                  </option>
+                ))}
+              </select>
+            </label>{' '}
+            <button type="button" className="small-btn" disabled={busy || !selected} onClick={() => selected && use(selected)}>
+              Switch
+            </button>
+          </div>
+        ) : !ours && choices.length ? (
+          <div className="muted small">Archway switches only its own handlers: take this one over (Install → Take over) first.</div>
+        ) : null}
+      </dd>
+    </>
+  );
+}
+
+function HandlerDetail({ h, winner, status, onAction, busy }: { h: HandlerStatus; winner: boolean; status: Status; onAction: (i: Intent) => void; busy: boolean }) {
   const magic = decodeMagic(h);
   const failing = h.checks.filter((c) => c.level !== 'ok');
   return (
@@ -87,6 +143,7 @@ function HandlerDetail({ h, winner }: { h: HandlerStatus; winner: boolean }) {
         <dd>{h.persistent ? `kept (${h.persistFile ?? 'binfmt.d'})` : 'lost at reboot'}</dd>
         <dt>Interpreter</dt>
         <dd className="mono">{h.rule.interpreter}</dd>
+        <EmulatorVersion h={h} status={status} onAction={onAction} busy={busy} />
         <dt>Flags</dt>
         <dd>
           {h.flags.length === 0 ? <span className="muted">none</span> : null}
@@ -109,6 +166,14 @@ function HandlerDetail({ h, winner }: { h: HandlerStatus; winner: boolean }) {
               {c.fix && c.level !== 'ok' ? (
                 <div className="fix">
                   Fix: <span className="mono">{c.fix}</span>
+                  {c.intent?.action === 'use' ? (
+                    <>
+                      {' '}
+                      <button type="button" className="small-btn" disabled={busy} onClick={() => onAction(c.intent as Intent)}>
+                        Switch version
+                      </button>
+                    </>
+                  ) : null}
                 </div>
               ) : null}
             </div>

@@ -64,9 +64,13 @@ export interface FetchedEmulatorView {
 
 export interface EmulatorFetchView {
   archs: string[];
-  /** `repo:tag@sha256:…` the emulators come from. */
+  /** `repo:tag@sha256:…` the emulators come from (an import: what the archive names, or '' for a directory). */
   image: string;
   emulators: FetchedEmulatorView[];
+  /** Set for `emulators import`: the file or directory read (no engine involved). */
+  importedFrom?: string;
+  /** A fetch: where the engine pulls from (its registry-mirrors for Docker Hub, or the registry the reference names). */
+  route?: string;
 }
 
 export interface ApplyView {
@@ -169,6 +173,19 @@ export const EmulatorFetchRequestSchema = z.strictObject({
 export type EmulatorFetchRequest = z.infer<typeof EmulatorFetchRequestSchema>;
 
 export const ScopeRequestSchema = z.strictObject({ scope: z.enum(['podman', 'docker']) });
+
+// --- emulators (import; `use` goes through `plan` with an Intent) ---------------------------------
+/**
+ * Import emulators without an engine: a `docker save` / OCI archive or directory, or a directory of
+ * qemu-* programs. Without `path`, main asks with the desktop's file dialog (Electron only; the
+ * Chromium harness has none and answers that a path is needed).
+ */
+export const EmulatorImportRequestSchema = z.strictObject({
+  path: z.optional(z.string().check(z.minLength(1), z.maxLength(4096), z.regex(/^\/[^\0]*$/, 'give an absolute path'))),
+  archs: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(40), z.regex(/^[A-Za-z0-9_./-]+$/, 'an architecture looks like arm64 or linux/s390x'))).check(z.maxLength(32))),
+});
+export type EmulatorImportRequest = z.infer<typeof EmulatorImportRequestSchema>;
+
 export const RunIdSchema = z.strictObject({ runId: z.string().check(z.regex(/^[a-z0-9-]{8,64}$/)) });
 export const PrefsPatchSchema = z.strictObject({ lastView: z.optional(z.enum(VIEWS)) });
 
@@ -235,6 +252,8 @@ export const INVOKES = {
    * with `apply`; `cancelPlan` (or expiry) removes the temporary copies.
    */
   planEmulatorFetch: invoke('archway:plan-emulator-fetch', EmulatorFetchRequestSchema, typed<PlanView>()),
+  /** Plan an emulator import (no engine): main reads the file into a private temporary directory; apply / cancel as a fetch. */
+  planEmulatorImport: invoke('archway:plan-emulator-import', EmulatorImportRequestSchema, typed<PlanView>()),
   /** Forget a plan that will not be applied (frees what main holds for it). */
   cancelPlan: invoke('archway:plan-cancel', PlanIdSchema, typed<{ cancelled: boolean }>()),
   /** Carry out a plan made before (one elevation for the whole batch). */

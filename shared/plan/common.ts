@@ -133,7 +133,7 @@ export function registerPlan(
   s: HostSnapshot,
   ctx: PlanContext,
   result: OpResult,
-  a: { cpu: Cpu; rule: Rule; source: HandlerRecord['source']; persist: boolean; previous: HandlerRecord['previous'] | undefined; replace: boolean; owned: boolean; takeOver: boolean },
+  a: { cpu: Cpu; rule: Rule; source: HandlerRecord['source']; persist: boolean; previous: HandlerRecord['previous'] | undefined; replace: boolean; owned: boolean; takeOver: boolean; usedBefore?: string },
 ): OpPlan {
   const register = buildRegister(a.rule);
   const handler: HandlerRecord = {
@@ -144,6 +144,7 @@ export function registerPlan(
     installedBy: ctx.callerUid,
     persist: a.persist,
     ...(a.previous ? { previous: a.previous } : {}),
+    ...(a.usedBefore ? { usedBefore: a.usedBefore } : {}),
   };
   const name = a.rule.name;
   return {

@@ -14,6 +14,7 @@ import { planPersist } from './persist';
 import type { HostSnapshot } from './snapshot';
 import { planToggle } from './toggle';
 import { planUninstall } from './uninstall';
+import { planUse, useQueries } from './use';
 
 export type { OpPlan, PlanContext, Step } from './common';
 export type PlannedOp = Exclude<HelperOp, { op: 'store-add' }>;
@@ -40,12 +41,14 @@ function planOne(s: HostSnapshot, op: PlannedOp, ctx: PlanContext): OpPlan {
       return planPersist(s, op);
     case 'drop-c':
       return planDropC(s, op, ctx);
+    case 'use':
+      return planUse(s, op, ctx);
   }
 }
 
 /** The interpreter checks a request's plans consult: what a snapshot reader must answer. */
 export function interpreterQueries(s: Pick<HostSnapshot, 'record' | 'candidates' | 'entries' | 'mounted'>, ops: readonly HelperOp[]) {
-  return ops.flatMap((op) => (op.op === 'install' ? installQueries(s, op) : op.op === 'drop-c' ? dropCQueries(s, op) : []));
+  return ops.flatMap((op) => (op.op === 'install' ? installQueries(s, op) : op.op === 'drop-c' ? dropCQueries(s, op) : op.op === 'use' ? useQueries(s, op) : []));
 }
 
 /**

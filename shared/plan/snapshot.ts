@@ -24,6 +24,8 @@ export interface SnapshotCandidate {
   /** Debian's `<cpu>-binfmt-P` wrapper: QEMU expects flag P. */
   preserveArgv0: boolean;
   exists: boolean;
+  /** A store entry's content digest (its path names it too). */
+  sha256?: string;
 }
 
 /** The key of one trust verdict: the same path can be checked as a fixed wrapper (symlink allowed) or not. */

@@ -27,6 +27,8 @@ export interface DockerdHandle {
 export interface DockerdOptions {
   socket?: string;
   isolated?: boolean;
+  /** More dockerd flags for an isolated daemon (e.g. --registry-mirror). */
+  args?: string[];
 }
 
 /** GET /_ping on a unix socket; true when the daemon answers OK. */
@@ -129,6 +131,7 @@ export async function ensureDockerd(opts: DockerdOptions = {}): Promise<DockerdH
       '--bridge', 'none',
       '--iptables=false',
       '--ip-masq=false',
+      ...(opts.args ?? []),
     );
   }
   let child: ChildProcess | undefined;

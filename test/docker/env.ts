@@ -93,9 +93,9 @@ export async function labelled(conn: Connection, mine = true): Promise<{ Id: str
  * natively on x86_64) labelled amd64, carrying `files` (the emulators), pushed to the local
  * registry as a manifest list and returned as a pin (pulled by digest).
  */
-export async function pushFakeBinfmtImage(registry: Pick<Registry, 'host'>, files: ExtraFile[]): Promise<PinnedImage> {
+export async function pushFakeBinfmtImage(registry: Pick<Registry, 'host'>, files: ExtraFile[], repo = 'archway-test/binfmt'): Promise<PinnedImage> {
   const built = await buildBusyboxImage({ arch: 'i386', tag: 'archway-test/binfmt:amd64', platformOverride: { architecture: 'amd64' }, extraFiles: files });
-  const desc = await pushImageArchive(registry, 'archway-test/binfmt', 'amd64', built);
-  const digest = await pushManifestList(registry, 'archway-test/binfmt', 'qemu-v7.2.0', [desc]);
-  return { repo: `${registry.host}/archway-test/binfmt`, tag: 'qemu-v7.2.0', digest, emulatorDir: '/usr/bin' };
+  const desc = await pushImageArchive(registry, repo, 'amd64', built);
+  const digest = await pushManifestList(registry, repo, 'qemu-v7.2.0', [desc]);
+  return { repo: `${registry.host}/${repo}`, tag: 'qemu-v7.2.0', digest, emulatorDir: '/usr/bin' };
 }

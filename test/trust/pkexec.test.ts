@@ -383,6 +383,14 @@ describe('pkexec + polkit + the installed helper, as an unprivileged user', () =
       const status = JSON.parse(st.stdout) as { handlers: { name: string; owner: { kind: string } }[] };
       for (const n of NAMES) expect(status.handlers.find((h) => h.name === n)?.owner.kind).toBe('archway');
 
+      // `use` goes through the same pkexec path: the prompt's argv names the emulator
+      // (`use s390x emulator=distro`) and the helper accepts it; the handler already runs the
+      // distribution's wrapper, so the planner answers "nothing to change" (a refusal of the argv
+      // would be a bad-request before any planning).
+      const [used] = await runDriver([{ version: 1, ops: [{ op: 'use', arch: ARCHES[0], emulator: { source: 'distro' } }] }]);
+      expect(used?.ok, JSON.stringify(used)).toBe(true);
+      expect((used?.response as { results: unknown[] }).results[0]).toMatchObject({ op: 'use', ok: true, changed: false });
+
       // A second request: no prompt, no cache involved (YES means no authentication at all).
       const un = await cli(['uninstall', ...ARCHES]);
       expect(un.code, un.stdout + un.stderr).toBe(0);
