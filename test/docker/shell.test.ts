@@ -3,7 +3,8 @@
 // (snapshot-guarded) and Debian busybox-static images. The TTY goes through the engine's hijacked
 // attach connection; every test ends with no Archway container left in the engine.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../fixtures/foreign';
@@ -54,16 +55,19 @@ async function shells(conn: Connection): Promise<unknown[]> {
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
 
 /**
- * `archway shell` in a real pseudo-terminal: a private tmux server whose one pane runs the CLI
- * (exec'd: the pane's process is the CLI, its dead status is the CLI's exit status).
+ * `archway shell` in a real pseudo-terminal: a private tmux server whose one pane runs the CLI under
+ * sh, which writes the CLI's exit status to a file when it ends (tmux 3.3a's own #{pane_dead_status}
+ * came back empty for a process that had exited 3, once the window had been resized).
  */
 class TmuxPane {
   private readonly sock = `archway-shell-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'archway-tmux-'));
+  private readonly codeFile = path.join(this.dir, 'code');
   constructor(argv: string[], env: Record<string, string>, size = { cols: 100, rows: 30 }) {
     const q = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
     const envWords = Object.entries(env).map(([k, v]) => q(`${k}=${v}`));
-    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 't', '-x', String(size.cols), '-y', String(size.rows), `exec env ${envWords.join(' ')} ${[process.execPath, CLI, ...argv].map(q).join(' ')}`);
-    this.tmux('set-option', '-g', 'remain-on-exit', 'on');
+    const cli = `env ${envWords.join(' ')} ${[process.execPath, CLI, ...argv].map(q).join(' ')}`;
+    this.tmux('-f', '/dev/null', 'new-session', '-d', '-s', 't', '-x', String(size.cols), '-y', String(size.rows), `${cli}; echo $? > ${q(this.codeFile)}.tmp && mv ${q(this.codeFile)}.tmp ${q(this.codeFile)}; sleep 600`);
     this.tmux('set-option', '-g', 'status', 'off');
   }
   tmux(...args: string[]): string {
@@ -76,10 +80,14 @@ class TmuxPane {
   screen(): string {
     return this.tmux('capture-pane', '-p', '-J', '-t', 't', '-S', '-200');
   }
-  /** The CLI's pid, or its exit status once it ended. */
-  state(): { dead: boolean; status: number; pid: number } {
-    const [dead, status, pid] = this.tmux('display-message', '-p', '-t', 't', '#{pane_dead} #{pane_dead_status} #{pane_pid}').trim().split(' ');
-    return { dead: dead === '1', status: Number(status), pid: Number(pid) };
+  /** The CLI's exit status once it ended. */
+  exitStatus(): number | undefined {
+    return existsSync(this.codeFile) ? Number(readFileSync(this.codeFile, 'utf8').trim()) : undefined;
+  }
+  /** The CLI's pid (the child of the pane's shell). */
+  cliPid(): number {
+    const shell = this.tmux('display-message', '-p', '-t', 't', '#{pane_pid}').trim();
+    return Number(execFileSync('pgrep', ['-P', shell], { encoding: 'utf8' }).trim().split('\n')[0]);
   }
   kill(): void {
     try {
@@ -87,6 +95,7 @@ class TmuxPane {
     } catch {
       // already gone
     }
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -206,9 +215,9 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('shell in a foreign cont
           await poll(() => pane.screen()).toMatch(/^40 120$/m);
           const sent = Date.now();
           pane.type('exit 3');
-          await poll(() => pane.state().dead, 10_000).toBe(true);
+          await poll(() => pane.exitStatus(), 10_000).toBeDefined();
           const ended = Date.now() - sent;
-          expect(pane.state().status).toBe(3);
+          expect(pane.exitStatus()).toBe(3);
           // Promptly: the container's end, its removal and the process's exit, well under docker's own 10 s stop timeout.
           expect(ended).toBeLessThan(5_000);
           console.log(`archway shell: exit 3 typed → process ended after ${ended} ms`);
@@ -228,11 +237,11 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('shell in a foreign cont
             pane.tmux('send-keys', '-t', 't', 'C-c');
             pane.type('echo after-$((40+2))');
             await poll(() => pane.screen()).toMatch(/^after-42$/m);
-            expect(pane.state().dead).toBe(false);
+            expect(pane.exitStatus()).toBeUndefined();
             expect(await shells(conn)).toHaveLength(1);
-            process.kill(pane.state().pid, sig);
-            await poll(() => pane.state().dead, 20_000).toBe(true);
-            expect(pane.state().status, sig).toBe(code);
+            process.kill(pane.cliPid(), sig);
+            await poll(() => pane.exitStatus(), 20_000).toBeDefined();
+            expect(pane.exitStatus(), sig).toBe(code);
             expect(await shells(conn)).toEqual([]);
           } finally {
             pane.kill();
@@ -245,8 +254,8 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('shell in a foreign cont
         try {
           const pane = new TmuxPane(['shell', '--platform', 'linux/arm64', ARM], env);
           try {
-            await poll(() => pane.state().dead, 60_000).toBe(true);
-            expect(pane.state().status).toBe(125);
+            await poll(() => pane.exitStatus(), 60_000).toBeDefined();
+            expect(pane.exitStatus()).toBe(125);
             const text = pane.screen();
             expect(text).toContain('exec format error');
             expect(text).toMatch(/archway (install|enable) arm64/);
