@@ -81,7 +81,7 @@ const PACKAGES = {
   'desktop-file-utils': 'desktop-file-validate for the .desktop entry',
   podman: "a second real engine: Podman's Docker-compatible API (test/docker/podman*.test.ts)",
   uidmap: 'newuidmap/newgidmap for the rootless Podman in test/docker/endpoint-rootless.test.ts',
-  tmux: 'real terminals for the CLI completion tests',
+  tmux: 'real terminals for the CLI completion tests and archway shell (test/docker/shell.test.ts)',
   zsh: 'zsh completion tests',
   fish: 'fish completion tests',
   mandoc: 'mandoc -T lint for the man page',

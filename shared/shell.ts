@@ -56,8 +56,8 @@ export function chooseShell(given: readonly string[] | undefined, image: { cmd?:
     command: [...FALLBACK_SHELL],
     source: 'fallback',
     why: what
-      ? `runs ${FALLBACK_SHELL.join(' ')}: the image's own command (${what}) is not a shell; give another after --`
-      : `runs ${FALLBACK_SHELL.join(' ')}: the image names no command; give another after --`,
+      ? `runs ${FALLBACK_SHELL.join(' ')}: the image's own command (${what}) is not a shell`
+      : `runs ${FALLBACK_SHELL.join(' ')}: the image names no command`,
   };
 }
 

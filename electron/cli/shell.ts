@@ -9,7 +9,7 @@
  * says why); Archway's own lines go through main()'s sanitised stderr.
  */
 import type { ReadStream, WriteStream } from 'node:tty';
-import { parsePlatform, platformRecord, PlatformError } from '../../shared/probe';
+import { platformRecord, PlatformError } from '../../shared/probe';
 import { NETWORK_NAME } from '../../shared/shell';
 import type { Status } from '../../shared/status';
 import { connect, type Connection } from '../container/endpoint';
@@ -19,6 +19,7 @@ import { reapLeftovers } from '../container/reap';
 import { openShell, ShellError, type ShellExit, type ShellSession } from '../container/shell';
 import { handlerStateFor } from '../main/docker';
 import { EXIT, exitForErrorCode, SHELL_EXIT } from './exit-codes';
+import { ArgsUsageError as UsageError, checkPlatformArg, pullPolicy, walkArgs } from './own-args';
 
 export const SHELL_USAGE = `Usage: archway shell --platform P IMAGE [--network NET] [--pull POLICY] [-- CMD…]
 
@@ -29,8 +30,6 @@ Opens an interactive shell in a container of IMAGE for platform P, like docker r
 Runs CMD, else the image's own command when it is a shell, else /bin/sh (the entrypoint is not run).
 Exit status: the shell's own; 2 usage error, 3 engine unavailable, 125 the shell could not start.
 `;
-
-class UsageError extends Error {}
 
 export interface ShellArgs {
   platform: string;
@@ -43,22 +42,8 @@ export interface ShellArgs {
 
 export function parseShellArgs(argv: readonly string[]): ShellArgs {
   const a: ShellArgs = { platform: '', image: '', pull: 'missing', help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    const take = () => {
-      if (inline !== undefined) return inline;
-      const v = argv[i + 1];
-      if (v === undefined || v.startsWith('-')) throw new UsageError(`${flag} needs a value`);
-      i++;
-      return v;
-    };
+  const rest = walkArgs(argv, (flag, take, word) => {
     switch (flag) {
-      case '--':
-        a.command = argv.slice(i + 1);
-        i = argv.length;
-        break;
       case '--platform':
         a.platform = take();
         break;
@@ -68,31 +53,24 @@ export function parseShellArgs(argv: readonly string[]): ShellArgs {
         a.network = n;
         break;
       }
-      case '--pull': {
-        const p = take();
-        if (p !== 'missing' && p !== 'always' && p !== 'never') throw new UsageError('--pull is missing, always or never');
-        a.pull = p;
+      case '--pull':
+        a.pull = pullPolicy(take());
         break;
-      }
       case '-h':
       case '--help':
         a.help = true;
         break;
       default:
-        if (arg.startsWith('-')) throw new UsageError(`unknown option "${arg}" (a command to run goes after --)`);
-        if (a.image) throw new UsageError(`one image only ("${a.image}", then "${arg}"); a command to run goes after --`);
-        a.image = arg;
+        if (word.startsWith('-')) throw new UsageError(`unknown option "${word}" (a command to run goes after --)`);
+        if (a.image) throw new UsageError(`one image only ("${a.image}", then "${word}"); a command to run goes after --`);
+        a.image = word;
     }
-  }
+  });
+  if (rest) a.command = rest;
   if (a.help) return a;
   if (!a.platform) throw new UsageError('--platform is required, e.g. --platform linux/arm64');
   if (!a.image) throw new UsageError('name the image, e.g. archway shell --platform linux/arm64 debian');
-  try {
-    parsePlatform(a.platform);
-    platformRecord(a.platform);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  checkPlatformArg(a.platform);
   if (a.command && a.command.length === 0) throw new UsageError('nothing after --: give a command or leave -- out');
   return a;
 }
@@ -195,7 +173,8 @@ export async function runShellCommand(argv: string[], io: ShellIo): Promise<numb
         if (e.type === 'phase' && e.phase === 'pulling') say(io, `archway shell: pulling ${args.image} for ${rec.platform}…`);
       },
       onReady: (info) => {
-        if (tty) say(io, `archway shell: ${rec.platform} (${info.imagePlatform}), ${info.choice.why}; ${args.network ? `network ${args.network}` : 'no network'}; the container is removed when the shell ends.`);
+        const other = info.choice.source === 'fallback' ? ' (name another after --)' : '';
+        if (tty) say(io, `archway shell: ${rec.platform} (${info.imagePlatform}), ${info.choice.why}${other}; ${args.network ? `network ${args.network}` : 'no network'}; the container is removed when the shell ends.`);
       },
     });
     if (signalled) void session.close();

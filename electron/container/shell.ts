@@ -14,7 +14,6 @@
  * The container's output is handed on as bytes, unfiltered: see shared/shell.ts for what reaches a
  * terminal and why.
  */
-import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { DockerPlatform } from '../../shared/arch/catalog';
@@ -24,7 +23,8 @@ import { call, callHijack, callLong, DEFAULT_CALL_TIMEOUT_MS, type ContainerTarg
 import { Demuxer } from './demux';
 import { ContainerEngineError } from './errors';
 import { imagePlatformName, imagePlatforms, resolveImage, type ImageFacts, type PullPolicy } from './images';
-import { activeContainers, removeContainer, tempLabels } from './reap';
+import { createTemp, disposeTemp } from './containers';
+import { removeContainer } from './reap';
 
 export interface ShellTarget extends ContainerTarget {
   info: { hostMachine: string };
@@ -168,15 +168,15 @@ export async function openShell(opts: ShellOptions): Promise<ShellSession> {
   const config = await call<ImageConfig>(t, { method: 'GET', path: `/images/${encodeURIComponent(image.id)}/json`, doing: 'reading the image configuration', timeoutMs: callMs });
   const choice = chooseShell(opts.command, { cmd: config.Config?.Cmd ?? null, entrypoint: config.Config?.Entrypoint ?? null });
 
-  // --- the container
-  const name = `archway-shell-${rec.platform.replace(/[^a-z0-9]+/gi, '-')}-${randomBytes(4).toString('hex')}`;
+  // --- the container (createTemp: labelled for the reaper, removed by name if creating fails)
   const network = opts.network ?? 'none';
   let id: string;
   try {
-    const created = await call<{ Id: string }>(t, {
-      method: 'POST',
-      path: '/containers/create',
-      query: { name, platform: rec.platform },
+    id = await createTemp(t, {
+      kind: 'shell',
+      platform: rec.platform,
+      lifetimeMs: SHELL_LIFETIME_MS,
+      callTimeoutMs: callMs,
       body: {
         Image: image.id,
         Cmd: choice.command,
@@ -188,7 +188,6 @@ export async function openShell(opts: ShellOptions): Promise<ShellSession> {
         AttachStdout: true,
         AttachStderr: true,
         ...(network === 'none' ? { NetworkDisabled: true } : {}),
-        Labels: tempLabels('shell', Date.now() + SHELL_LIFETIME_MS),
         HostConfig: {
           NetworkMode: network,
           AutoRemove: false,
@@ -196,20 +195,14 @@ export async function openShell(opts: ShellOptions): Promise<ShellSession> {
           ...(opts.tty && opts.size ? { ConsoleSize: [opts.size.rows, opts.size.cols] } : {}),
         },
       },
-      doing: 'creating the shell container',
-      timeoutMs: callMs,
     });
-    id = created.Id;
   } catch (err) {
-    await removeContainer(t, name, { timeoutMs: 5_000 }).catch(() => undefined);
     throw noSuchNetwork(err, network, t) ?? err;
   }
-  activeContainers.add(id);
   let socket: Duplex | undefined;
   const fail = async (err: unknown): Promise<never> => {
     socket?.destroy();
-    await removeContainer(t, id, { timeoutMs: 15_000 }).catch(() => undefined);
-    activeContainers.delete(id);
+    await disposeTemp(t, id);
     throw err;
   };
 
@@ -326,8 +319,7 @@ export async function openShell(opts: ShellOptions): Promise<ShellSession> {
     let grace: NodeJS.Timeout | undefined;
     await Promise.race([outputDone, new Promise((r) => (grace = setTimeout(r, OUTPUT_GRACE_MS)))]).finally(() => clearTimeout(grace));
     s.destroy();
-    await removeContainer(t, id, { timeoutMs: 15_000 }).catch(() => undefined);
-    activeContainers.delete(id);
+    await disposeTemp(t, id);
     if (exit.exitCode !== null && exit.exitCode !== 0) {
       const text = new StringDecoder('utf8').end(Buffer.from(tail.tail()));
       const c = classify(opts, rec, choice.command, { exitCode: exit.exitCode, stderrTail: text, stdoutTail: '' });
