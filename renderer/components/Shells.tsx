@@ -5,10 +5,10 @@
  * Titles, names, diagnoses and errors are untrusted text and pass the sanitiser; the terminal's
  * stream does not (shared/shell.ts).
  */
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useContext } from 'react';
 import type { Intent } from '../../shared/actions';
 import { cleanLines, cleanText } from '../../shared/sanitize';
-import { useApi } from '../api';
+import { ApiContext } from '../api';
 import { fixLabel } from '../lib/run';
 import { activateShellTab, closeShellTab, openShellTab, shellsStore, type ShellTab } from '../stores/shells';
 import { useStore } from '../stores/store';
@@ -17,9 +17,10 @@ const ShellTerminal = lazy(() => import('./ShellTerminal'));
 
 /** Opens a shell in a new tab. The first size is a guess; the terminal sends its own once it runs. */
 export function OpenShellButton({ image, platform }: { image: string; platform: string }) {
-  const api = useApi();
+  // The API is read when clicked: a view rendered without one (a unit spec) still renders.
+  const api = useContext(ApiContext);
   return (
-    <button type="button" className="small-btn" onClick={() => void openShellTab(api, { image, platform, cols: 100, rows: 24 })} aria-label={`Open shell on ${platform}`}>
+    <button type="button" className="small-btn" disabled={!api} onClick={() => api && void openShellTab(api, { image, platform, cols: 100, rows: 24 })} aria-label={`Open shell on ${platform}`}>
       Open shell
     </button>
   );
@@ -43,9 +44,9 @@ function stateText(t: ShellTab): string {
 }
 
 export function Shells({ visible, dark, onFix }: { visible: boolean; dark: boolean; onFix: (intent: Intent) => void }) {
-  const api = useApi();
+  const api = useContext(ApiContext);
   const { tabs, active } = useStore(shellsStore);
-  if (tabs.length === 0) return null;
+  if (tabs.length === 0 || !api) return null;
   return (
     <section className="shells" aria-label="Shells">
       <div className="shell-tabs" role="tablist" aria-label="Open shells">
