@@ -2,7 +2,7 @@
 // and Podman's Docker-compatible API, real QEMU handlers in the host's binfmt_misc
 // (snapshot-guarded) and Debian busybox-static images. The TTY goes through the engine's hijacked
 // attach connection; every test ends with no Archway container left in the engine.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -247,6 +247,20 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('shell in a foreign cont
             pane.kill();
           }
         }
+      });
+
+      it('without a terminal (a pipe): commands from stdin, stdout and stderr apart, the exit status, nothing left', async () => {
+        const child = spawn(process.execPath, [CLI, 'shell', '--platform', 'arm64', ARM], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on('data', (d: Buffer) => out.push(d));
+        child.stderr.on('data', (d: Buffer) => err.push(d));
+        child.stdin.end('uname -m; echo to-err >&2; exit 4\n');
+        const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+        expect(Buffer.concat(out).toString()).toBe('aarch64\n');
+        expect(Buffer.concat(err).toString()).toBe('to-err\n');
+        expect(code).toBe(4);
+        expect(await shells(conn)).toEqual([]);
       });
 
       it('no handler: the diagnosis with the install command on the terminal, exit 125, nothing left', async () => {
