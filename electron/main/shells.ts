@@ -33,6 +33,9 @@ export interface ShellTable {
 }
 
 export const MAX_SHELLS = 8;
+/** Output waits this long for more before it is sent, unless this much has gathered. */
+const OUTPUT_DELAY_MS = 8;
+const OUTPUT_BATCH = 64 * 1024;
 
 interface Live {
   ctl: AbortController;
@@ -62,6 +65,15 @@ export function createShellTable(deps: { opener: ShellOpener; emit: Emit; status
       const shellId = newId();
       const ctl = new AbortController();
       const decoder = new StringDecoder('utf8');
+      // Output is coalesced for a few milliseconds (a burst is one event, not hundreds).
+      let pending = '';
+      let timer: NodeJS.Timeout | undefined;
+      const flush = () => {
+        clearTimeout(timer);
+        timer = undefined;
+        if (pending) deps.emit('shellOutput', { shellId, data: pending });
+        pending = '';
+      };
       const entry: Live = { ctl, done: Promise.resolve() };
       live.set(shellId, entry);
       entry.done = (async () => {
@@ -69,8 +81,9 @@ export function createShellTable(deps: { opener: ShellOpener; emit: Emit; status
           const session = await deps.opener.openShell(req, deps.status(), {
             signal: ctl.signal,
             onOutput: (data) => {
-              const text = decoder.write(data);
-              if (text) deps.emit('shellOutput', { shellId, data: text });
+              pending += decoder.write(data);
+              if (pending.length >= OUTPUT_BATCH) flush();
+              else timer ??= setTimeout(flush, OUTPUT_DELAY_MS);
             },
           });
           entry.session = session;
@@ -84,8 +97,8 @@ export function createShellTable(deps: { opener: ShellOpener; emit: Emit; status
             why: session.choice.why,
           });
           const exit = await session.exited;
-          const rest = decoder.end();
-          if (rest) deps.emit('shellOutput', { shellId, data: rest });
+          pending += decoder.end();
+          flush();
           deps.emit('shellExit', {
             shellId,
             exitCode: exit.exitCode,
@@ -96,6 +109,7 @@ export function createShellTable(deps: { opener: ShellOpener; emit: Emit; status
           const diagnosis = (err as { diagnosis?: ShellDiagnosis }).diagnosis;
           deps.emit('shellExit', { shellId, exitCode: null, ...(diagnosis ? { diagnosis } : { error: serialiseError(err) }) });
         } finally {
+          flush();
           live.delete(shellId);
         }
       })();

@@ -23,6 +23,7 @@ export interface ShellTerminalProps {
 }
 
 const clamp = (n: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, n));
+const INPUT_PIECE = 32 * 1024;
 
 export default function ShellTerminal({ shellId, live, visible, dark }: ShellTerminalProps) {
   const api = useApi();
@@ -59,13 +60,19 @@ export default function ShellTerminal({ shellId, live, visible, dark }: ShellTer
       if (e.code === 'KeyV') return false;
       return true;
     });
+    // A big paste goes in pieces the contract accepts (64 Ki characters a call), never split inside a surrogate pair.
+    const send = (data: string) => {
+      if (!liveRef.current) return;
+      for (let i = 0; i < data.length; ) {
+        let end = Math.min(data.length, i + INPUT_PIECE);
+        if (end < data.length && /[\ud800-\udbff]/.test(data[end - 1]!)) end--;
+        void api.shellInput({ shellId, data: data.slice(i, end) }).catch(() => undefined);
+        i = end;
+      }
+    };
+    // (onBinary — X10 mouse reports as raw bytes — is not wired: input travels as UTF-8 text.)
     const offs = [
-      t.onData((data) => {
-        if (liveRef.current) void api.shellInput({ shellId, data }).catch(() => undefined);
-      }),
-      t.onBinary((data) => {
-        if (liveRef.current) void api.shellInput({ shellId, data }).catch(() => undefined);
-      }),
+      t.onData(send),
       t.onResize(({ cols, rows }) => {
         if (liveRef.current) void api.resizeShell({ shellId, cols: clamp(cols, 2, MAX_COLS), rows: clamp(rows, 1, MAX_ROWS) }).catch(() => undefined);
       }),
@@ -98,6 +105,8 @@ export default function ShellTerminal({ shellId, live, visible, dark }: ShellTer
   useEffect(() => {
     // Opened (the shell now takes a size) or shown again: fit and send the size.
     if (visible && term.current && host.current?.offsetParent) {
+      // Into view: a new tab opens below the run, and xterm.js does not draw while off screen.
+      host.current.scrollIntoView?.({ block: 'nearest' });
       fit.current?.fit();
       const { cols, rows } = term.current;
       if (live) void api.resizeShell({ shellId, cols: clamp(cols, 2, MAX_COLS), rows: clamp(rows, 1, MAX_ROWS) }).catch(() => undefined);
