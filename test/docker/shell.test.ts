@@ -227,8 +227,8 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('shell in a foreign cont
         }
       });
 
-      it('SIGTERM and SIGHUP end the command (128+N) and remove the container; Ctrl-C goes to the shell', async () => {
-        for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+      it('SIGTERM, SIGHUP and SIGINT end the command (128+N) and remove the container; Ctrl-C goes to the shell', async () => {
+        for (const [sig, code] of [['SIGTERM', 143], ['SIGHUP', 129], ['SIGINT', 130]] as const) {
           const pane = new TmuxPane(['shell', '--platform', 'arm64', ARM, '--', 'sh'], env);
           try {
             await poll(() => pane.screen(), 60_000).toMatch(/# $/m);
