@@ -84,7 +84,7 @@ const PACKAGES = {
   podman: "a second real engine: Podman's Docker-compatible API (test/docker/podman*.test.ts)",
   uidmap: 'newuidmap/newgidmap for the rootless Podman in test/docker/endpoint-rootless.test.ts',
   rootlesskit: "rootless Docker (docker.io's dockerd-rootless.sh) in test/rootless/docker.test.ts",
-  tmux: 'real terminals for the CLI completion tests',
+  tmux: 'real terminals for the CLI completion tests and archway shell (test/docker/shell.test.ts)',
   zsh: 'zsh completion tests',
   fish: 'fish completion tests',
   mandoc: 'mandoc -T lint for the man page',

@@ -14,6 +14,15 @@ export const EXIT = {
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/**
+ * `archway shell` exits with the shell's own status (`exit 3` → 3), as `docker run` does; so that a
+ * script can tell Archway's failures from the shell's, its own are docker's: 125 when the shell
+ * could not start (no handler, another platform, no such program; the diagnosis is on stderr), and
+ * 128 + N when signal N (SIGHUP, SIGINT, SIGTERM) stopped it. Usage errors stay 2 and an
+ * unavailable engine 3, before anything ran.
+ */
+export const SHELL_EXIT = { notStarted: 125, signalBase: 128 } as const;
+
 /** Helper and container-engine error codes that mean "something Archway needs is unavailable". */
 const UNAVAILABLE = new Set([
   // helper / elevation

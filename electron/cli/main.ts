@@ -307,6 +307,11 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
         const { runProbeCommand } = await import('./probe');
         return await runProbeCommand(p.rest, { stdout: o.stdout, stderr: o.stderr });
       }
+      case 'shell': {
+        // `shell` parses its own options (spec.ts documents them); its exit status is the shell's own.
+        const { runShellCommand } = await import('./shell');
+        return await runShellCommand(p.rest, { stderr: o.stderr, env, status: () => engine.status() });
+      }
       case 'watch': {
         const { parseInterval, untilSignalled, watch } = await import('./watch');
         const intervalMs = parseInterval(optionValue(p, '--interval'));

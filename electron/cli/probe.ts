@@ -4,13 +4,14 @@
  * Exit 0 only when every probe is ok; 1 when some is not; 2 on usage errors; 3 when the engine
  * cannot be used at all.
  */
-import { parsePlatform, platformRecord, PlatformError, type ProbeEvent, type ProbeResult } from '../../shared/probe';
+import { platformRecord, PlatformError, type ProbeEvent, type ProbeResult } from '../../shared/probe';
 import { connect, describeContainerEngine, type Connection } from '../container/endpoint';
 import { ContainerEngineError } from '../container/errors';
 import { defaultImageCacheFile, fileImageCache, type PullPolicy } from '../container/images';
 import { probeMatrix } from '../container/probe';
 import { reapLeftovers } from '../container/reap';
 import { EXIT } from './exit-codes';
+import { ArgsUsageError as UsageError, checkPlatformArg, pullPolicy, walkArgs } from './own-args';
 
 export interface ProbeIo {
   stdout: (s: string) => void;
@@ -34,8 +35,6 @@ Runs CMD (default: uname -m) in a container of each platform and says whether it
 Exit status: 0 when every probe is ok, 1 otherwise, 2 for usage errors, 3 when the engine is unusable.
 `;
 
-class UsageError extends Error {}
-
 interface Args {
   platforms: string[];
   image: string;
@@ -49,26 +48,8 @@ interface Args {
 
 export function parseProbeArgs(argv: readonly string[]): Args {
   const a: Args = { platforms: [], image: '', json: false, pull: 'missing', help: false };
-  const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const [flag, inline] = arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    const take = () => {
-      if (inline !== undefined) return inline;
-      const v = value(i, flag);
-      i++;
-      return v;
-    };
+  const rest = walkArgs(argv, (flag, take, word) => {
     switch (flag) {
-      case '--':
-        a.command = argv.slice(i + 1);
-        i = argv.length;
-        break;
       case '--platform':
       case '--platforms':
         a.platforms.push(...take().split(',').map((s) => s.trim()).filter(Boolean));
@@ -91,31 +72,22 @@ export function parseProbeArgs(argv: readonly string[]): Args {
         a.concurrency = n;
         break;
       }
-      case '--pull': {
-        const p = take();
-        if (p !== 'missing' && p !== 'always' && p !== 'never') throw new UsageError('--pull is missing, always or never');
-        a.pull = p;
+      case '--pull':
+        a.pull = pullPolicy(take());
         break;
-      }
       case '-h':
       case '--help':
         a.help = true;
         break;
       default:
-        throw new UsageError(`unknown option "${arg}" (a command to run goes after --)`);
+        throw new UsageError(`unknown option "${word}" (a command to run goes after --)`);
     }
-  }
+  });
+  if (rest) a.command = rest;
   if (a.help) return a;
   if (!a.image) throw new UsageError('--image is required');
   if (a.platforms.length === 0) throw new UsageError('--platform is required, e.g. --platform linux/arm64,linux/s390x');
-  for (const p of a.platforms) {
-    try {
-      parsePlatform(p);
-      platformRecord(p);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
+  for (const p of a.platforms) checkPlatformArg(p);
   if (a.command && a.command.length === 0) throw new UsageError('nothing after --: give a command or leave -- out');
   return a;
 }

@@ -276,6 +276,32 @@ export const COMMANDS: readonly CommandSpec[] = [
     exits: { failed: 'some probe was not ok', unavailable: 'the container engine is unreachable or too old' },
   },
   {
+    name: 'shell',
+    summary: 'open an interactive shell in a container of another platform',
+    synopsis: ['shell --platform P IMAGE [--network NET] [--pull POLICY] [-- CMD…]'],
+    description:
+      "Like docker run --rm -it --platform P: a container of IMAGE for platform P with a terminal (raw mode, resized with yours), removed however the shell ends (exit, Ctrl-D, SIGHUP, SIGTERM). It runs CMD, else the image's own command when that is a shell (bash, sh…), else /bin/sh; the image's entrypoint is not run. No network unless --network names one. When the shell cannot start, Archway says why and what to do: no handler (the install command), or an image of another platform (the platforms it offers). The shell's own exit status becomes archway's; the container's output reaches your terminal unfiltered, as docker's does.",
+    positionals: [{ name: 'IMAGE', complete: { kind: 'none' } }],
+    takesRest: true,
+    ownParser: true,
+    options: [
+      { name: '--platform', arg: 'P', complete: { kind: 'arch' }, description: 'linux/arm64, linux/arm/v7, s390x…' },
+      { name: '--network', arg: 'NET', complete: { kind: 'none' }, description: 'join this engine network (default: none, loopback only)' },
+      { name: '--pull', arg: 'POLICY', values: ['missing', 'always', 'never'], description: 'when to pull the image: missing (default), always, never' },
+    ],
+    examples: [
+      { command: 'archway shell --platform linux/arm64 debian', note: "a shell in debian's arm64 image" },
+      { command: 'archway shell --platform s390x alpine -- uname -m', note: 'run one command (prints s390x)' },
+      { command: 'archway shell --platform arm64 --network bridge debian -- apt-get update', note: 'with a network' },
+    ],
+    exits: {
+      ok: 'the shell exited 0; any other status of the shell is passed through (exit 3 gives 3), 125 means it could not start, 128+N that signal N stopped it',
+      failed: 'the shell exited 1',
+      usage: 'usage error (before anything ran)',
+      unavailable: 'the container engine is unreachable or too old (before anything ran)',
+    },
+  },
+  {
     name: 'watch',
     summary: 'print what happens to the handlers as JSON lines, until interrupted',
     synopsis: ['watch [--interval SECONDS] [--fail-on-vanish]'],

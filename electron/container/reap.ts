@@ -13,7 +13,8 @@ export const LABEL_KIND = 'archway.kind';
 export const LABEL_OWNER = 'archway.owner';
 export const LABEL_DEADLINE = 'archway.deadline';
 
-export type TempKind = 'probe' | 'extract' | 'register';
+/** shell: an interactive shell (electron/container/shell.ts), removed when it ends or is closed. */
+export type TempKind = 'probe' | 'extract' | 'register' | 'shell';
 
 /** Containers this process created and has not removed yet: never reaped by this process. */
 export const activeContainers = new Set<string>();

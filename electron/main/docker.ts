@@ -4,12 +4,13 @@
  * The Docker modules load on first use, so the window opens without waiting for them.
  */
 import type { ProbeEvent, ProbeResult } from '../../shared/probe';
-import type { ContainerEngineView, ProbeRequest } from '../../shared/ipc/contract';
+import type { ContainerEngineView, ProbeRequest, ShellOpenRequest } from '../../shared/ipc/contract';
 import type { ContainerEngineOffer } from '../../shared/probe';
 import type { Status } from '../../shared/status';
 import type { Connection } from '../container/endpoint';
 import type { PreparedFetch } from '../container/fetch';
 import type { PinnedImage } from '../container/pins';
+import type { ShellSession } from '../container/shell';
 import { IpcRequestError, serialiseError } from './errors';
 
 export interface ProbeGateway {
@@ -26,6 +27,8 @@ export interface ProbeGateway {
   listEngines?(): Promise<ContainerEngineOffer[]>;
   /** Remember the engine to use (as `archway engines use NAME`) and reconnect to it. */
   chooseEngine?(name: string): Promise<ContainerEngineView>;
+  /** Open an interactive shell (electron/container/shell.ts, as `archway shell`). */
+  openShell?(req: ShellOpenRequest, status: Status, hooks: { onOutput: (data: Buffer) => void; signal: AbortSignal }): Promise<ShellSession>;
 }
 
 export interface DockerGatewayOptions {
@@ -173,6 +176,24 @@ export class DockerGateway implements ProbeGateway {
       return [await probe({ ...common, platform, ...(handler ? { handler } : {}) }, onEvent, signal)];
     }
     return probeMatrix({ ...common, platforms: req.platforms }, onEvent, signal);
+  }
+
+  async openShell(req: ShellOpenRequest, status: Status, hooks: { onOutput: (data: Buffer) => void; signal: AbortSignal }): Promise<ShellSession> {
+    const conn = await this.connection(false);
+    const [{ openShell }, { platformRecord }] = await Promise.all([import('../container/shell'), import('../../shared/probe')]);
+    const handler = handlerStateFor(status, platformRecord(req.platform).cpu);
+    return openShell({
+      conn,
+      platform: req.platform,
+      image: req.image,
+      tty: true,
+      size: { cols: req.cols, rows: req.rows },
+      ...(req.command && req.command.length > 0 ? { command: req.command } : {}),
+      ...(req.network ? { network: req.network } : {}),
+      ...(handler ? { handler } : {}),
+      onOutput: hooks.onOutput,
+      signal: hooks.signal,
+    });
   }
 
   async prepareEmulators(archs: string[], signal?: AbortSignal): Promise<PreparedFetch> {

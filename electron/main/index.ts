@@ -52,9 +52,18 @@ if (!app.requestSingleInstanceLock()) {
   });
   app.on('web-contents-created', (_e, contents) => hardenWebContents(contents, log));
   app.on('window-all-closed', () => app.quit());
-  app.on('before-quit', () => {
+  // Quitting waits (bounded by the engine calls' own deadlines) until every open shell's container
+  // is removed; a second quit request while that runs goes through.
+  let shellsClosed = false;
+  app.on('before-quit', (e) => {
     live?.stop();
-    router?.dispose();
+    if (shellsClosed || !router) {
+      router?.dispose();
+      return;
+    }
+    e.preventDefault();
+    shellsClosed = true;
+    void router.shutdown().finally(() => app.quit());
   });
   void app.whenReady().then(start);
 }

@@ -27,6 +27,7 @@ import type {
   Prefs,
   ProbeRequest,
   ResponseOf,
+  ShellOpenRequest,
 } from '../../shared/ipc/contract';
 import type { Status } from '../../shared/status';
 import type { ScopeView } from '../../shared/rootless';
@@ -40,6 +41,7 @@ import type { PrefsStore } from './state';
 import type { FleetGateway } from './fleet';
 import type { FleetApplyView, FleetPlanView, FleetProbeRequest, FleetProbeView, FleetRequest } from '../../shared/ipc/contract';
 import type { FleetMatrix } from '../../shared/fleet';
+import { createShellTable } from './shells';
 
 /** The engine as the router uses it (electron/engine's Engine satisfies it). */
 export interface EngineLike {
@@ -86,8 +88,10 @@ export interface Router {
   handlers: Handlers;
   /** Re-read the status and tell every view (after an apply; the live poller calls it too). */
   refreshStatus(): Status;
-  /** Cancel running probes and forget plans (removing what they hold, e.g. fetched emulators). */
+  /** Cancel running probes and forget plans (removing what they hold, e.g. fetched emulators); close shells. */
   dispose(): void;
+  /** dispose(), then wait until every shell's container is removed (before the app quits). */
+  shutdown(): Promise<void>;
 }
 
 const MAX_PLANS = 32;
@@ -148,6 +152,16 @@ export function createRouter(deps: RouterDeps): Router {
     if (!deps.rootless) throw new IpcRequestError('unavailable', 'this window cannot reach rootless engines', 'Use `archway install ARCH --scope podman` in a terminal.');
     return deps.rootless;
   };
+  const shells = createShellTable({
+    opener: {
+      openShell: (req, status, hooks) => {
+        if (!deps.docker.openShell) throw new IpcRequestError('unavailable', 'this window cannot open shells', 'Use `archway shell`.');
+        return deps.docker.openShell(req, status, hooks);
+      },
+    },
+    emit: deps.emit,
+    status: () => deps.engine.status(),
+  });
 
   const refreshStatus = (): Status => {
     const s = deps.engine.status();
@@ -326,6 +340,12 @@ export function createRouter(deps: RouterDeps): Router {
 
     probeFleet: async (req: FleetProbeRequest): Promise<FleetProbeView[]> => fleet().probe(req),
 
+    // --- Shells (issue 12): electron/main/shells.ts keeps them; their containers go when closed or on quit.
+    openShell: async (req: ShellOpenRequest): Promise<{ shellId: string }> => shells.open(req),
+    shellInput: async ({ shellId, data }: { shellId: string; data: string }): Promise<{ written: boolean }> => ({ written: shells.input(shellId, data) }),
+    resizeShell: async ({ shellId, cols, rows }: { shellId: string; cols: number; rows: number }): Promise<{ resized: boolean }> => ({ resized: await shells.resize(shellId, cols, rows) }),
+    closeShell: async ({ shellId }: { shellId: string }): Promise<{ closed: boolean }> => ({ closed: await shells.close(shellId) }),
+
     getPrefs: async (): Promise<Prefs> => deps.prefs.get(),
 
     setPrefs: async (patch: Partial<Prefs>): Promise<Prefs> => deps.prefs.set(patch),
@@ -344,12 +364,19 @@ export function createRouter(deps: RouterDeps): Router {
     },
   } satisfies { [K in InvokeName]: (request: never) => Promise<ResponseOf<K>> };
 
+  function dispose(): void {
+    for (const c of runs.values()) c.abort();
+    for (const id of [...plans.keys()]) void release(take(id));
+    void shells.closeAll();
+  }
+
   return {
     handlers,
     refreshStatus,
-    dispose() {
-      for (const c of runs.values()) c.abort();
-      for (const id of [...plans.keys()]) void release(take(id));
+    dispose,
+    async shutdown() {
+      dispose();
+      await shells.closeAll();
     },
   };
 }

@@ -9,6 +9,7 @@ import { DOCKER_PLATFORMS } from '../../shared/arch/catalog';
 import type { ContainerEngineView, ProbeRequest } from '../../shared/ipc/contract';
 import type { Status } from '../../shared/status';
 import { cellMark, fixLabel, formatDuration, splitCommand, type PlatformRun, type RunState } from '../lib/run';
+import { OpenShellButton, Shells } from '../components/Shells';
 
 const Terminal = lazy(() => import('../components/Terminal'));
 
@@ -129,6 +130,7 @@ export function TestRun({ visible, status, engine, run, transcript, transcriptVe
                     exit {r.exitCode ?? '–'} · {formatDuration(r.durationMs)}
                     {r.pulled ? ' · pulled' : ''}
                   </span>
+                  {r.status !== 'pull-failed' && r.status !== 'engine-error' ? <OpenShellButton image={r.image} platform={p.platform} /> : null}
                 </div>
                 <div>{cleanLines(r.message)}</div>
                 {r.note ? <div className="muted small">{cleanLines(r.note)}</div> : null}
@@ -155,6 +157,7 @@ export function TestRun({ visible, status, engine, run, transcript, transcriptVe
       <Suspense fallback={<div className="term-box" aria-busy="true" />}>
         <Terminal transcript={transcript} version={transcriptVersion} dark={dark} visible={visible} />
       </Suspense>
+      <Shells visible={visible} dark={dark} onFix={onFix} />
 
     </section>
   );

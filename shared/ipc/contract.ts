@@ -15,6 +15,7 @@ import type { Status } from '../status';
 import type { ScopeView } from '../rootless';
 import type { HandlerEvent } from '../handler-events';
 import type { FleetMatrix, FleetReach } from '../fleet';
+import { MAX_COLS, MAX_ROWS, NETWORK_NAME, type ShellDiagnosis } from '../shell';
 
 /** A type carried by the contract without a runtime schema (main produces it; nothing to validate). */
 export interface Typed<T> {
@@ -186,6 +187,51 @@ export const EmulatorImportRequestSchema = z.strictObject({
 });
 export type EmulatorImportRequest = z.infer<typeof EmulatorImportRequestSchema>;
 
+// --- Shells (issue 12): an interactive shell in a container of one platform (electron/container/shell.ts)
+const shellId = z.string().check(z.regex(/^[a-z0-9-]{8,64}$/));
+const cols = z.number().check(z.int(), z.minimum(2), z.maximum(MAX_COLS));
+const rows = z.number().check(z.int(), z.minimum(1), z.maximum(MAX_ROWS));
+export const ShellOpenRequestSchema = z.strictObject({
+  image: imageRef,
+  platform: platformName,
+  /** argv; absent or empty: the image's shell (shared/shell.ts chooseShell). */
+  command: z.optional(z.array(z.string().check(z.maxLength(4096))).check(z.maxLength(64))),
+  /** An engine network to join; absent: none. */
+  network: z.optional(z.string().check(z.regex(NETWORK_NAME, 'a network is a name like bridge or host'))),
+  cols,
+  rows,
+});
+export type ShellOpenRequest = z.infer<typeof ShellOpenRequestSchema>;
+export const ShellIdSchema = z.strictObject({ shellId });
+/** Keystrokes and pastes (xterm.js onData), as text; at most 64 KiB per call. */
+export const ShellInputSchema = z.strictObject({ shellId, data: z.string().check(z.maxLength(65_536)) });
+export const ShellResizeSchema = z.strictObject({ shellId, cols, rows });
+
+/** The shell runs: what it is (sent once, after `openShell` answered with its id). */
+export interface ShellOpenedMessage {
+  shellId: string;
+  containerId: string;
+  platform: string;
+  /** The platform the image records (linux/arm64/v8). */
+  imagePlatform: string;
+  command: string[];
+  /** Why this command (the image's shell, or /bin/sh because…). */
+  why: string;
+}
+/** Output of the shell's TTY, decoded as UTF-8 (a character split between chunks is kept for the next). Not sanitised: see shared/shell.ts. */
+export interface ShellOutputMessage {
+  shellId: string;
+  data: string;
+}
+/** The shell ended (or never started) and its container is removed. */
+export interface ShellExitMessage {
+  shellId: string;
+  exitCode: number | null;
+  /** Why it could not run, with the fix (no handler → install, another platform → what the image offers). */
+  diagnosis?: ShellDiagnosis;
+  error?: IpcErrorShape;
+}
+
 export const RunIdSchema = z.strictObject({ runId: z.string().check(z.regex(/^[a-z0-9-]{8,64}$/)) });
 export const PrefsPatchSchema = z.strictObject({ lastView: z.optional(z.enum(VIEWS)) });
 
@@ -272,6 +318,12 @@ export const INVOKES = {
   applyFleetPlan: invoke('archway:fleet-apply', PlanIdSchema, typed<FleetApplyView>()),
   /** One foreign image on every host (or those named), at once. */
   probeFleet: invoke('archway:fleet-probe', FleetProbeSchema, typed<FleetProbeView[]>()),
+  // --- Shells (issue 12): open answers at once with an id; shellOpened, shellOutput and shellExit follow.
+  openShell: invoke('archway:shell-open', ShellOpenRequestSchema, typed<{ shellId: string }>()),
+  shellInput: invoke('archway:shell-input', ShellInputSchema, typed<{ written: boolean }>()),
+  resizeShell: invoke('archway:shell-resize', ShellResizeSchema, typed<{ resized: boolean }>()),
+  /** Stop the shell (or its opening) and remove its container. */
+  closeShell: invoke('archway:shell-close', ShellIdSchema, typed<{ closed: boolean }>()),
   getPrefs: invoke('archway:prefs-get', none, typed<Prefs>()),
   setPrefs: invoke('archway:prefs-set', PrefsPatchSchema, typed<Prefs>()),
   // Rootless engines (issue 10): `plan` with intent.scope plans in an engine's own instance (no password).
@@ -289,6 +341,10 @@ export const EVENTS = {
   probeDone: { channel: 'archway:probe-done', payload: typed<ProbeDoneMessage>() },
   /** What happened to handlers since the last reading (vanished, appeared, changed, broken…): shared/handler-events.ts, as `archway watch` prints it. */
   handlerEvents: { channel: 'archway:handler-events', payload: typed<HandlerEvent[]>() },
+  // --- Shells (issue 12)
+  shellOpened: { channel: 'archway:shell-opened', payload: typed<ShellOpenedMessage>() },
+  shellOutput: { channel: 'archway:shell-output', payload: typed<ShellOutputMessage>() },
+  shellExit: { channel: 'archway:shell-exit', payload: typed<ShellExitMessage>() },
 } as const;
 
 export type Invokes = typeof INVOKES;
