@@ -7,12 +7,15 @@ import { CATALOG, DOCKER_PLATFORMS, nativeCpus, type Cpu, type NativeInfo } from
 import { catalogRule, cpusForRule, hasSetuidRisk, hijacksHost, hostHeaders, ruleMatchesHeader } from './plan/rules';
 import { attributeOwner } from './plan/owner';
 import { recordDrift } from './plan/drift';
+import { installReadiness, type InstallReadiness } from './plan/install';
+import type { HostSnapshot } from './plan/snapshot';
 
 // The planner's single definitions, re-exported where they were first written.
 export { catalogRule, cpusForRule, hostHeaders, ruleMatchesHeader };
 import { parseProcEntry } from './binfmt/entry';
 import { decodeFlags, SETUID_RISK, SETUID_RISK_MARKER, type FlagInfo, type Risk } from './binfmt/flags';
-import { intentCommand, type FixIntent } from './actions';
+import type { FixIntent } from './actions';
+import { intentCommand } from './intent-command';
 import { buildRegister, maskedMagic, parseRegister, sameRule, type MagicRule, type Rule } from './binfmt/register';
 import { describeElf, describeHostProgramProblem, EM_NAMES, hostProgramProblem, type ElfInfo } from './elf';
 import type { ArchwayRecord } from './record';
@@ -53,8 +56,10 @@ export interface RawStatus {
   /** Names registered through Debian's binfmt-support (/var/lib/binfmts), with their package. */
   binfmtSupport: { name: string; package?: string }[];
   record: ArchwayRecord;
-  /** Emulators that could serve each CPU (for "missing": what install would use). */
+  /** Emulators present for each CPU (the distribution's, Archway's store): where they come from. */
   available: Partial<Record<Cpu, AvailableEmulator[]>>;
+  /** What `archway install <cpu>` would do here, per CPU: the planner's own answer (installReadiness). */
+  install?: Partial<Record<Cpu, InstallReadiness>>;
   /** Where emulators come from: the distro's QEMU version; per store file, its reported provenance sentence. */
   emulatorVersions?: { distro?: string; storeDir?: string; store?: Record<string, string> };
 }
@@ -131,6 +136,12 @@ export interface ArchStatus {
   winner?: string;
   handlers: string[];
   available: AvailableEmulator[];
+  /**
+   * What `archway install <cpu>` would do, decided by the planner (planInstall) on the same
+   * snapshot: the emulator and flags it would register ("can use …"), or why it would refuse.
+   * Absent for what the host runs natively.
+   */
+  install?: InstallReadiness;
 }
 
 export interface Status {
@@ -359,6 +370,7 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
       ...(winner ? { winner: winner.name } : {}),
       handlers: matching.map((h) => h.name),
       available: raw.available[c.cpu] ?? [],
+      ...(raw.install?.[c.cpu] ? { install: raw.install[c.cpu] } : {}),
     };
   });
 
@@ -399,4 +411,44 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
     drift,
     warnings,
   };
+}
+
+/**
+ * The status facts of a snapshot read with its status facts (electron/core/snapshot.ts
+ * readHostSnapshot with `status: true`): the same reading the planner decides from, and per CPU
+ * the planner's own answer to "what would install do" (installReadiness).
+ */
+export function rawStatusOf(s: HostSnapshot): RawStatus {
+  const f = s.status;
+  if (!f) throw new Error('this snapshot was read without its status facts (readHostSnapshot with status: true)');
+  const available: RawStatus['available'] = {};
+  const install: NonNullable<RawStatus['install']> = {};
+  for (const cpu of Object.keys(s.candidates) as Cpu[]) {
+    const present = (s.candidates[cpu] ?? [])
+      .filter((c) => c.exists)
+      .map((c) => ({ path: c.path, source: c.source, ...(c.reported ? { reported: c.reported } : {}), ...(c.sha256 ? { sha256: c.sha256 } : {}) }));
+    if (present.length) available[cpu] = present;
+    install[cpu] = installReadiness(s, cpu);
+  }
+  return {
+    mount: { path: s.binfmtPath, mounted: s.mounted },
+    globalEnabled: f.globalEnabled,
+    entries: [...f.texts],
+    interpreters: { ...f.files },
+    hostMachine: s.host.machine,
+    hostHeader: s.host.header,
+    binfmtd: [...s.binfmtd],
+    binfmtSupport: [...s.binfmtSupport],
+    record: s.record,
+    available,
+    install,
+    emulatorVersions: f.emulatorVersions,
+  };
+}
+
+/** The whole status from one snapshot: buildStatus over rawStatusOf, plus what could not be read. */
+export function statusOf(s: HostSnapshot): Status {
+  const status = buildStatus(rawStatusOf(s), s.host.elf);
+  status.warnings.push(...(s.status?.problems ?? []), ...(s.recordProblem ? [s.recordProblem] : []));
+  return status;
 }

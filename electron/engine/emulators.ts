@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATALOG, type Cpu, catalogEntry } from '../../shared/arch/catalog';
-import { SHA256_HEX } from '../../shared/helper-protocol';
+import { SHA256_HEX } from '../../shared/errors';
 import { describeReported, type ReportedProvenance } from '../../shared/provenance';
 import { PRINTABLE_ASCII } from '../../shared/sanitize';
 import type { ArchwayPaths } from './paths';

@@ -32,7 +32,9 @@ export function rowFor(arch: ArchStatus, status: Status): ArchRow {
   const handler = name ? status.handlers.find((h) => h.name === name) : undefined;
   const interp = handler?.rule.interpreter;
   const known = interp ? arch.available.find((a) => a.path === interp) : undefined;
-  const first = arch.available[0];
+  // What install would use is the planner's answer (status readiness), not the first file found.
+  const ready = arch.install?.ok ? arch.install : undefined;
+  const first = ready ? arch.available.find((a) => a.path === ready.interpreter) : undefined;
   const emulator = handler
     ? {
         source: known ? (known.source === 'store' ? 'Archway store' : 'distro') : 'other file',
