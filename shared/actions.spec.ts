@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { intentToRequest } from './actions';
 import { buildStatus, catalogRule, statusOf, type RawStatus } from './status';
 import { emptyRecord } from './record';
-import { CATALOG, hexToBytes } from './arch/catalog';
-import { trustKey, type HostSnapshot } from './plan/snapshot';
+import { CATALOG, hexToBytes, type Cpu } from './arch/catalog';
+import { trustKey, type HostSnapshot, type SnapshotCandidate } from './plan/snapshot';
 import { readinessOps } from './plan/install';
 import type { ElfInfo } from './elf';
 
@@ -73,7 +73,7 @@ const X86_ELF: ElfInfo = { class: 64, endian: 'little', type: 3, machine: 62, dy
 function snapshotWith(o: { theirs: ('aarch64' | 's390x')[] }): HostSnapshot {
   const emu = (cpu: string) => `/usr/bin/qemu-${cpu}-static`;
   const present = new Set([emu('aarch64'), emu('s390x')]);
-  const candidates: HostSnapshot['candidates'] = {};
+  const candidates: Partial<Record<Cpu, SnapshotCandidate[]>> = {};
   const persistFiles: Record<string, { path: string; exists: boolean; ours: boolean }> = {};
   for (const op of readinessOps('x86_64')) {
     const c = CATALOG.find((x) => x.cpu === op.arch)!;

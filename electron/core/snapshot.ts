@@ -112,8 +112,10 @@ export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: Sn
     }));
   }
   const handlerNames = cpus.map((c) => catalogEntry(c)!.handlerName);
-  // binfmt.d rules are parsed only for names that can matter: the table's, the request's, the record's (Archway's own files always).
-  const names = new Set<string>([...handlerNames, ...Object.keys(rec.record.handlers), ...(scope.status ? raw.map((e) => e.name) : [])]);
+  // binfmt.d rules are parsed only for names that can matter (Archway's own files always): the
+  // record's; the table's for status (owners of what is registered); the request's for a plan. A
+  // status readiness plan reads owners only of names in the table, so status parses no more.
+  const names = new Set<string>([...Object.keys(rec.record.handlers), ...(scope.status ? raw.map((e) => e.name) : handlerNames)]);
   const persistFiles: Record<string, { path: string; exists: boolean; ours: boolean }> = {};
   for (const name of handlerNames) {
     const path = persistFile(paths, name);

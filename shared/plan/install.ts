@@ -253,7 +253,8 @@ export function readinessOps(hostMachine: string): InstallOp[] {
 export function installReadiness(s: HostSnapshot, cpu: Cpu): InstallReadiness {
   try {
     const p = planInstall(s, { op: 'install', arch: cpu }, READINESS_CTX);
-    const rule = parseRegister(p.result.register!);
+    const step = p.steps[0];
+    const rule = step?.kind === 'register' ? step.rule : parseRegister(p.result.register!);
     return { ok: true, interpreter: rule.interpreter, flags: rule.flags, source: sourceOf(s, cpu, rule.interpreter), changed: p.result.changed };
   } catch (err) {
     if (err instanceof ArchwayError) return { ok: false, code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
