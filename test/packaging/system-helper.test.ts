@@ -5,7 +5,7 @@
  * the private copy is gone afterwards, and the handshake reads the installed helper's protocol
  * version: equal is ok, older is refused with the update offered, garbage is unusable, absent is
  * missing. Root: install-helper refuses anything not root-owned. The pkexec prompt itself and the
- * app's button need an Electron binary (no `_electron` test here: there is none on this machine).
+ * app's button need an Electron binary: system-helper-electron.test.ts runs this install inside the Electron main process (skipped where there is none, as on this machine).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
