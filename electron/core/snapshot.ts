@@ -71,6 +71,9 @@ function cpusOf(ops: readonly HelperOp[]): Cpu[] {
   return [...out];
 }
 
+/** The identity of a file in a snapshot read for status: not read (no plan made from it is applied). */
+export const STATUS_ONLY = 'not read (status)';
+
 /** What a snapshot is read for. */
 export interface SnapshotScope {
   /** The operations it will be planned for: whose emulators, boot-time files and interpreter checks are read. */
@@ -149,7 +152,8 @@ export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: Sn
   const trustedDirs = new Set<string>();
   for (const op of ops) {
     for (const q of interpreterQueries(snap, [op])) {
-      const fact = (interpreters[q.path] ??= { path: q.path, identity: fileIdentity(q.path), trust: {} });
+      // Status binds no plan to content (it shows readiness, never applies it): no identity read for it.
+      const fact = (interpreters[q.path] ??= { path: q.path, identity: scope.status ? STATUS_ONLY : fileIdentity(q.path), trust: {} });
       const key = trustKey(q.path, q);
       if (!(key in fact.trust)) {
         try {

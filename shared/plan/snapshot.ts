@@ -38,7 +38,7 @@ export interface InterpreterFact {
   path: string;
   /**
    * The file's identity as the target saw it (device, inode, size, times, mode, owner of the link and
-   * of what it names; 'absent'): bound into the plan's digest, so a swapped file changes the plan.
+   * of what it names; 'absent'): bound into the plan's digest, so a swapped file changes the plan. ('not read (status)' in a snapshot read for status only, which no applied plan comes from)
    */
   identity: string;
   /** Verdicts of the interpreter checks, by trustKey(): null = trusted, else the refusal. */
