@@ -1,19 +1,10 @@
 /** Append-only audit log of privileged changes: one JSON object a line, fsync'ed. */
 import { appendFileSync, closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
+import type { AuditView } from '../../shared/ipc/contract';
 
-export interface AuditEntry {
-  time: string;
-  uid: number;
-  op: string;
-  arch?: string;
-  name?: string;
-  ok: boolean;
-  message: string;
-  before?: string | null;
-  after?: string | null;
-  files?: string[];
-}
+/** One line of the audit log: the same shape the window shows (shared/ipc/contract.ts AuditView, one definition). */
+export type AuditEntry = AuditView;
 
 /**
  * One line's entry, checked (fields of other types refused; unknown fields dropped). Written out

@@ -12,19 +12,17 @@
  * says why — it never pretends to have run. On this project's build machine there is no Electron
  * binary, so it is skipped there.
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { _electron, type ElectronApplication } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import config from '../../build/electron-builder.config.mjs';
 import { electronBinary } from '../../build/electron-binary.mjs';
 import { INSTALLED_HELPER } from '../../electron/engine/elevate';
 import { SYSTEM_NODE } from '../../electron/engine/system-helper';
 import { PROTOCOL_VERSION } from '../../shared/errors';
-import { REPO } from './packages';
+import { appImageResources, REPO } from './packages';
 
 const bin = electronBinary();
 const skip = !bin.ok
@@ -48,15 +46,7 @@ describe.skipIf(!!skip)(`AppImage: Install system helper in the Electron main pr
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'archway-sys-helper-e-'));
     [resources, fakeRoot, module] = [join(work, 'resources'), join(work, 'root'), join(work, 'system-helper.cjs')];
-    if (!existsSync(join(REPO, 'dist/helper/archway-helper.mjs'))) {
-      const b = spawnSync(process.execPath, [join(REPO, 'scripts/build.mjs'), 'cli'], { cwd: REPO, encoding: 'utf8' });
-      if (b.status !== 0) throw new Error(b.stderr);
-    }
-    // The AppImage's resources folder, exactly as electron-builder's extraResources fill it.
-    for (const r of config.extraResources as { from: string; to: string }[]) {
-      mkdirSync(join(resources, dirname(r.to)), { recursive: true });
-      copyFileSync(join(REPO, r.from), join(resources, r.to));
-    }
+    appImageResources(resources);
     mkdirSync(fakeRoot, { mode: 0o755 });
     // The main process's own install code (electron/engine/system-helper.ts), loadable from the running app.
     await build({ entryPoints: [join(REPO, 'electron/engine/system-helper.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: module, logLevel: 'error' });
