@@ -119,9 +119,9 @@ export function actionsFor(row: ArchRow): RowAction[] {
   }
 }
 
-/** Every Docker platform CPU that is missing and has an emulator: what "Install all missing" installs. */
+/** Every Docker platform CPU that is missing and the planner would install (status readiness): what "Install all missing" installs. */
 export function missingInstallable(status: Status): string[] {
-  return status.archs.filter((a) => a.platforms.length > 0 && a.state === 'missing' && a.available.length > 0).map((a) => a.cpu);
+  return status.archs.filter((a) => a.platforms.length > 0 && a.state === 'missing' && a.install?.ok === true).map((a) => a.cpu);
 }
 
 export const STATE_LABEL: Record<ArchState, string> = {
