@@ -45,8 +45,11 @@ export interface RawStatus {
   mount: { path: string; mounted: boolean };
   /** The global status file: enabled / disabled; null when not mounted. */
   globalEnabled: boolean | null;
-  /** `seq`: registration order, higher is newer (see entryNamesOldestFirst). */
-  entries: { name: string; text: string; seq: number }[];
+  /**
+   * `seq`: registration order, higher is newer (see entryNamesOldestFirst). `parsed`: the entry as
+   * the snapshot already parsed it (rawStatusOf), so it is not parsed twice; else it is parsed here.
+   */
+  entries: { name: string; text: string; seq: number; parsed?: { rule: Rule; enabled: boolean } }[];
   interpreters: Record<string, InterpreterFacts>;
   /** `uname -m` of the kernel. */
   hostMachine: string;
@@ -281,7 +284,7 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
   sorted.forEach((e, order) => {
     let parsed;
     try {
-      parsed = parseProcEntry(e.name, e.text);
+      parsed = e.parsed ?? parseProcEntry(e.name, e.text);
     } catch (err) {
       warnings.push(`could not read binfmt_misc entry ${e.name}: ${(err as Error).message}`);
       return;
@@ -433,7 +436,10 @@ export function rawStatusOf(s: HostSnapshot): RawStatus {
   return {
     mount: { path: s.binfmtPath, mounted: s.mounted },
     globalEnabled: f.globalEnabled,
-    entries: [...f.texts],
+    entries: f.texts.map((e) => {
+      const p = s.entries.get(e.name);
+      return p ? { ...e, parsed: { rule: p.rule, enabled: p.enabled } } : e;
+    }),
     interpreters: { ...f.files },
     hostMachine: s.host.machine,
     hostHeader: s.host.header,
