@@ -106,6 +106,11 @@ async function inside() {
     ours.push(time([cli, 'status', '--json']));
   }
   const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+  // Loading alone (`--version` loads the CLI's hot chunk and does nothing): where a regression in
+  // start-up shows first — e.g. a new command's module imported statically instead of on demand.
+  const load = [];
+  for (let i = 0; i < 15; i++) load.push(time([cli, '--version']));
+  console.log(`info  archway --version, process: median ${med(load).toFixed(1)} ms: loading ${(med(load) - med(base)).toFixed(1)} ms over node -e 0 (part of the own work below)`);
   const own = med(ours) - med(base);
   ok = line(
     `archway status --json, process (${inproc.entries} entries, Node ${version})`,

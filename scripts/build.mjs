@@ -7,41 +7,21 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { ESBUILD_COMMON } from './esbuild-common.mjs';
-import { fsWithoutFacade, oneHotChunk } from './esbuild-cli-plugins.mjs';
+import { cliBundle, helperBundle } from './esbuild-common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv[2];
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
-const common = ESBUILD_COMMON;
-
 // Stale code-split chunks from earlier builds must not linger next to the new ones.
 rmSync(join(root, 'dist/cli'), { recursive: true, force: true });
 rmSync(join(root, 'dist/helper'), { recursive: true, force: true });
 
-await build({
-  ...common,
-  entryPoints: [join(root, 'electron/helper/main.ts')],
-  outfile: join(root, 'dist/helper/archway-helper.mjs'),
-  banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
-});
-await build({
-  ...common,
-  entryPoints: { archway: join(root, 'electron/cli/archway.ts') },
-  outdir: join(root, 'dist/cli'),
-  outExtension: { '.js': '.mjs' },
-  // `archway --version` from package.json, without reading a file at start-up.
-  define: { __ARCHWAY_VERSION__: JSON.stringify(version) },
-  // `archway status` must start nearly as fast as bare node: the Docker half (probe) is a separate
-  // chunk loaded only by `archway probe`.
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  minify: true,
-  // `import … from 'node:fs'` in an ES module makes Node build its ESM facade of fs, which reads
-  // every export, lazy getters included: that loads fs streams and fs/promises (≈3 ms per start).
-  plugins: [fsWithoutFacade, oneHotChunk(join(root, 'electron/cli/main.ts'))],
-});
+// One bundle configuration with the packages (scripts/esbuild-common.mjs); here: this Node.
+const here = { root, target: 'node20', version };
+// The helper never talks to Docker: keep it small.
+await build(helperBundle({ ...here, outfile: join(root, 'dist/helper/archway-helper.mjs'), shebang: true }));
+await build(cliBundle({ ...here, outdir: join(root, 'dist/cli') }));
 console.log('built dist/helper/archway-helper.mjs and dist/cli/archway.mjs');
 
 if (only !== 'cli' && existsSync(join(root, 'electron.vite.config.ts'))) {

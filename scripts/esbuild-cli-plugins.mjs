@@ -5,7 +5,7 @@
 // When an ES module imports a builtin, Node builds a facade that reads every export of the CommonJS
 // module once, lazy getters included: for fs that loads fs streams (and stream, buffer list, …) and
 // fs/promises, ≈3 ms of every `archway status` that uses neither. This plugin gives the bundle a
-// small module instead that takes fs from process.getBuiltinModule (Node ≥ 20.16; else require)
+// small module instead that takes fs from process.getBuiltinModule (Node ≥ 20.16; else createRequire)
 // and re-exports its functions and `constants`. The lazy ones (ReadStream, WriteStream, promises, …) are
 // left out on purpose: importing one by name is a build error ("No matching export"); a lazy
 // function (Node 20's opendir/opendirSync) is wrapped so that it is still only loaded when called.
@@ -16,8 +16,12 @@ const IDENT = /^[A-Za-z_$][\w$]*$/;
 
 function facadeFree(name) {
   const mod = require(name);
+  // Without process.getBuiltinModule (Node < 20.16, e.g. Debian 12's Node 18 running the package's
+  // bundles) the module comes from createRequire: a bare require("node:fs") here would be resolved
+  // by esbuild through this very plugin, and the module would import itself (every export undefined).
   const lines = [
-    `const m = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule(${JSON.stringify(name)}) : require(${JSON.stringify(name)});`,
+    "import { createRequire as __facadeRequire } from 'node:module';",
+    `const m = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule(${JSON.stringify(name)}) : __facadeRequire(import.meta.url)(${JSON.stringify(name)});`,
     'export default m;',
   ];
   for (const key of Object.keys(mod)) {

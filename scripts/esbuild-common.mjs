@@ -1,5 +1,11 @@
-// esbuild options shared by scripts/build.mjs (dist/, run from a checkout by the development Node)
-// and scripts/package.mjs (the .deb/.rpm bundles, run by the distribution's /usr/bin/node).
+// The one bundle configuration of the CLI and the root helper, shared by scripts/build.mjs (dist/,
+// run from a checkout by the development Node) and scripts/package.mjs (the .deb/.rpm bundles, run
+// by the distribution's /usr/bin/node): both get the same start-up build (code splitting, one hot
+// chunk, fs without its ESM facade, minified for the CLI; one plain file for the helper). What differs is passed in: output place, target
+// Node, what stays external, extra plugins, defines.
+import { join } from 'node:path';
+import { fsWithoutFacade, oneHotChunk } from './esbuild-cli-plugins.mjs';
+
 export const ESBUILD_COMMON = {
   bundle: true,
   platform: 'node',
@@ -19,4 +25,59 @@ export const ESBUILD_COMMON = {
 export const ENTRIES = {
   helper: 'electron/helper/main.ts',
   cli: 'electron/cli/archway.ts',
+  /** The CLI's main module: the anchor of its one hot chunk (esbuild-cli-plugins.mjs oneHotChunk). */
+  cliMain: 'electron/cli/main.ts',
 };
+
+/**
+ * @typedef {object} BundleChoice
+ * @property {string} root      the repository root
+ * @property {string} target    esbuild target, e.g. 'node20' (dist) or 'node18' (packages)
+ * @property {string} version   package.json's version, compiled in as __ARCHWAY_VERSION__
+ * @property {string[]} [external]  modules left to node_modules at run time
+ * @property {import('esbuild').Plugin[]} [plugins]  plugins besides the start-up ones
+ * @property {Partial<import('esbuild').BuildOptions>} [extra]  e.g. { metafile: true, logLevel: 'error' }
+ */
+
+/**
+ * The helper bundle: one file (it is copied around alone: install-helper, the AppImage's resources).
+ * @param {BundleChoice & { outfile: string; shebang?: boolean }} c
+ */
+export function helperBundle(c) {
+  return {
+    ...ESBUILD_COMMON,
+    ...c.extra,
+    target: c.target,
+    entryPoints: [join(c.root, ENTRIES.helper)],
+    outfile: c.outfile,
+    external: c.external ?? [],
+    define: { __ARCHWAY_VERSION__: JSON.stringify(c.version) },
+    // No start-up plugins: the helper starts once per change, and stays as plain as can be.
+    plugins: c.plugins ?? [],
+    ...(c.shebang ? { banner: { js: `#!/usr/bin/env node\n${ESBUILD_COMMON.banner.js}` } } : {}),
+  };
+}
+
+/**
+ * The CLI bundle: `archway status` must start nearly as fast as bare node, so the Docker half
+ * (probe, engines, emulators fetch) and everything a change needs are chunks loaded on demand, and
+ * what `status` runs is one hot chunk; `node:fs` comes without its ESM facade (≈3 ms per start).
+ * @param {BundleChoice & { outdir: string }} c
+ */
+export function cliBundle(c) {
+  return {
+    ...ESBUILD_COMMON,
+    ...c.extra,
+    target: c.target,
+    entryPoints: { archway: join(c.root, ENTRIES.cli) },
+    outdir: c.outdir,
+    outExtension: { '.js': '.mjs' },
+    // `archway --version` from package.json, without reading a file at start-up.
+    define: { __ARCHWAY_VERSION__: JSON.stringify(c.version) },
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    minify: true,
+    external: c.external ?? [],
+    plugins: [fsWithoutFacade, oneHotChunk(join(c.root, ENTRIES.cliMain)), ...(c.plugins ?? [])],
+  };
+}

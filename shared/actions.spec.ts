@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { intentToRequest } from './actions';
-import { buildStatus, catalogRule, type RawStatus } from './status';
+import { buildStatus, catalogRule, statusOf, type RawStatus } from './status';
 import { emptyRecord } from './record';
-import { hexToBytes } from './arch/catalog';
+import { CATALOG, hexToBytes, type Cpu } from './arch/catalog';
+import { trustKey, type HostSnapshot, type SnapshotCandidate } from './plan/snapshot';
+import { readinessOps } from './plan/install';
+import type { ElfInfo } from './elf';
 
 const HEADER = hexToBytes('7f454c4602010100000000000000000003003e00');
 
@@ -31,12 +34,22 @@ describe('intentToRequest', () => {
     ]);
   });
 
-  it('install all skips CPUs without an emulator and says so; explicit names are never skipped', () => {
-    const { request, skipped } = intentToRequest({ action: 'install', archs: ['all'] }, status());
-    expect(request?.ops.map((o) => ('arch' in o ? o.arch : ''))).toEqual(['s390x', 'aarch64']);
-    expect(skipped.find((s) => s.arch === 'riscv64')?.why).toBe('no emulator available');
-    const explicit = intentToRequest({ action: 'install', archs: ['riscv64'] }, status());
-    expect(explicit.request?.ops).toHaveLength(1);
+  it('install all skips what the planner refuses here, with its reason; explicit names are never skipped', () => {
+    const st = statusOf(snapshotWith({ theirs: ['aarch64'] }));
+    expect(st.archs.find((a) => a.cpu === 's390x')?.install).toEqual({ ok: true, interpreter: '/usr/bin/qemu-s390x-static', flags: 'F', source: 'distro', changed: true });
+    expect(st.archs.find((a) => a.cpu === 'aarch64')?.install).toMatchObject({ ok: false, code: 'not-owned' });
+    expect(st.archs.find((a) => a.cpu === 'riscv64')?.install).toMatchObject({ ok: false, code: 'no-emulator' });
+    const { request, skipped } = intentToRequest({ action: 'install', archs: ['all'] }, st);
+    expect(request?.ops.map((o) => ('arch' in o ? o.arch : ''))).toEqual(['s390x']);
+    expect(skipped.find((s) => s.arch === 'aarch64')?.why).toMatch(/^qemu-aarch64 is already registered by another tool .*Archway leaves it alone$/);
+    expect(skipped.find((s) => s.arch === 'riscv64')?.why).toMatch(/^no qemu-riscv64 emulator found/);
+    // Options that change the planner's answer keep the architecture in: --take-over, --source.
+    expect(intentToRequest({ action: 'install', archs: ['all'], takeOver: true }, st).request?.ops.map((o) => ('arch' in o ? o.arch : ''))).toEqual(['s390x', 'aarch64']);
+    expect(intentToRequest({ action: 'install', archs: ['all'], source: 'store' }, st).skipped.map((s) => s.arch)).toEqual(['aarch64']);
+    // Named, they are planned as asked (and the helper's refusal refuses the request).
+    const explicit = intentToRequest({ action: 'install', archs: ['riscv64', 'arm64'] }, st);
+    expect(explicit.request?.ops).toHaveLength(2);
+    expect(explicit.skipped).toEqual([]);
   });
 
   it('uninstall all touches only Archway\'s handlers unless forced', () => {
@@ -53,3 +66,39 @@ describe('intentToRequest', () => {
     expect(() => intentToRequest({ action: 'install', archs: ['arm46'] }, status())).toThrow(/unknown architecture "arm46"/);
   });
 });
+
+const X86_ELF: ElfInfo = { class: 64, endian: 'little', type: 3, machine: 62, dynamic: true };
+
+/** An x86_64 host's snapshot with its status facts: static emulators for aarch64 and s390x only; `theirs`: CPUs another tool registered. */
+function snapshotWith(o: { theirs: ('aarch64' | 's390x')[] }): HostSnapshot {
+  const emu = (cpu: string) => `/usr/bin/qemu-${cpu}-static`;
+  const present = new Set([emu('aarch64'), emu('s390x')]);
+  const candidates: Partial<Record<Cpu, SnapshotCandidate[]>> = {};
+  const persistFiles: Record<string, { path: string; exists: boolean; ours: boolean }> = {};
+  for (const op of readinessOps('x86_64')) {
+    const c = CATALOG.find((x) => x.cpu === op.arch)!;
+    candidates[c.cpu] = [
+      { path: `/usr/libexec/qemu-binfmt/${c.emulator.slice(5)}-binfmt-P`, source: 'distro', preserveArgv0: true, exists: false },
+      { path: emu(c.emulator.slice(5)), source: 'distro', preserveArgv0: false, exists: present.has(emu(c.emulator.slice(5))) },
+    ];
+    persistFiles[c.handlerName] = { path: `/etc/binfmt.d/${c.handlerName}.conf`, exists: false, ours: false };
+  }
+  const trusted = (p: string) => ({ path: p, identity: `id-${p}`, trust: { [trustKey(p, { allowSymlink: false, allowDynamic: false })]: null } });
+  const texts = o.theirs.map((cpu, seq) => {
+    const r = catalogRule(cpu, emu(cpu), 'F');
+    return { name: r.name, text: `enabled\ninterpreter ${r.interpreter}\nflags: F\noffset 0\nmagic ${r.magic}\nmask ${r.mask}\n`, seq };
+  });
+  return {
+    binfmtPath: '/b',
+    mounted: true,
+    entries: new Map(o.theirs.map((cpu, order) => [`qemu-${cpu}`, { rule: catalogRule(cpu, emu(cpu), 'F'), enabled: true, order }])),
+    record: emptyRecord(),
+    binfmtd: [],
+    binfmtSupport: [],
+    persistFiles,
+    interpreters: { [emu('aarch64')]: trusted(emu('aarch64')), [emu('s390x')]: trusted(emu('s390x')) },
+    candidates,
+    host: { machine: 'x86_64', header: HEADER, elf: X86_ELF },
+    status: { globalEnabled: true, texts, files: {}, emulatorVersions: {}, problems: [] },
+  };
+}

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { resolveArchs } from './arch/resolve';
+import type { ErrorCode } from './errors';
 import { FlagsSchema, type HelperOp, type HelperRequest, PROTOCOL_VERSION } from './helper-protocol';
 import { hasSetuidRisk } from './plan/rules';
 import type { Status } from './status';
@@ -51,24 +52,7 @@ export const FixIntentSchema = z.strictObject({
 });
 export type FixIntent = z.infer<typeof FixIntentSchema>;
 
-/** The `archway` command line that carries out an intent: the one place a fix becomes words. */
-export function intentCommand(intent: Pick<Intent, 'action' | 'archs'> & Partial<Intent>): string {
-  const words = ['archway'];
-  if (intent.action === 'use') {
-    const e = intent.emulator ?? 'distro';
-    return ['archway', 'emulators', 'use', ...intent.archs, e === 'distro' ? 'distro' : e.sha256].join(' ');
-  }
-  if (intent.action === 'persist-on' || intent.action === 'persist-off') words.push('persist', intent.action === 'persist-on' ? 'on' : 'off');
-  else words.push(intent.action);
-  words.push(...intent.archs);
-  if (intent.flags !== undefined) words.push('--flags', intent.flags || '""');
-  if (intent.allowSetuid) words.push('--allow-setuid');
-  if (intent.persist) words.push('--persist');
-  if (intent.takeOver) words.push('--take-over');
-  if (intent.force) words.push('--force');
-  if (intent.scope) words.push('--scope', intent.scope);
-  return words.join(' ');
-}
+export { intentCommand } from './intent-command';
 
 /** A `use` intent that names no emulator (a programming error in a face, reported as a usage error). */
 export class UnknownUseError extends Error {}
@@ -77,6 +61,22 @@ export interface IntentPlan {
   request: HelperRequest | null;
   /** Architectures `all` left out, and why. */
   skipped: { arch: string; why: string }[];
+}
+
+/** Could the options named turn the planner's default refusal (status readiness) into an install? */
+function optionsChange(code: ErrorCode, intent: Intent): boolean {
+  switch (code) {
+    case 'not-owned':
+      return intent.takeOver === true;
+    case 'no-emulator':
+    case 'unsafe-interpreter':
+    case 'dynamic-interpreter':
+      return intent.source !== undefined || intent.flags !== undefined || intent.allowDynamic === true;
+    case 'bad-flags':
+      return intent.flags !== undefined || intent.allowSetuid === true;
+    default:
+      return false; // native, never-touch, an unreadable entry: no option changes these
+  }
 }
 
 /** Resolve names ("arm64", "linux/arm/v7", "all") against the current status. Throws UnknownArchError. */
@@ -92,8 +92,13 @@ export function intentToRequest(intent: Intent, status: Status): IntentPlan {
     const explicit = !wantsAll || intent.archs.some((n) => n.trim().toLowerCase() !== 'all' && resolveArchs([n])[0]?.cpu === e.cpu);
     switch (intent.action) {
       case 'install': {
-        if (!explicit && a && a.available.length === 0 && !intent.source) {
-          skipped.push({ arch: e.cpu, why: 'no emulator available' });
+        // `all` leaves out what the planner refuses here (status carries its answer, a.install) when
+        // the options named cannot change that answer: another tool's handler without --take-over,
+        // no usable emulator without --source, --flags or --allow-dynamic. Named architectures are
+        // planned as asked, and a refusal refuses the request.
+        const refused = a?.install && !a.install.ok ? a.install : undefined;
+        if (!explicit && refused && !optionsChange(refused.code, intent)) {
+          skipped.push({ arch: e.cpu, why: refused.message });
           continue;
         }
         if (!explicit && a?.native === 'maybe') {

@@ -3,8 +3,8 @@
  * stdout. Every field is bounded; unknown fields are refused (strict objects).
  */
 import * as z from 'zod/mini';
+import { ErrorCodes, PROTOCOL_VERSION, SHA256_HEX } from './errors';
 
-export const PROTOCOL_VERSION = 1;
 /** The helper refuses requests larger than this before parsing them. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 export const MAX_OPS = 64;
@@ -69,7 +69,6 @@ export const MountOp = z.strictObject({ op: z.literal('mount') });
 
 /** What a caller says about an emulator: printable ASCII only (no control characters), bounded. */
 const reported = (max: number) => z.string().check(z.maxLength(max), z.regex(/^[\x20-\x7e]*$/, 'printable ASCII only'));
-export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /**
  * Re-register the handler of this architecture — whoever installed it — with the same emulator,
@@ -139,33 +138,8 @@ export function bindToPlan(request: HelperRequest, preview: HelperResponse): Hel
 export type HelperOp = z.infer<typeof OpSchema>;
 export type HelperRequest = z.infer<typeof HelperRequestSchema>;
 
-export const ErrorCodes = [
-  'bad-request',
-  'unknown-arch',
-  'native-arch',
-  'not-owned',
-  'never-touch',
-  'not-found',
-  'no-emulator',
-  'unsafe-interpreter',
-  'dynamic-interpreter',
-  'bad-flags',
-  'invalid-rule',
-  'kernel-refused',
-  'not-mounted',
-  'mount-failed',
-  'io-error',
-  'not-root',
-  'not-authorized',
-  'helper-missing',
-  'helper-failed',
-  'plan-changed',
-  /** store-add: the file's sha256 is not the one the request (the plan) named. */
-  'content-mismatch',
-  /** store-add: the caller could not read the file themselves (owner, mode or a private directory). */
-  'not-readable',
-] as const;
-export type ErrorCode = (typeof ErrorCodes)[number];
+// The codes and the error class live in shared/errors.ts (zod-free: status and the planner load no schemas).
+export { ArchwayError, ErrorCodes, PROTOCOL_VERSION, SHA256_HEX, type ErrorCode } from './errors';
 
 const ErrorSchema = z.strictObject({ code: z.enum(ErrorCodes), message: z.string(), hint: opt(z.string()) });
 
@@ -204,17 +178,3 @@ export const HelperResponseSchema = z.strictObject({
 
 export type OpResult = z.infer<typeof OpResultSchema>;
 export type HelperResponse = z.infer<typeof HelperResponseSchema>;
-
-/** An error that carries a code and, where possible, what to do next. */
-export class ArchwayError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-  toJSON() {
-    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
-  }
-}

@@ -7,12 +7,15 @@ import { CATALOG, DOCKER_PLATFORMS, nativeCpus, type Cpu, type NativeInfo } from
 import { catalogRule, cpusForRule, hasSetuidRisk, hijacksHost, hostHeaders, ruleMatchesHeader } from './plan/rules';
 import { attributeOwner } from './plan/owner';
 import { recordDrift } from './plan/drift';
+import { installReadiness, type InstallReadiness } from './plan/install';
+import type { HostSnapshot } from './plan/snapshot';
 
 // The planner's single definitions, re-exported where they were first written.
 export { catalogRule, cpusForRule, hostHeaders, ruleMatchesHeader };
 import { parseProcEntry } from './binfmt/entry';
 import { decodeFlags, SETUID_RISK, SETUID_RISK_MARKER, type FlagInfo, type Risk } from './binfmt/flags';
-import { intentCommand, type FixIntent, type UseEmulator } from './actions';
+import type { FixIntent, UseEmulator } from './actions';
+import { intentCommand } from './intent-command';
 import { knownRegressions } from './qemu-regressions';
 import { buildRegister, maskedMagic, parseRegister, sameRule, type MagicRule, type Rule } from './binfmt/register';
 import { describeElf, describeHostProgramProblem, EM_NAMES, hostProgramProblem, type ElfInfo } from './elf';
@@ -43,8 +46,11 @@ export interface RawStatus {
   mount: { path: string; mounted: boolean };
   /** The global status file: enabled / disabled; null when not mounted. */
   globalEnabled: boolean | null;
-  /** `seq`: registration order, higher is newer (see entryNamesOldestFirst). */
-  entries: { name: string; text: string; seq: number }[];
+  /**
+   * `seq`: registration order, higher is newer (see entryNamesOldestFirst). `parsed`: the entry as
+   * the snapshot already parsed it (rawStatusOf), so it is not parsed twice; else it is parsed here.
+   */
+  entries: { name: string; text: string; seq: number; parsed?: { rule: Rule; enabled: boolean } }[];
   interpreters: Record<string, InterpreterFacts>;
   /** `uname -m` of the kernel. */
   hostMachine: string;
@@ -54,8 +60,10 @@ export interface RawStatus {
   /** Names registered through Debian's binfmt-support (/var/lib/binfmts), with their package. */
   binfmtSupport: { name: string; package?: string }[];
   record: ArchwayRecord;
-  /** Emulators that could serve each CPU (for "missing": what install would use). */
+  /** Emulators present for each CPU (the distribution's, Archway's store): where they come from. */
   available: Partial<Record<Cpu, AvailableEmulator[]>>;
+  /** What `archway install <cpu>` would do here, per CPU: the planner's own answer (installReadiness). */
+  install?: Partial<Record<Cpu, InstallReadiness>>;
   /** Where emulators come from: the distro's QEMU version; per store file, its reported provenance sentence. */
   emulatorVersions?: {
     distro?: string;
@@ -148,6 +156,12 @@ export interface ArchStatus {
   winner?: string;
   handlers: string[];
   available: AvailableEmulator[];
+  /**
+   * What `archway install <cpu>` would do, decided by the planner (planInstall) on the same
+   * snapshot: the emulator and flags it would register ("can use …"), or why it would refuse.
+   * Absent for what the host runs natively.
+   */
+  install?: InstallReadiness;
 }
 
 export interface Status {
@@ -319,7 +333,7 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
   sorted.forEach((e, order) => {
     let parsed;
     try {
-      parsed = parseProcEntry(e.name, e.text);
+      parsed = e.parsed ?? parseProcEntry(e.name, e.text);
     } catch (err) {
       warnings.push(`could not read binfmt_misc entry ${e.name}: ${(err as Error).message}`);
       return;
@@ -412,6 +426,7 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
       ...(winner ? { winner: winner.name } : {}),
       handlers: matching.map((h) => h.name),
       available: raw.available[c.cpu] ?? [],
+      ...(raw.install?.[c.cpu] ? { install: raw.install[c.cpu] } : {}),
     };
   });
 
@@ -452,4 +467,50 @@ export function buildStatus(raw: RawStatus, hostElf?: ElfInfo): Status {
     drift,
     warnings,
   };
+}
+
+/**
+ * The status facts of a snapshot read with its status facts (electron/core/snapshot.ts
+ * readHostSnapshot with `status: true`): the same reading the planner decides from, and per CPU
+ * the planner's own answer to "what would install do" (installReadiness).
+ */
+export function rawStatusOf(s: HostSnapshot): RawStatus {
+  const f = s.status;
+  if (!f) throw new Error('this snapshot was read without its status facts (readHostSnapshot with status: true)');
+  const available: RawStatus['available'] = {};
+  const install: NonNullable<RawStatus['install']> = {};
+  for (const cpu of Object.keys(s.candidates) as Cpu[]) {
+    const present = (s.candidates[cpu] ?? [])
+      .filter((c) => c.exists)
+      .map((c) => {
+        const version = c.version ?? (c.source === 'distro' ? f.emulatorVersions.distro : undefined);
+        return { path: c.path, source: c.source, ...(version ? { version } : {}), ...(c.reported ? { reported: c.reported } : {}), ...(c.sha256 ? { sha256: c.sha256 } : {}) };
+      });
+    if (present.length) available[cpu] = present;
+    install[cpu] = installReadiness(s, cpu);
+  }
+  return {
+    mount: { path: s.binfmtPath, mounted: s.mounted },
+    globalEnabled: f.globalEnabled,
+    entries: f.texts.map((e) => {
+      const p = s.entries.get(e.name);
+      return p ? { ...e, parsed: { rule: p.rule, enabled: p.enabled } } : e;
+    }),
+    interpreters: { ...f.files },
+    hostMachine: s.host.machine,
+    hostHeader: s.host.header,
+    binfmtd: [...s.binfmtd],
+    binfmtSupport: [...s.binfmtSupport],
+    record: s.record,
+    available,
+    install,
+    emulatorVersions: f.emulatorVersions,
+  };
+}
+
+/** The whole status from one snapshot: buildStatus over rawStatusOf, plus what could not be read. */
+export function statusOf(s: HostSnapshot): Status {
+  const status = buildStatus(rawStatusOf(s), s.host.elf);
+  status.warnings.push(...(s.status?.problems ?? []), ...(s.recordProblem ? [s.recordProblem] : []));
+  return status;
 }

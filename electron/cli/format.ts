@@ -51,7 +51,7 @@ export function formatStatus(s: Status, opts: { all?: boolean; term?: Term } = {
       h ? h.owner.kind + (h.owner.guess ? '?' : '') : '-',
       h ? (h.persistent ? 'yes' : 'no') : '-',
       h ? `${h.emulator.source}${h.emulator.qemuVersion ?? h.emulator.version ? ` QEMU ${h.emulator.qemuVersion ?? h.emulator.version}` : ''}${h.emulator.reported ? ` (${h.emulator.reported})` : ''}` : '-',
-      h ? h.rule.interpreter : a.native !== 'yes' && a.available[0] ? `(can use ${a.available[0].path})` : '',
+      h ? h.rule.interpreter : a.install?.ok ? `(can use ${a.install.interpreter})` : '',
     ]);
   }
   const table = fitTable(STATUS_COLUMNS, rows, cols, sym.ellipsis);

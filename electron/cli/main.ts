@@ -2,9 +2,10 @@
  * `archway` — the command-line face of the engine. No logic of its own: parse argv (as spec.ts
  * describes it), call the engine, print. Exit codes come from exit-codes.ts only.
  */
-import { IntentSchema, type Intent } from '../../shared/actions';
+import type { Intent } from '../../shared/actions';
 import { UnknownArchError } from '../../shared/arch/resolve';
-import { ArchwayError, type HelperResponse, type OpResult } from '../../shared/helper-protocol';
+import { ArchwayError } from '../../shared/errors';
+import type { HelperResponse, OpResult } from '../../shared/helper-protocol';
 import type { ArchStatus, HandlerStatus, Status } from '../../shared/status';
 import { jsonForTerminal } from '../../shared/sanitize';
 import { Engine } from '../engine';
@@ -36,7 +37,7 @@ interface Out extends Io {
   errTerm: Term;
 }
 
-function intentFrom(p: ParsedLine): Intent {
+function intentFrom(p: ParsedLine, IntentSchema: typeof import('../../shared/actions').IntentSchema): Intent {
   const cmd = p.command!;
   const archsFrom = (list: string[]) => {
     const names = list.flatMap((a) => a.split(','));
@@ -97,7 +98,9 @@ function printResponse(o: Out, res: HelperResponse, dryRun: boolean): void {
 
 async function change(engine: Engine, p: ParsedLine, o: Out): Promise<number> {
   const cmd = p.command!;
-  const intent = intentFrom(p);
+  // The intent's schema (zod) is loaded by the commands that change something, never by `status`.
+  const { IntentSchema } = await import('../../shared/actions');
+  const intent = intentFrom(p, IntentSchema);
   const json = p.options.has('--json');
   const dryRun = p.options.has('--dry-run');
   const backend = optionValue(p, '--backend') ?? 'helper';
@@ -246,7 +249,7 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
     }
     if (remote && kernelCommand) {
       const { remoteStatusCommand, remoteChange } = await import('./fleet');
-      return cmd.name === 'status' ? await remoteStatusCommand(p, o) : await remoteChange(intentFrom(p), p, o);
+      return cmd.name === 'status' ? await remoteStatusCommand(p, o) : await remoteChange(intentFrom(p, (await import('../../shared/actions')).IntentSchema), p, o);
     }
     // Rootless engines (issue 10): --scope podman|docker swaps the engine for the engine's own instance.
     const scope = optionValue(p, '--scope');

@@ -13,7 +13,8 @@ import { buildRegister, parseRegister, sameRule, RuleError, type Rule } from '..
 import { FlagError } from '../../shared/binfmt/flags';
 import { recordDrift, type Drift } from '../../shared/plan/drift';
 import type { OpPlan, Step } from '../../shared/plan/plan';
-import { ArchwayError, type OpResult } from '../../shared/helper-protocol';
+import { ArchwayError } from '../../shared/errors';
+import type { OpResult } from '../../shared/helper-protocol';
 import type { ArchwayRecord, HandlerRecord, PendingStep } from '../../shared/record';
 import { appendAudit, appendAuditLines, type AuditEntry } from '../engine/audit';
 import { control, isMounted, mountBinfmt, readEntry, register } from '../engine/binfmtfs';

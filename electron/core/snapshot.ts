@@ -1,20 +1,28 @@
 /**
- * The snapshot edge for this machine's (or a private instance's) binfmt_misc: read the facts the
- * planner decides from (shared/plan/snapshot.ts). It reads through the same engine functions as
- * status (electron/engine/inspect.ts): the table, the binfmt.d files, binfmt-support's names,
- * Archway's record, the host's ELF identity. Interpreter checks are run only for the files the
- * request's plans can consult (shared/plan/plan.ts interpreterQueries).
+ * The one reader of a binfmt_misc target's facts (this machine's, or a private instance's named by
+ * an ArchwayPaths): the table, the binfmt.d files, binfmt-support's names, Archway's record, the
+ * emulators on offer, the boot-time files, the host's ELF identity, and the interpreter checks the
+ * plans will consult (shared/plan/plan.ts interpreterQueries). The planner decides from what it
+ * returns (shared/plan/snapshot.ts); status is derived from the same snapshot read with its status
+ * facts (shared/status.ts statusOf; electron/engine/inspect.ts readStatus), so the two never read or
+ * assemble the same facts twice.
  */
-import { lstatSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readlinkSync, statSync } from 'node:fs';
 import { CATALOG, catalogEntry, type Cpu } from '../../shared/arch/catalog';
 import { parseProcEntry } from '../../shared/binfmt/entry';
-import { ArchwayError, type HelperOp } from '../../shared/helper-protocol';
+import { parseElf } from '../../shared/elf';
+import { ArchwayError } from '../../shared/errors';
+import type { HelperOp } from '../../shared/helper-protocol';
+import { readinessOps } from '../../shared/plan/install';
 import { interpreterQueries } from '../../shared/plan/plan';
 import { trustKey, type HostSnapshot, type InterpreterFact, type SnapshotCandidate, type SnapshotEntry } from '../../shared/plan/snapshot';
+import { describeReported } from '../../shared/provenance';
 import type { ArchwayRecord } from '../../shared/record';
-import { isMounted, readEntries } from '../engine/binfmtfs';
-import { distroCandidates, readStoreManifest, storeCandidate } from '../engine/emulators';
-import type { HostFacts } from '../engine/host';
+import type { InterpreterFacts } from '../../shared/status';
+import { isMounted, readEntries, readGlobalStatus, type RawEntry } from '../engine/binfmtfs';
+import { distroCandidates, readStoreEntries, storeCandidate, storeCandidates } from '../engine/emulators';
+import { gunzipHead } from '../engine/gunzip-head';
+import { readHead, type HostFacts } from '../engine/host';
 import { PERSIST_HEADER, readBinfmtSupport, readBinfmtd, readRecord } from '../engine/owners';
 import { persistFile, type ArchwayPaths } from '../engine/paths';
 import { trustInterpreter } from '../engine/trust';
@@ -37,19 +45,21 @@ export function fileIdentity(path: string): string {
 /** The kernel's table as the planner sees it: parsed entries by name, in registration order. */
 export function readTable(binfmt: string): { mounted: boolean; entries: Map<string, SnapshotEntry>; unparsed: Record<string, string> } {
   const mounted = isMounted(binfmt);
+  return { mounted, ...parseTable(mounted ? readEntries(binfmt) : []) };
+}
+
+function parseTable(raw: readonly RawEntry[]): { entries: Map<string, SnapshotEntry>; unparsed: Record<string, string> } {
   const entries = new Map<string, SnapshotEntry>();
   const unparsed: Record<string, string> = {};
-  if (mounted) {
-    for (const e of readEntries(binfmt)) {
-      try {
-        const p = parseProcEntry(e.name, e.text);
-        entries.set(e.name, { rule: p.rule, enabled: p.enabled, order: e.seq });
-      } catch (err) {
-        unparsed[e.name] = (err as Error).message; // status reports it; a plan that touches it is refused
-      }
+  for (const e of raw) {
+    try {
+      const p = parseProcEntry(e.name, e.text);
+      entries.set(e.name, { rule: p.rule, enabled: p.enabled, order: e.seq });
+    } catch (err) {
+      unparsed[e.name] = (err as Error).message; // status reports it; a plan that touches it is refused
     }
   }
-  return { mounted, entries, unparsed };
+  return { entries, unparsed };
 }
 
 function cpusOf(ops: readonly HelperOp[]): Cpu[] {
@@ -61,39 +71,73 @@ function cpusOf(ops: readonly HelperOp[]): Cpu[] {
   return [...out];
 }
 
-/**
- * The snapshot a request is planned on. `record` is the executor's copy when it has one (the
- * helper's start-up repair may just have changed it); else it is read.
- */
+/** The identity of a file in a snapshot read for status: not read (no plan made from it is applied). */
+export const STATUS_ONLY = 'not read (status)';
+
+/** What a snapshot is read for. */
+export interface SnapshotScope {
+  /** The operations it will be planned for: whose emulators, boot-time files and interpreter checks are read. */
+  ops: readonly HelperOp[];
+  /** Also read what status shows (entry texts, the global switch, interpreter file facts, emulator versions). */
+  status?: boolean;
+  /** The executor's copy of the record, when it has one (the helper's start-up repair may just have changed it); else it is read. */
+  record?: { record: ArchwayRecord; problem?: string };
+}
+
+/** The scope status reads: every install status asks readiness for (shared/plan/install.ts readinessOps), with the status facts. */
+export function statusScope(host: HostFacts): SnapshotScope {
+  return { ops: readinessOps(host.machine), status: true };
+}
+
+/** The snapshot a request is planned on (compatible form of readHostSnapshot). */
 export function readSnapshot(paths: ArchwayPaths, host: HostFacts, ops: readonly HelperOp[], record?: { record: ArchwayRecord; problem?: string }): HostSnapshot {
-  const rec = record ?? readRecord(paths);
-  const { mounted, entries, unparsed } = readTable(paths.binfmt);
+  return readHostSnapshot(paths, host, { ops, ...(record ? { record } : {}) });
+}
+
+/** Read a target's snapshot for `scope`: the one reader behind plans and status. */
+export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: SnapshotScope): HostSnapshot {
+  const { ops } = scope;
+  const rec = scope.record ?? readRecord(paths);
+  const mounted = isMounted(paths.binfmt);
+  const raw = mounted ? readEntries(paths.binfmt) : [];
+  const { entries, unparsed } = parseTable(raw);
   const cpus = cpusOf(ops);
-  const manifest = cpus.length ? readStoreManifest(paths) : {};
+  const store = cpus.length || scope.status ? readStoreEntries(paths) : [];
   const candidates: Partial<Record<Cpu, SnapshotCandidate[]>> = {};
   for (const cpu of cpus) {
-    // A `use` of a store entry names its sha256: that entry is offered too (after the newest).
-    const named = ops.flatMap((op) => (op.op === 'use' && op.emulator.source === 'store' && catalogEntry(op.arch)?.cpu === cpu ? [storeCandidate(paths, cpu, manifest, { sha256: op.emulator.sha256 })] : []));
-    candidates[cpu] = [...distroCandidates(cpu), storeCandidate(paths, cpu, manifest), ...named].map((c) => ({
+    // Status lists every stored version (newest first: what *Use previous* and the version picker
+    // offer); a plan offers the newest, and a `use` of a store entry also the one its sha256 names.
+    const named = ops.flatMap((op) => (op.op === 'use' && op.emulator.source === 'store' && catalogEntry(op.arch)?.cpu === cpu ? [storeCandidate(paths, cpu, store, { sha256: op.emulator.sha256 })] : []));
+    const stored = scope.status ? storeCandidates(paths, cpu, store) : [storeCandidate(paths, cpu, store), ...named];
+    candidates[cpu] = [...distroCandidates(cpu), ...stored].map((c) => ({
       path: c.path,
       source: c.source,
       preserveArgv0: c.preserveArgv0,
       exists: existsSync(c.path),
       ...(c.sha256 ? { sha256: c.sha256 } : {}),
+      ...(c.reported ? { reported: c.reported } : {}),
+      ...(c.version ? { version: c.version } : {}),
     }));
   }
-  const names = new Set<string>([...cpus.map((c) => CATALOG.find((x) => x.cpu === c)!.handlerName), ...Object.keys(rec.record.handlers)]);
-  const persistFiles: HostSnapshot['persistFiles'] = {};
-  for (const name of cpus.map((c) => catalogEntry(c)!.handlerName)) {
+  const handlerNames = cpus.map((c) => catalogEntry(c)!.handlerName);
+  // binfmt.d rules are parsed only for names that can matter (Archway's own files always): the
+  // record's; the table's for status (owners of what is registered); the request's for a plan. A
+  // status readiness plan reads owners only of names in the table, so status parses no more.
+  const names = new Set<string>([...Object.keys(rec.record.handlers), ...(scope.status ? raw.map((e) => e.name) : handlerNames)]);
+  const persistFiles: Record<string, { path: string; exists: boolean; ours: boolean }> = {};
+  for (const name of handlerNames) {
     const path = persistFile(paths, name);
     let text: string | undefined;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      text = existsSync(path) ? '' : undefined; // unreadable: not ours
+    if (existsSync(path)) {
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        text = ''; // unreadable: not ours
+      }
     }
-    (persistFiles as Record<string, { path: string; exists: boolean; ours: boolean }>)[name] = { path, exists: text !== undefined, ours: text?.startsWith(PERSIST_HEADER) ?? false };
+    persistFiles[name] = { path, exists: text !== undefined, ours: text?.startsWith(PERSIST_HEADER) ?? false };
   }
+  const binfmtd = readBinfmtd(paths.binfmtdDirs, names);
   const snap: HostSnapshot = {
     binfmtPath: paths.binfmt,
     mounted,
@@ -101,7 +145,7 @@ export function readSnapshot(paths: ArchwayPaths, host: HostFacts, ops: readonly
     ...(Object.keys(unparsed).length ? { unparsed } : {}),
     record: rec.record,
     ...(rec.problem ? { recordProblem: rec.problem } : {}),
-    binfmtd: readBinfmtd(paths.binfmtdDirs, names).rules,
+    binfmtd: binfmtd.rules,
     binfmtSupport: readBinfmtSupport(paths.binfmtSupportDir),
     persistFiles,
     interpreters: {},
@@ -109,17 +153,89 @@ export function readSnapshot(paths: ArchwayPaths, host: HostFacts, ops: readonly
     host: { machine: host.machine, header: host.header, elf: host.elf },
   };
   const interpreters: Record<string, InterpreterFact> = {};
-  for (const q of interpreterQueries(snap, ops)) {
-    const fact = (interpreters[q.path] ??= { path: q.path, identity: fileIdentity(q.path), trust: {} });
-    const key = trustKey(q.path, q);
-    if (key in fact.trust) continue;
-    try {
-      trustInterpreter(q.path, { hostElf: host.elf, allowDynamic: q.allowDynamic, allowSymlink: q.allowSymlink });
-      fact.trust[key] = null;
-    } catch (err) {
-      const e = err instanceof ArchwayError ? err : new ArchwayError('io-error', (err as Error).message ?? String(err));
-      fact.trust[key] = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  // Directories found root-owned and not writable by others during this one reading.
+  const trustedDirs = new Set<string>();
+  for (const op of ops) {
+    for (const q of interpreterQueries(snap, [op])) {
+      // Status binds no plan to content (it shows readiness, never applies it): no identity read for it.
+      const fact = (interpreters[q.path] ??= { path: q.path, identity: scope.status ? STATUS_ONLY : fileIdentity(q.path), trust: {} });
+      const key = trustKey(q.path, q);
+      if (!(key in fact.trust)) {
+        try {
+          trustInterpreter(q.path, { hostElf: host.elf, allowDynamic: q.allowDynamic, allowSymlink: q.allowSymlink, trustedDirs });
+          fact.trust[key] = null;
+        } catch (err) {
+          const e = err instanceof ArchwayError ? err : new ArchwayError('io-error', (err as Error).message ?? String(err));
+          fact.trust[key] = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+        }
+      }
+      // An install takes the first emulator that checks out, in this order (shared/plan/install.ts
+      // pickInterpreter): the verdicts after it are never consulted, so they are not read.
+      if (op.op === 'install' && fact.trust[key] === null) break;
     }
   }
-  return { ...snap, interpreters };
+  if (!scope.status) return { ...snap, interpreters };
+  const files: Record<string, InterpreterFacts> = {};
+  for (const e of entries.values()) files[e.rule.interpreter] ??= interpreterFacts(e.rule.interpreter);
+  return {
+    ...snap,
+    interpreters,
+    status: {
+      globalEnabled: mounted ? readGlobalStatus(paths.binfmt) : null,
+      texts: raw,
+      files,
+      emulatorVersions: {
+        ...(raw.length ? { distro: distroQemuVersion() } : {}),
+        storeDir: paths.storeDir,
+        store: Object.fromEntries(store.map((m) => [m.file, describeReported(m.reported)])),
+        storeVersions: Object.fromEntries(store.flatMap((m) => (m.version ? [[m.file, m.version]] : []))),
+      },
+      problems: binfmtd.problems,
+    },
+  };
+}
+
+/** stat and ELF facts of an interpreter file, as status shows them (no privileges needed). */
+export function interpreterFacts(path: string): InterpreterFacts {
+  const facts: InterpreterFacts = { path, exists: false };
+  let l;
+  try {
+    l = lstatSync(path);
+    if (l.isSymbolicLink()) facts.symlinkTarget = readlinkSync(path);
+  } catch {
+    return facts;
+  }
+  try {
+    // Not a symlink: lstat already said what stat would (one syscall per interpreter fewer).
+    const st = l.isSymbolicLink() ? statSync(path) : l;
+    facts.exists = true;
+    facts.regular = st.isFile();
+    facts.uid = st.uid;
+    facts.mode = st.mode;
+    if (st.isFile()) facts.elf = parseElf(readHead(path)) ?? null;
+  } catch (err) {
+    facts.error = (err as Error).message;
+  }
+  return facts;
+}
+
+/** The distribution's QEMU version, from Debian/Ubuntu's package changelog (no process spawned). */
+export function distroQemuVersion(): string | undefined {
+  try {
+    // Only the first line is needed: inflate the first kilobyte, not the whole changelog.
+    const fd = openSync('/usr/share/doc/qemu-user-static/changelog.Debian.gz', 'r');
+    const head = Buffer.alloc(1024);
+    let n: number;
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    // Decoded here rather than with node:zlib, whose loading (Node's stream stack) cost status 2–4 ms.
+    const text = Buffer.from(gunzipHead(head.subarray(0, n), 200)).toString('utf8');
+    const m = /^qemu \((?:\d+:)?([^)]+)\)/.exec(text);
+    return m ? m[1] : undefined;
+  } catch {
+    return undefined;
+  }
 }

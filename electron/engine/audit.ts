@@ -1,21 +1,56 @@
 /** Append-only audit log of privileged changes: one JSON object a line, fsync'ed. */
 import { appendFileSync, closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
-import * as z from 'zod/mini';
+import type { AuditView } from '../../shared/ipc/contract';
 
-export const AuditEntrySchema = z.object({
-  time: z.string(),
-  uid: z.number(),
-  op: z.string(),
-  arch: z.optional(z.string()),
-  name: z.optional(z.string()),
-  ok: z.boolean(),
-  message: z.string(),
-  before: z.optional(z.nullable(z.string())),
-  after: z.optional(z.nullable(z.string())),
-  files: z.optional(z.array(z.string())),
-});
-export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+/** One line of the audit log: the same shape the window shows (shared/ipc/contract.ts AuditView, one definition). */
+export type AuditEntry = AuditView;
+
+/**
+ * One line's entry, checked (fields of other types refused; unknown fields dropped). Written out
+ * rather than as a zod schema: the Engine that `archway status` loads imports this module, and zod
+ * costs that start-up about 4 ms.
+ */
+export function parseAuditEntry(v: unknown): AuditEntry {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError('an audit entry is an object');
+  const o = v as Record<string, unknown>;
+  const need = (k: string, t: 'string' | 'number' | 'boolean') => {
+    if (typeof o[k] !== t) throw new TypeError(`audit entry: ${k} is not a ${t}`);
+    return o[k];
+  };
+  const may = (k: string, ok: (x: unknown) => boolean) => {
+    if (o[k] !== undefined && !ok(o[k])) throw new TypeError(`audit entry: ${k} has the wrong type`);
+    return o[k] !== undefined;
+  };
+  const str = (x: unknown) => typeof x === 'string';
+  const strOrNull = (x: unknown) => x === null || typeof x === 'string';
+  // In the schema's key order (archway log --json prints entries as they are).
+  const time = need('time', 'string') as string;
+  const uid = need('uid', 'number') as number;
+  const op = need('op', 'string') as string;
+  const arch = may('arch', str);
+  const name = may('name', str);
+  const ok = need('ok', 'boolean') as boolean;
+  const message = need('message', 'string') as string;
+  const before = may('before', strOrNull);
+  const after = may('after', strOrNull);
+  const files = may('files', (x) => Array.isArray(x) && x.every(str));
+  return {
+    time,
+    uid,
+    op,
+    ...(arch ? { arch: o.arch as string } : {}),
+    ...(name ? { name: o.name as string } : {}),
+    ok,
+    message,
+    ...(before ? { before: o.before as string | null } : {}),
+    ...(after ? { after: o.after as string | null } : {}),
+    ...(files ? { files: [...(o.files as string[])] } : {}),
+  };
+}
+
+/** The entry check, shaped like the schema it replaced (`AuditEntrySchema.parse(json)`). */
+export const AuditEntrySchema = { parse: parseAuditEntry };
 
 /**
  * Append one entry as one write() of one line, then fsync. If a crash tore the previous line (no
@@ -57,7 +92,7 @@ export function readAudit(file: string, limit = 500): AuditEntry[] {
   for (const line of text.split('\n').slice(-limit - 1)) {
     if (!line) continue;
     try {
-      out.push(AuditEntrySchema.parse(JSON.parse(line)));
+      out.push(parseAuditEntry(JSON.parse(line)));
     } catch {
       /* torn line */
     }

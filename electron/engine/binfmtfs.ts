@@ -2,7 +2,7 @@
 import { existsSync, openSync, opendirSync, readFileSync, realpathSync, statSync, statfsSync, writeSync, closeSync, constants } from 'node:fs';
 import { dirname, isAbsolute, join, posix } from 'node:path';
 import { parseProcEntry, type ProcEntry } from '../../shared/binfmt/entry';
-import { ArchwayError } from '../../shared/helper-protocol';
+import { ArchwayError } from '../../shared/errors';
 
 export interface RawEntry {
   name: string;

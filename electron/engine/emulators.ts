@@ -1,8 +1,8 @@
 /** Where emulators come from: the distribution's static QEMU, or Archway's own store. */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CATALOG, type Cpu, catalogEntry } from '../../shared/arch/catalog';
-import { SHA256_HEX } from '../../shared/helper-protocol';
+import { type Cpu, catalogEntry } from '../../shared/arch/catalog';
+import { SHA256_HEX } from '../../shared/errors';
 import { describeReported, type ReportedProvenance } from '../../shared/provenance';
 import { PRINTABLE_ASCII } from '../../shared/sanitize';
 import type { ArchwayPaths } from './paths';
@@ -152,19 +152,4 @@ export function storeCandidate(
   const all = storeCandidates(paths, cpu, [...entries]);
   const hit = opts.sha256 ? all.find((c) => c.sha256 === opts.sha256) : all[0];
   return hit ?? { path: join(paths.storeDir, 'none', catalogEntry(cpu)!.emulator), source: 'store', preserveArgv0: false };
-}
-
-/**
- * Emulators present on disk for every CPU (existence only; the helper verifies before use): the
- * distribution's, then every store entry, most recently added first (the first is what
- * `install --source store` picks; the others are what `archway emulators use` can switch to).
- */
-export function availableEmulators(paths: ArchwayPaths): Partial<Record<Cpu, EmulatorCandidate[]>> {
-  const entries = readStoreEntries(paths);
-  const out: Partial<Record<Cpu, EmulatorCandidate[]>> = {};
-  for (const c of CATALOG) {
-    const found = [...distroCandidates(c.cpu), ...storeCandidates(paths, c.cpu, entries)].filter((x) => existsSync(x.path));
-    if (found.length > 0) out[c.cpu] = found;
-  }
-  return out;
 }

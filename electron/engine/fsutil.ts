@@ -2,7 +2,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ArchwayError } from '../../shared/helper-protocol';
+import { ArchwayError } from '../../shared/errors';
 
 /**
  * Write a file atomically: temp file in the same directory, fsync, rename over the old one, fsync

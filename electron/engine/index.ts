@@ -4,8 +4,8 @@
  * mode in-process (so what you are shown is what the helper will do); applying goes through the
  * helper, elevated.
  */
-import { intentToRequest, type Intent } from '../../shared/actions';
-import { bindToPlan, type HelperRequest, type HelperResponse } from '../../shared/helper-protocol';
+import type { Intent } from '../../shared/actions';
+import type { HelperRequest, HelperResponse } from '../../shared/helper-protocol';
 import type { Status } from '../../shared/status';
 import { readAudit, type AuditEntry } from './audit';
 import type { ElevateOptions, HelperRun } from './elevate';
@@ -46,6 +46,8 @@ export class Engine {
   }
 
   async plan(intent: Intent): Promise<Plan> {
+    // Loaded on demand: the request schemas (zod) are no part of `archway status`.
+    const [{ intentToRequest }, { bindToPlan }] = await Promise.all([import('../../shared/actions'), import('../../shared/helper-protocol')]);
     const { request, skipped } = intentToRequest(intent, this.status());
     const preview = request ? await this.preview(request) : null;
     return {

@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArchwayError, PROTOCOL_VERSION } from '../../shared/helper-protocol';
+import { ArchwayError, PROTOCOL_VERSION } from '../../shared/errors';
 import { INSTALLED_HELPER } from './elevate';
 
 /** Where the AppImage carries the three files (build/electron-builder.config.mjs extraResources). */

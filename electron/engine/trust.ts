@@ -7,7 +7,7 @@
  */
 import { closeSync, fstatSync, lstatSync, openSync, readSync, readlinkSync, realpathSync, constants, type Stats } from 'node:fs';
 import { dirname, isAbsolute, posix, resolve } from 'node:path';
-import { ArchwayError } from '../../shared/helper-protocol';
+import { ArchwayError } from '../../shared/errors';
 import { validateInterpreter, RuleError } from '../../shared/binfmt/register';
 import { describeHostProgramProblem, ELF_PROBE_BYTES, EM_NAMES, hostProgramProblem, parseElf, type ElfInfo } from '../../shared/elf';
 
@@ -16,6 +16,11 @@ export interface TrustOptions {
   /** Accept a symlink as the path itself (Debian's fixed *-binfmt-P wrappers). */
   allowSymlink?: boolean;
   allowDynamic?: boolean;
+  /**
+   * Directories already found root-owned and closed to others during the same reading (one
+   * snapshot): their chains are not walked again. Filled as chains check out.
+   */
+  trustedDirs?: Set<string>;
 }
 
 export interface TrustedFile {
@@ -26,9 +31,12 @@ export interface TrustedFile {
 
 const unsafe = (msg: string, hint?: string) => new ArchwayError('unsafe-interpreter', msg, hint);
 
-function checkDirChain(realDir: string): void {
+function checkDirChain(realDir: string, trusted?: Set<string>): void {
   let dir = realDir;
+  const passed: string[] = [];
   for (;;) {
+    // Checked earlier in this reading, and with it everything above it.
+    if (trusted?.has(dir)) break;
     let st: Stats;
     try {
       st = lstatSync(dir);
@@ -41,9 +49,11 @@ function checkDirChain(realDir: string): void {
     if ((st.mode & 0o022) !== 0 && !sticky) {
       throw unsafe(`${dir} is writable by group or others (mode ${(st.mode & 0o7777).toString(8)}): anyone could swap the emulator`);
     }
-    if (dir === '/') return;
+    passed.push(dir);
+    if (dir === '/') break;
     dir = dirname(dir);
   }
+  for (const d of passed) trusted?.add(d);
 }
 
 export function checkPathSyntax(path: string): void {
@@ -58,6 +68,9 @@ export function checkPathSyntax(path: string): void {
     throw err;
   }
 }
+
+/** realpath(3): one call into libc instead of Node's lstat per path component in JavaScript (the same answer). */
+const realpath = (p: string): string => realpathSync.native(p);
 
 export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile {
   checkPathSyntax(path);
@@ -84,16 +97,16 @@ export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile 
       throw unsafe(`${path} is a symbolic link${target ? ` to ${target}` : ''}`, target ? `Give the real file: ${target}` : undefined);
     }
     if (lst.uid !== 0) throw unsafe(`the link ${path} is owned by uid ${lst.uid}, not root`);
-    checkDirChain(realpathSync(dirname(path)));
+    checkDirChain(realpath(dirname(path)), opts.trustedDirs);
     try {
-      realPath = realpathSync(resolve(dirname(path), readlinkSync(path)));
+      realPath = realpath(resolve(dirname(path), readlinkSync(path)));
     } catch (err) {
       throw new ArchwayError('no-emulator', `${path} points to a missing file: ${(err as Error).message}`, 'Reinstall qemu-user-static.');
     }
-  } else if (realpathSync(path) !== path) {
+  } else if (realpath(path) !== path) {
     throw unsafe(`${path} goes through a symbolic link (real path ${realpathSync(path)})`, `Give the real file: ${realpathSync(path)}`);
   }
-  checkDirChain(dirname(realPath));
+  checkDirChain(dirname(realPath), opts.trustedDirs);
 
   let fd: number | undefined;
   try {

@@ -53,6 +53,15 @@ describe('Architectures rows', () => {
     expect(new Set(missingInstallable(makeStatus()))).toEqual(new Set(['s390x', 'aarch64', 'riscv64']));
   });
 
+  it('"Install all missing" and "can use" follow the planner: an emulator on disk it would refuse is not offered', () => {
+    const st = makeStatus();
+    const riscv = st.archs.find((a) => a.cpu === 'riscv64')!;
+    expect(rowFor(riscv, st).emulator).toMatchObject({ source: 'can use: distro', path: '/usr/bin/qemu-riscv64-static' });
+    riscv.install = { ok: false, code: 'unsafe-interpreter', message: '/usr/bin/qemu-riscv64-static is owned by uid 1000, not root' };
+    expect(missingInstallable(st)).not.toContain('riscv64');
+    expect(rowFor(riscv, st).emulator).toBeUndefined();
+  });
+
   it('decodes magic and mask byte by byte', () => {
     const h = s.handlers.find((x) => x.name === 'qemu-aarch64')!;
     const m = decodeMagic(h)!;

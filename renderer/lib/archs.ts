@@ -32,7 +32,9 @@ export function rowFor(arch: ArchStatus, status: Status): ArchRow {
   const handler = name ? status.handlers.find((h) => h.name === name) : undefined;
   const interp = handler?.rule.interpreter;
   const known = interp ? arch.available.find((a) => a.path === interp) : undefined;
-  const first = arch.available[0];
+  // What install would use is the planner's answer (status readiness), not the first file found.
+  const ready = arch.install?.ok ? arch.install : undefined;
+  const first = ready ? arch.available.find((a) => a.path === ready.interpreter) : undefined;
   const emulator = handler
     ? {
         source: known ? (known.source === 'store' ? 'Archway store' : 'distro') : 'other file',
@@ -117,9 +119,9 @@ export function actionsFor(row: ArchRow): RowAction[] {
   }
 }
 
-/** Every Docker platform CPU that is missing and has an emulator: what "Install all missing" installs. */
+/** Every Docker platform CPU that is missing and the planner would install (status readiness): what "Install all missing" installs. */
 export function missingInstallable(status: Status): string[] {
-  return status.archs.filter((a) => a.platforms.length > 0 && a.state === 'missing' && a.available.length > 0).map((a) => a.cpu);
+  return status.archs.filter((a) => a.platforms.length > 0 && a.state === 'missing' && a.install?.ok === true).map((a) => a.cpu);
 }
 
 export const STATE_LABEL: Record<ArchState, string> = {

@@ -64,6 +64,10 @@ export function makeStatus(handlers: FixtureHandler[] = [], opts: { vanished?: F
       riscv64: [{ path: '/usr/bin/qemu-riscv64-static', source: 'distro' }],
     },
   };
+  // What the planner would answer for each CPU with an emulator (status readiness; electron/core/snapshot.ts reads it for real).
+  raw.install = Object.fromEntries(
+    Object.entries(raw.available).map(([cpu, list]) => [cpu, { ok: true, interpreter: list![0]!.path, flags: 'F', source: 'distro', changed: true }]),
+  );
   return buildStatus(raw, HOST_ELF);
 }
 

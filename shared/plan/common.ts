@@ -6,7 +6,8 @@
  */
 import { catalogEntry, type Cpu } from '../arch/catalog';
 import { buildRegister, type Rule } from '../binfmt/register';
-import { ArchwayError, type OpResult } from '../helper-protocol';
+import { ArchwayError } from '../errors';
+import type { OpResult } from '../helper-protocol';
 import type { HandlerRecord, PendingStep } from '../record';
 import { attributeOwner } from './owner';
 import { trustKey, type HostSnapshot, type SnapshotEntry } from './snapshot';

@@ -4,7 +4,8 @@
  */
 import { F_REQUIRED, lacksF, withoutC } from '../binfmt/flags';
 import { buildRegister, type Rule } from '../binfmt/register';
-import { ArchwayError, type HelperOp, type OpResult } from '../helper-protocol';
+import { ArchwayError } from '../errors';
+import type { HelperOp, OpResult } from '../helper-protocol';
 import type { HandlerRecord } from '../record';
 import { checkPersistFileIsOurs, checkTrusted, cpuOf, handlerName, isWrapper, ownerWords, persistPathOf, registerPlan, requireEntry, sourceOf, type OpPlan, type PlanContext } from './common';
 import { hasSetuidRisk, hijacksHost, isNeverTouch } from './rules';

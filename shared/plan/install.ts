@@ -4,10 +4,11 @@
  * already in the kernel (Archway's: replace when it differs; another tool's: refuse, or take over
  * and remember it; WSL's: never), and planInstall: one install planned on a snapshot.
  */
-import { catalogEntry, nativeCpus, type Cpu } from '../arch/catalog';
+import { CATALOG, catalogEntry, nativeCpus, type Cpu } from '../arch/catalog';
 import { defaultFlags, F_REQUIRED, lacksF, normaliseFlags, SETUID_RISK, SETUID_RISK_MARKER } from '../binfmt/flags';
 import { buildRegister, parseRegister, sameRule, type Rule } from '../binfmt/register';
-import { ArchwayError, type HelperOp, type OpResult } from '../helper-protocol';
+import { ArchwayError } from '../errors';
+import type { ErrorCode, HelperOp, OpResult } from '../helper-protocol';
 import type { HandlerRecord } from '../record';
 import {
   checkPersistFileIsOurs,
@@ -20,6 +21,7 @@ import {
   ownerWords,
   persistPathOf,
   registerPlan,
+  sourceOf,
   type OpPlan,
   type PlanContext,
 } from './common';
@@ -227,4 +229,35 @@ export function planInstall(s: HostSnapshot, op: InstallOp, ctx: PlanContext): O
   };
   if (alreadyDone) return { result, binds: { [interp.path]: identityOf(s, interp.path) }, steps: [] };
   return registerPlan(s, ctx, result, { cpu, rule, source: interp.source, persist: wantPersist, previous, replace, owned: !!owned, takeOver: op.takeOver === true });
+}
+
+/**
+ * Can this architecture be installed here as things are, and with what: planInstall itself, with
+ * the defaults `archway install <cpu>` uses (no flags, source or take-over named). Status shows
+ * it ("can use …", or why not) and `install all` skips an architecture it refuses for reasons the
+ * options named do not change; the dry run and the helper plan the same way.
+ */
+export type InstallReadiness =
+  | { ok: true; interpreter: string; flags: string; source: HandlerRecord['source']; changed: boolean }
+  | { ok: false; code: ErrorCode; message: string; hint?: string };
+
+/** The planning context readiness needs: no record or journal is written, no digest taken. */
+const READINESS_CTX: PlanContext = { callerUid: 0, now: '', hash: () => '' };
+
+/** The install operations status asks readiness for: every catalog CPU this host does not run natively for sure. */
+export function readinessOps(hostMachine: string): InstallOp[] {
+  const native = new Set(nativeCpus(hostMachine).filter((n) => n.native === 'yes').map((n) => n.cpu));
+  return CATALOG.filter((c) => !native.has(c.cpu)).map((c) => ({ op: 'install' as const, arch: c.cpu }));
+}
+
+export function installReadiness(s: HostSnapshot, cpu: Cpu): InstallReadiness {
+  try {
+    const p = planInstall(s, { op: 'install', arch: cpu }, READINESS_CTX);
+    const step = p.steps[0];
+    const rule = step?.kind === 'register' ? step.rule : parseRegister(p.result.register!);
+    return { ok: true, interpreter: rule.interpreter, flags: rule.flags, source: sourceOf(s, cpu, rule.interpreter), changed: p.result.changed };
+  } catch (err) {
+    if (err instanceof ArchwayError) return { ok: false, code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+    return { ok: false, code: 'io-error', message: (err as Error).message ?? String(err) };
+  }
 }

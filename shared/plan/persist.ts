@@ -1,5 +1,6 @@
 /** Persist on/off: Archway's boot-time file for one of its handlers. Pure. */
-import { ArchwayError, type HelperOp, type OpResult } from '../helper-protocol';
+import { ArchwayError } from '../errors';
+import type { HelperOp, OpResult } from '../helper-protocol';
 import { checkPersistFileIsOurs, cpuOf, handlerName, persistPathOf, type OpPlan } from './common';
 import type { HostSnapshot } from './snapshot';
 

@@ -5,7 +5,8 @@
  * digests differ from what was shown. One module per operation; store-add is planned by the helper
  * (electron/helper/store-add.ts), which reads the file it stores. Pure.
  */
-import { ArchwayError, type HelperOp, type OpResult } from '../helper-protocol';
+import { ArchwayError } from '../errors';
+import type { HelperOp, OpResult } from '../helper-protocol';
 import { planDigest, type OpPlan, type PlanContext } from './common';
 import { dropCQueries, planDropC } from './drop-c';
 import { installQueries, planInstall } from './install';

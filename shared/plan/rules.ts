@@ -8,11 +8,22 @@ import { CATALOG, hexToBytes, type Cpu } from '../arch/catalog';
 import { maskedMagic, type MagicRule, type Rule } from '../binfmt/register';
 import type { ElfInfo } from '../elf';
 
+/** Bytes of a magic or mask, decoded once per distinct string (status asks for every catalog rule against two host headers). */
+const BYTES = new Map<string, Uint8Array>();
+function bytesOf(hex: string): Uint8Array {
+  let b = BYTES.get(hex);
+  if (!b) {
+    b = hexToBytes(hex);
+    if (BYTES.size < 512) BYTES.set(hex, b);
+  }
+  return b;
+}
+
 /** Does an entry's magic/mask select a file whose first bytes are `header`? (what the kernel checks) */
 export function ruleMatchesHeader(rule: Rule, header: Uint8Array): boolean {
   if (rule.type !== 'M') return false;
-  const magic = hexToBytes(rule.magic);
-  const mask = rule.mask === '' ? undefined : hexToBytes(rule.mask);
+  const magic = bytesOf(rule.magic);
+  const mask = rule.mask === '' ? undefined : bytesOf(rule.mask);
   for (let i = 0; i < magic.length; i++) {
     const b = header[rule.offset + i] ?? 0;
     const k = mask ? mask[i]! : 0xff;

@@ -8,7 +8,7 @@ import type { Rule } from '../binfmt/register';
 import type { ElfInfo } from '../elf';
 import type { ErrorCode } from '../helper-protocol';
 import type { ArchwayRecord, HandlerRecord } from '../record';
-import type { BinfmtdRule } from '../status';
+import type { BinfmtdRule, InterpreterFacts } from '../status';
 
 export interface SnapshotEntry {
   rule: Rule;
@@ -24,8 +24,11 @@ export interface SnapshotCandidate {
   /** Debian's `<cpu>-binfmt-P` wrapper: QEMU expects flag P. */
   preserveArgv0: boolean;
   exists: boolean;
-  /** A store entry's content digest (its path names it too). */
+  /** A store entry's content digest and its extractor's claim, in words ("reported: …"): shown, never trusted. */
   sha256?: string;
+  reported?: string;
+  /** The version string a store entry's bytes carry (read by the helper when it stored them). */
+  version?: string;
 }
 
 /** The key of one trust verdict: the same path can be checked as a fixed wrapper (symlink allowed) or not. */
@@ -37,7 +40,7 @@ export interface InterpreterFact {
   path: string;
   /**
    * The file's identity as the target saw it (device, inode, size, times, mode, owner of the link and
-   * of what it names; 'absent'): bound into the plan's digest, so a swapped file changes the plan.
+   * of what it names; 'absent'): bound into the plan's digest, so a swapped file changes the plan. ('not read (status)' in a snapshot read for status only, which no applied plan comes from)
    */
   identity: string;
   /** Verdicts of the interpreter checks, by trustKey(): null = trusted, else the refusal. */
@@ -65,4 +68,20 @@ export interface HostSnapshot {
   /** Emulators offered per CPU (distribution's first, then Archway's store). */
   candidates: Readonly<Partial<Record<Cpu, readonly SnapshotCandidate[]>>>;
   host: { machine: string; header: Uint8Array; elf: ElfInfo };
+  /** What status shows beyond what plans decide from: read by the same reader when asked for it. */
+  status?: StatusFacts;
+}
+
+/** The facts only status needs (shared/status.ts statusOf derives the whole status from the snapshot). */
+export interface StatusFacts {
+  /** The global status file: enabled / disabled; null when not mounted. */
+  globalEnabled: boolean | null;
+  /** Every entry as the kernel printed it, unparsed ones too; `seq`: registration order, higher is newer. */
+  texts: readonly { name: string; text: string; seq: number }[];
+  /** stat and ELF facts of each registered entry's interpreter, by path. */
+  files: Readonly<Record<string, InterpreterFacts>>;
+  /** Where emulators come from: the distribution's QEMU version; per store file, its reported provenance sentence. */
+  emulatorVersions: { distro?: string; storeDir?: string; store?: Record<string, string>; storeVersions?: Record<string, string> };
+  /** What could not be read (binfmt.d lines that do not parse). */
+  problems: readonly string[];
 }

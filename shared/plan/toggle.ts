@@ -1,5 +1,6 @@
 /** Enable / disable one handler: Archway's, or another's with force; never WSL's. Pure. */
-import { ArchwayError, type HelperOp, type OpResult } from '../helper-protocol';
+import { ArchwayError } from '../errors';
+import type { HelperOp, OpResult } from '../helper-protocol';
 import { cpuOf, handlerName, ownerWords, requireEntry, type OpPlan } from './common';
 import { isNeverTouch } from './rules';
 import type { HostSnapshot } from './snapshot';

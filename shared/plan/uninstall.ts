@@ -1,5 +1,6 @@
 /** Uninstall: Archway's handler (or another's, with force), restoring a taken-over one. Pure. */
-import { ArchwayError, type HelperOp, type OpResult } from '../helper-protocol';
+import { ArchwayError } from '../errors';
+import type { HelperOp, OpResult } from '../helper-protocol';
 import type { PendingStep } from '../record';
 import { cpuOf, entryOf, handlerName, ownerWords, type OpPlan, type PlanContext } from './common';
 import { isNeverTouch } from './rules';

@@ -1,7 +1,8 @@
 /** Build the headless packages with `node scripts/package.mjs deb rpm` and read what it made. */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import config from '../../build/electron-builder.config.mjs';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 
@@ -25,4 +26,19 @@ export function buildPackages(): { deb: string; rpm: string; manifest: Manifest;
     manifest,
     output: r.stdout,
   };
+}
+
+/**
+ * An AppImage's resources folder at `dir`, exactly as electron-builder's extraResources fill it
+ * (the helper bundle is built first when missing): what "Install system helper" copies from.
+ */
+export function appImageResources(dir: string): void {
+  if (!existsSync(join(REPO, 'dist/helper/archway-helper.mjs'))) {
+    const b = spawnSync(process.execPath, [join(REPO, 'scripts/build.mjs'), 'cli'], { cwd: REPO, encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(b.stderr);
+  }
+  for (const r of config.extraResources as { from: string; to: string }[]) {
+    mkdirSync(join(dir, dirname(r.to)), { recursive: true });
+    copyFileSync(join(REPO, r.from), join(dir, r.to));
+  }
 }

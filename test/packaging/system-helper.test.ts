@@ -5,18 +5,16 @@
  * the private copy is gone afterwards, and the handshake reads the installed helper's protocol
  * version: equal is ok, older is refused with the update offered, garbage is unusable, absent is
  * missing. Root: install-helper refuses anything not root-owned. The pkexec prompt itself and the
- * app's button need an Electron binary (no `_electron` test here: there is none on this machine).
+ * app's button need an Electron binary: system-helper-electron.test.ts runs this install inside the Electron main process (skipped where there is none, as on this machine).
  */
-import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import config from '../../build/electron-builder.config.mjs';
 import { INSTALLED_HELPER } from '../../electron/engine/elevate';
 import { checkHelper, HELPER_RESOURCES, installSystemHelper, SYSTEM_NODE } from '../../electron/engine/system-helper';
 import { PROTOCOL_VERSION } from '../../shared/helper-protocol';
-import { REPO } from './packages';
+import { appImageResources, REPO } from './packages';
 
 const isRoot = process.getuid?.() === 0;
 const skip = !isRoot ? 'needs root (install-helper installs root-owned files)' : !existsSync(SYSTEM_NODE) ? `no ${SYSTEM_NODE}` : '';
@@ -30,15 +28,7 @@ describe.skipIf(skip !== '')('AppImage: Install system helper, and the version h
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   beforeAll(() => {
-    if (!existsSync(join(REPO, 'dist/helper/archway-helper.mjs'))) {
-      const b = spawnSync(process.execPath, [join(REPO, 'scripts/build.mjs'), 'cli'], { cwd: REPO, encoding: 'utf8' });
-      if (b.status !== 0) throw new Error(b.stderr);
-    }
-    // The AppImage's resources folder, exactly as electron-builder's extraResources fill it.
-    for (const r of config.extraResources as { from: string; to: string }[]) {
-      mkdirSync(join(resources, dirname(r.to)), { recursive: true });
-      copyFileSync(join(REPO, r.from), join(resources, r.to));
-    }
+    appImageResources(resources);
     mkdirSync(fakeRoot, { mode: 0o755 });
   });
 
