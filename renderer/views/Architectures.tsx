@@ -6,20 +6,17 @@
 import { cleanText } from '../../shared/sanitize';
 import { useMemo, useState } from 'react';
 import type { Intent } from '../../shared/actions';
-import type { Status } from '../../shared/status';
 import { FlagChip } from '../components/FlagChip';
 import { StateBadge } from '../components/StateBadge';
 import { actionsFor, missingInstallable, visibleRows, type ArchRow, type RowAction, type Scope } from '../lib/archs';
+import { usePlanFlow } from '../stores/plans';
+import { useStatus } from '../stores/status';
 import { Detail } from './Detail';
 
-export interface ArchitecturesProps {
-  status: Status | null;
-  onAction: (intent: Intent) => void;
-  /** A plan is open or being applied: actions wait. */
-  busy: boolean;
-}
-
-export function Architectures({ status, onAction, busy }: ArchitecturesProps) {
+/** Reads the status store; every action goes through the one plan flow (actions wait while a plan is open). */
+export function Architectures() {
+  const status = useStatus();
+  const { plan: onAction, busy } = usePlanFlow();
   const [scope, setScope] = useState<Scope>('docker');
   const [query, setQuery] = useState('');
   const [selected, setSelected] = useState<string | null>(null);

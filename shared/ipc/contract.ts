@@ -13,6 +13,7 @@ import type { HelperRequest, HelperResponse, OpResult } from '../helper-protocol
 import type { ContainerEngineInfo, ContainerEngineOffer, ProbeEvent, ProbeResult } from '../probe';
 import type { Status } from '../status';
 import type { HandlerEvent } from '../handler-events';
+import type { ArchwayNotification } from '../notifications';
 
 /** A type carried by the contract without a runtime schema (main produces it; nothing to validate). */
 export interface Typed<T> {
@@ -218,6 +219,8 @@ export const EVENTS = {
   probeDone: { channel: 'archway:probe-done', payload: typed<ProbeDoneMessage>() },
   /** What happened to handlers since the last reading (vanished, appeared, changed, broken…): shared/handler-events.ts, as `archway watch` prints it. */
   handlerEvents: { channel: 'archway:handler-events', payload: typed<HandlerEvent[]>() },
+  /** Something worth telling a person (shared/notifications.ts decides): a handler vanished or broke, a background test run finished. Also shown as a desktop notification. */
+  notification: { channel: 'archway:notification', payload: typed<ArchwayNotification>() },
 } as const;
 
 export type Invokes = typeof INVOKES;
