@@ -31,6 +31,27 @@ import { launchHarness, requireRenderer, screenshot, serveRenderer, type Harness
 const IMAGE = 'archway-test/e2e:arm64';
 const HANDLER = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
 
+/**
+ * Where the toasts are against the viewport and one button: every toast inside the viewport, none
+ * over the button. `wider` lists elements reaching past the viewport's right edge (what pushes a
+ * right-anchored toast out, if anything does).
+ */
+async function toastPlacement(page: Harness['page'], button: ReturnType<Harness['page']['locator']>) {
+  const b = (await button.boundingBox())!;
+  return page.evaluate((btn) => {
+    const vw = document.documentElement.clientWidth;
+    const vh = document.documentElement.clientHeight;
+    const toasts = [...document.querySelectorAll('.toast')].map((t) => t.getBoundingClientRect());
+    const overlap = (r: DOMRect) => r.left < btn.x + btn.width && r.right > btn.x && r.top < btn.y + btn.height && r.bottom > btn.y;
+    return {
+      count: toasts.length,
+      overButton: toasts.filter(overlap).length,
+      outside: toasts.filter((r) => r.left < 0 || r.top < 0 || r.right > vw || r.bottom > vh).map((r) => `${r.left},${r.top}..${r.right},${r.bottom} in ${vw}x${vh}`),
+      wider: [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > vw + 0.5).map((e) => `${e.tagName.toLowerCase()}.${String(e.className)}`).slice(0, 10),
+    };
+  }, b);
+}
+
 /** Poll with room for a slow machine (the page's own actions time out after 15 s). */
 const poll = <T>(fn: () => Promise<T> | T, timeout = 15_000) => expect.poll(fn, { timeout, interval: 100 });
 
@@ -280,6 +301,9 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     const status = await harness.page.evaluate(() => window.archway!.getStatus());
     expect(status.archs.find((a) => a.cpu === 'aarch64')!.available).toContainEqual(expect.objectContaining({ path: stored, source: 'store', reported: expect.stringMatching(/^reported: from .*, QEMU 7\.2/) }));
 
+    // The toasts (the fetched one stays: it has an action) never cover the view's primary button, and stay inside the viewport.
+    const fetchButton = section.getByRole('button', { name: 'Fetch emulators' });
+    expect(await toastPlacement(page, fetchButton)).toEqual({ count: expect.any(Number), overButton: 0, outside: [], wider: [] });
     // The "fetched" toast offers an action (install from the store), so it stays until dismissed.
     const fetchedToast = page.locator('.toast', { hasText: 'Emulators fetched: aarch64' });
     expect(await fetchedToast.getByRole('button', { name: 'Install from the store' }).count()).toBe(1);
