@@ -16,6 +16,9 @@ import { Engine } from '../../electron/engine';
 import { archwayPaths } from '../../electron/engine/paths';
 import { DockerGateway } from '../../electron/main/docker';
 import { startLive, type Live } from '../../electron/main/live';
+import { withNotifications } from '../../electron/main/notifications';
+import type { Emit } from '../../electron/main/router';
+import type { ArchwayNotification } from '../../shared/notifications';
 import { createRouter } from '../../electron/main/router';
 import type { Prefs } from '../../shared/ipc/contract';
 import { snapshotBinfmt, type BinfmtSnapshot, entryExists, removeHandler } from '../docker/binfmt-snapshot';
@@ -29,6 +32,8 @@ import { pushImageArchive, pushManifestList, startRegistry, type Registry } from
 import { launchHarness, requireRenderer, screenshot, serveRenderer, type Harness } from './harness';
 
 const IMAGE = 'archway-test/e2e:arm64';
+/** How often the live poller re-reads binfmt_misc (main's default). */
+const STATUS_INTERVAL_MS = 2_000;
 const HANDLER = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
 
 /**
@@ -67,6 +72,8 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
   let multi: string;
   let pin: PinnedImage | undefined;
   let fetchTmp: string;
+  /** Notifications main sent the window (on the contract's `notification` channel), with when. */
+  const notified: { at: number; n: ArchwayNotification }[] = [];
 
   beforeAll(async () => {
     requireRenderer();
@@ -94,6 +101,15 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     const engine = new Engine({ paths: archwayPaths(root) });
     const docker = new DockerGateway({ env: { ...process.env, DOCKER_HOST: `unix://${dockerd.socket}` }, binfmtImage: pin, tmpRoot: fetchTmp });
     const prefs: Prefs = { lastView: 'architectures' };
+    // Main's events pass through the notifier as in electron/main/index.ts (no desktop here: the window's side only).
+    const notifying = (emit: Emit): Emit =>
+      withNotifications({
+        emit: (name, payload) => {
+          if (name === 'notification') notified.push({ at: Date.now(), n: payload as ArchwayNotification });
+          emit(name, payload);
+        },
+        windowFocused: () => true,
+      });
     harness = await launchHarness({
       origin: server.origin,
       makeRouter: (emit) =>
@@ -101,12 +117,18 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
           engine,
           docker,
           prefs: { get: () => ({ ...prefs }), set: (p) => Object.assign(prefs, p) },
-          emit,
+          emit: notifying(emit),
           app: { version: 'test', shell: 'harness' },
         }),
     });
     // The same live updates main runs: binfmt_misc every 2 s, the engine on Docker events and every 10 s.
-    live = startLive({ readStatus: () => engine.status(), readContainerEngine: () => docker.view(true), watchContainerEngine: (f) => docker.watch(f), emit: harness.emit });
+    live = startLive({
+      readStatus: () => engine.status(),
+      readContainerEngine: () => docker.view(true),
+      watchContainerEngine: (f) => docker.watch(f),
+      emit: notifying(harness.emit),
+      statusIntervalMs: STATUS_INTERVAL_MS,
+    });
   });
 
   afterAll(async () => {
@@ -210,13 +232,28 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     writeFileSync(HANDLER, '1');
     await poll(() => row.locator('.badge').textContent(), 10_000).toBe('ready');
 
-    // --- Vanished (what a reboot or a systemd-binfmt restart does): the window says so and puts it back
+    // --- Vanished (what a reboot or a systemd-binfmt restart does): a notification reaches the
+    // window through the contract within one poll interval; the window says so and puts it back.
     const registered = readFileSync(HANDLER, 'utf8');
+    const before = notified.length;
+    const removedAt = Date.now();
     writeFileSync(HANDLER, '-1');
+    const notice = page.locator('.toast', { hasText: 'qemu-aarch64 is gone from the kernel' });
+    await poll(() => notice.count(), 10_000).toBe(1);
+    const shownAfter = Date.now() - removedAt;
+    expect(notified.slice(before).map((x) => x.n)).toEqual([
+      expect.objectContaining({ kind: 'handler-vanished', urgency: 'critical', names: ['qemu-aarch64'], action: { label: 'Put back', intent: { action: 'install', archs: ['aarch64'] } } }),
+    ]);
+    // Sent at the first reading after the removal, shown right away (one interval, plus rendering on a busy machine).
+    expect(notified[before]!.at - removedAt).toBeLessThanOrEqual(STATUS_INTERVAL_MS + 500);
+    expect(shownAfter).toBeLessThanOrEqual(STATUS_INTERVAL_MS + 1_500);
+    expect(await notice.getAttribute('role')).toBe('alert');
     const banner = page.getByRole('status').filter({ hasText: 'gone from the kernel' });
     await poll(() => banner.textContent(), 10_000).toContain('qemu-aarch64 is gone from the kernel');
     await screenshot(page, '03b-vanished');
-    await banner.getByRole('button', { name: 'Put back' }).click();
+    // The notification's action is the same plan flow as the banner's Put back.
+    await notice.getByRole('button', { name: 'Put back' }).click();
+    await poll(() => notice.count()).toBe(0);
     await dialog.getByRole('button', { name: 'Apply' }).click();
     await poll(() => row.locator('.badge').textContent(), 30_000).toBe('ready');
     expect(readFileSync(HANDLER, 'utf8')).toBe(registered);
