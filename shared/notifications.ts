@@ -54,7 +54,8 @@ const list = (names: readonly string[]) => (names.length > 3 ? `${names.slice(0,
  */
 export function handlerNotifications(events: readonly HandlerEvent[]): ArchwayNotification[] {
   const out: ArchwayNotification[] = [];
-  const vanished = events.filter((e): e is Extract<HandlerEvent, { event: 'vanished' }> => e.event === 'vanished');
+  const notable = events.filter(isNotable);
+  const vanished = notable.filter((e): e is Extract<HandlerEvent, { event: 'vanished' }> => e.event === 'vanished');
   if (vanished.length > 0) {
     const names = vanished.map((e) => cleanText(e.name));
     const cpus = vanished.map((e) => e.arch).filter((a): a is string => a !== null);
@@ -71,7 +72,7 @@ export function handlerNotifications(events: readonly HandlerEvent[]): ArchwayNo
       ...(cpus.length ? { action: { label: 'Put back', intent: { action: 'install', archs: cpus } } } : {}),
     });
   }
-  for (const e of events) {
+  for (const e of notable) {
     if (e.event !== 'broken') continue;
     const name = cleanText(e.name);
     out.push({
