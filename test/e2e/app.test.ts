@@ -37,12 +37,12 @@ const STATUS_INTERVAL_MS = 2_000;
 const HANDLER = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
 
 /**
- * Where the toasts are against the viewport and one button: every toast inside the viewport, none
- * over the button. `wider` lists elements reaching past the viewport's right edge (what pushes a
+ * Where the toasts are against the viewport and one element: every toast inside the viewport, none
+ * over the element. `wider` lists elements reaching past the viewport's right edge (what pushes a
  * right-anchored toast out, if anything does).
  */
-async function toastPlacement(page: Harness['page'], button: ReturnType<Harness['page']['locator']>) {
-  const b = (await button.boundingBox())!;
+async function toastPlacement(page: Harness['page'], target: ReturnType<Harness['page']['locator']>) {
+  const b = (await target.boundingBox())!;
   return page.evaluate((btn) => {
     const vw = document.documentElement.clientWidth;
     const vh = document.documentElement.clientHeight;
@@ -50,7 +50,7 @@ async function toastPlacement(page: Harness['page'], button: ReturnType<Harness[
     const overlap = (r: DOMRect) => r.left < btn.x + btn.width && r.right > btn.x && r.top < btn.y + btn.height && r.bottom > btn.y;
     return {
       count: toasts.length,
-      overButton: toasts.filter(overlap).length,
+      over: toasts.filter(overlap).length,
       outside: toasts.filter((r) => r.left < 0 || r.top < 0 || r.right > vw || r.bottom > vh).map((r) => `${r.left},${r.top}..${r.right},${r.bottom} in ${vw}x${vh}`),
       wider: [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > vw + 0.5).map((e) => `${e.tagName.toLowerCase()}.${String(e.className)}`).slice(0, 10),
     };
@@ -260,6 +260,13 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     const banner = page.getByRole('status').filter({ hasText: 'gone from the kernel' });
     await poll(() => banner.textContent(), 10_000).toContain('qemu-aarch64 is gone from the kernel');
     await screenshot(page, '03b-vanished');
+    // A toast that stays never hides the end of a view for good: scrolled to the bottom, the last
+    // row (its actions at the right, where the toasts are) clears them (the content leaves room).
+    await page.getByRole('radio', { name: 'All CPUs' }).click();
+    await page.locator('main.content').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    const lastRow = page.locator('.arch-table tbody tr').last();
+    await poll(() => toastPlacement(page, lastRow)).toEqual({ count: 1, over: 0, outside: [], wider: [] });
+    await page.getByRole('radio', { name: 'Docker platforms' }).click();
     // The notification's action is the same plan flow as the banner's Put back.
     await notice.getByRole('button', { name: 'Put back' }).click();
     await poll(() => notice.count()).toBe(0);
@@ -349,7 +356,7 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
 
     // The toasts (the fetched one stays: it has an action) never cover the view's primary button, and stay inside the viewport.
     const fetchButton = section.getByRole('button', { name: 'Fetch emulators' });
-    expect(await toastPlacement(page, fetchButton)).toEqual({ count: expect.any(Number), overButton: 0, outside: [], wider: [] });
+    expect(await toastPlacement(page, fetchButton)).toEqual({ count: expect.any(Number), over: 0, outside: [], wider: [] });
     // The "fetched" toast offers an action (install from the store), so it stays until dismissed.
     const fetchedToast = page.locator('.toast', { hasText: 'Emulators fetched: aarch64' });
     expect(await fetchedToast.getByRole('button', { name: 'Install from the store' }).count()).toBe(1);
