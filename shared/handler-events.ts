@@ -1,7 +1,9 @@
 /**
- * What happened to the handlers between two readings of the status: the one decision behind the
- * window's `handlerEvents` IPC event (electron/main/live.ts) and `archway watch` (electron/cli/watch.ts).
- * Pure: two statuses in, typed events out; the pollers are the edge.
+ * What happened to the handlers between two readings: the one diff behind the window's
+ * `handlerEvents` IPC event (electron/main/live.ts), `archway watch` (electron/cli/watch.ts) and the
+ * raw-entry watcher of a binfmt_misc table read through a container engine
+ * (electron/container/watch.ts). `diffTables` compares two tables of entries by name;
+ * `handlerEvents` turns two statuses into typed events with it. Pure; the pollers are the edge.
  */
 import type { HandlerStatus, Status } from './status';
 
@@ -45,6 +47,37 @@ function arch(h: HandlerStatus): string | null {
   return h.cpus[0] ?? null;
 }
 
+/** What the diff needs of an entry: its name, whether it is enabled, and its rule as a register string. */
+export interface EntryKey {
+  name: string;
+  enabled: boolean;
+  register: string;
+}
+
+export interface TableDiff<T extends EntryKey> {
+  /** In `before`, not in `after` (in `before`'s order). */
+  gone: T[];
+  /** In `after`, not in `before` (in `after`'s order). */
+  added: T[];
+  /** Same name, different rule or enabled state (in `before`'s order). */
+  changed: { before: T; after: T; rule: boolean; enabled: boolean }[];
+}
+
+/** Two tables of binfmt_misc entries compared by name. */
+export function diffTables<T extends EntryKey>(before: readonly T[], after: readonly T[]): TableDiff<T> {
+  const a = new Map(after.map((h) => [h.name, h]));
+  const b = new Map(before.map((h) => [h.name, h]));
+  const changed: TableDiff<T>['changed'] = [];
+  for (const h of before) {
+    const now = a.get(h.name);
+    if (!now) continue;
+    const rule = now.register !== h.register;
+    const enabled = now.enabled !== h.enabled;
+    if (rule || enabled) changed.push({ before: h, after: now, rule, enabled });
+  }
+  return { gone: before.filter((h) => !a.has(h.name)), added: after.filter((h) => !b.has(h.name)), changed };
+}
+
 /**
  * Events from `before` to `after`, in a fixed order: vanished, removed, appeared, changed, broken,
  * recovered (each by name). No `before` (the first reading): no events — the baseline.
@@ -52,36 +85,30 @@ function arch(h: HandlerStatus): string | null {
 export function handlerEvents(before: Status | undefined, after: Status, time: string): HandlerEvent[] {
   if (!before) return [];
   const out: HandlerEvent[] = [];
-  const byName = (hs: readonly HandlerStatus[]) => new Map(hs.map((h) => [h.name, h]));
-  const was = byName(before.handlers);
-  const now = byName(after.handlers);
-  const wasVanished = new Set(before.vanished.map((v) => v.name));
-  const nowVanished = new Map(after.vanished.map((v) => [v.name, v]));
   const sorted = <T extends { name: string }>(xs: Iterable<T>) => [...xs].sort((a, b) => a.name.localeCompare(b.name));
+  const d = diffTables(sorted(before.handlers), sorted(after.handlers));
+  const was = new Map(before.handlers.map((h) => [h.name, h]));
+  const wasVanished = new Set(before.vanished.map((v) => v.name));
+  const nowVanished = new Set(after.vanished.map((v) => v.name));
 
   for (const v of sorted(after.vanished)) {
     if (wasVanished.has(v.name)) continue;
     out.push({ time, event: 'vanished', name: v.name, arch: v.cpu, persist: v.persist, register: v.register });
   }
-  for (const h of sorted(was.values())) {
-    if (now.has(h.name) || nowVanished.has(h.name)) continue;
+  for (const h of d.gone) {
+    if (nowVanished.has(h.name)) continue;
     out.push({ time, event: 'removed', name: h.name, arch: arch(h), owner: h.owner.kind });
   }
-  for (const h of sorted(now.values())) {
-    if (was.has(h.name)) continue;
-    out.push({ time, event: 'appeared', name: h.name, arch: arch(h), owner: h.owner.kind, ...facts(h) });
-  }
-  for (const h of sorted(now.values())) {
-    const b = was.get(h.name);
-    if (!b) continue;
+  for (const h of d.added) out.push({ time, event: 'appeared', name: h.name, arch: arch(h), owner: h.owner.kind, ...facts(h) });
+  for (const { before: b, after: h, enabled } of d.changed) {
     const changes: ('enabled' | 'flags' | 'interpreter' | 'rule')[] = [];
-    if (b.enabled !== h.enabled) changes.push('enabled');
+    if (enabled) changes.push('enabled');
     if (b.rule.flags !== h.rule.flags) changes.push('flags');
     if (b.rule.interpreter !== h.rule.interpreter) changes.push('interpreter');
-    if (changes.length === 0 && b.register !== h.register) changes.push('rule');
-    if (changes.length > 0) out.push({ time, event: 'changed', name: h.name, arch: arch(h), changes, before: facts(b), ...facts(h) });
+    if (changes.length === 0) changes.push('rule');
+    out.push({ time, event: 'changed', name: h.name, arch: arch(h), changes, before: facts(b), ...facts(h) });
   }
-  for (const h of sorted(now.values())) {
+  for (const h of sorted(after.handlers)) {
     const wasBroken = was.get(h.name)?.health === 'error';
     const isBroken = h.health === 'error';
     if (isBroken && !wasBroken) {

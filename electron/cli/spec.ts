@@ -306,7 +306,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'print what happens to the handlers as JSON lines, until interrupted',
     synopsis: ['watch [--interval SECONDS] [--fail-on-vanish]'],
     description:
-      'Reads the handler table every interval and prints one JSON object per line for each change: {"time","event","name","arch",…}, where event is vanished (a handler Archway installed is gone: a reboot, a systemd-binfmt restart, a flush), removed (another handler left), appeared, changed (enabled, flags, emulator or rule, with "changes" and "before"), broken (with "reason") or recovered. The first reading is the baseline. The desktop app is sent the same events (its handlerEvents event). Stops on Ctrl-C, SIGTERM, or when its output is closed.',
+      'Reads the handler table every interval and prints one JSON object per line for each change: {"time","event","name","arch",…}, where event is vanished (a handler Archway installed is gone: a reboot, a systemd-binfmt restart, a flush), removed (another handler left), appeared, changed (enabled, flags, emulator or rule, with "changes" and "before"), broken (with "reason") or recovered; "notable" is true for what the desktop app notifies about (vanished, broken). The first reading is the baseline. The desktop app is sent the same events (its handlerEvents event). Stops on Ctrl-C, SIGTERM, or when its output is closed.',
     positionals: [],
     options: [
       { name: '--interval', arg: 'SECONDS', complete: { kind: 'none' }, description: 'seconds between readings, 0.2 to 3600 (default 2)' },

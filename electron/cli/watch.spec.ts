@@ -26,8 +26,8 @@ describe('archway watch (the loop)', () => {
     expect(code).toBe(EXIT.failed);
     expect(lines.every((l) => l.endsWith('\n') && !l.slice(0, -1).includes('\n'))).toBe(true);
     expect(lines.map((l) => JSON.parse(l) as { event: string; name: string })).toEqual([
-      expect.objectContaining({ time: 'T', event: 'appeared', name: 'qemu-aarch64', arch: 'aarch64' }),
-      expect.objectContaining({ time: 'T', event: 'vanished', name: 'qemu-aarch64', arch: 'aarch64' }),
+      expect.objectContaining({ time: 'T', event: 'appeared', name: 'qemu-aarch64', arch: 'aarch64', notable: false }),
+      expect.objectContaining({ time: 'T', event: 'vanished', name: 'qemu-aarch64', arch: 'aarch64', notable: true }),
     ]);
   });
 

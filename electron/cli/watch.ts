@@ -1,10 +1,12 @@
 /**
  * `archway watch`: re-read the status every interval and print what happened to the handlers as
  * JSON lines — the same events, decided by the same function (shared/handler-events.ts), that the
- * window gets as its `handlerEvents` IPC event. Stops on SIGINT/SIGTERM or when stdout closes,
+ * window gets as its `handlerEvents` IPC event, each marked `notable` when the desktop app would
+ * notify about it (shared/notifications.ts). Stops on SIGINT/SIGTERM or when stdout closes,
  * leaving no timer or listener behind.
  */
 import { handlerEvents } from '../../shared/handler-events';
+import { isNotable } from '../../shared/notifications';
 import type { Status } from '../../shared/status';
 import { EXIT, type ExitCode } from './exit-codes';
 
@@ -68,7 +70,8 @@ export async function watch(deps: WatchDeps): Promise<ExitCode> {
       last = s;
       for (const e of events) {
         if (deps.signal.aborted) break;
-        deps.write(`${JSON.stringify(e)}\n`);
+        // `notable`: what the desktop app notifies about (the same decision, shared/notifications.ts).
+        deps.write(`${JSON.stringify({ ...e, notable: isNotable(e) })}\n`);
       }
       if (deps.failOnVanish && events.some((e) => e.event === 'vanished')) return EXIT.failed;
     }

@@ -1,20 +1,19 @@
 /**
  * Notice when registered handlers vanish (a reboot, `systemd-binfmt` restarting and flushing every
  * entry, someone unmounting binfmt_misc) and offer putting them back as one action. The diff is
- * pure; the poller reads binfmt_misc (any user can) or whatever `read` it is given.
+ * the one in shared/handler-events.ts (diffTables), on raw entries here (a table read through a
+ * container engine has no status); the poller reads binfmt_misc (any user can) or whatever `read`
+ * it is given.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseProcEntry } from '../../shared/binfmt/entry';
 import { buildRegister } from '../../shared/binfmt/register';
+import { diffTables, type EntryKey } from '../../shared/handler-events';
 import { HOST_BINFMT } from './register';
 
-export interface HandlerSnapshot {
-  name: string;
-  enabled: boolean;
-  /** The entry as a register string (what re-registering writes). */
-  register: string;
-}
+/** An entry as read (`register`: the entry as a register string, what re-registering writes). */
+export type HandlerSnapshot = EntryKey;
 
 export interface BinfmtView {
   mounted: boolean;
@@ -47,24 +46,15 @@ export interface HandlerDiff {
   unmounted: boolean;
 }
 
+/** The entry-level view of the one diff (shared/handler-events.ts `diffTables`): a rule change, or only the enabled state flipped. */
 export function diffHandlers(before: readonly HandlerSnapshot[], after: readonly HandlerSnapshot[], afterMounted = true): HandlerDiff {
-  const a = new Map(after.map((h) => [h.name, h]));
-  const b = new Map(before.map((h) => [h.name, h]));
-  const vanished = before.filter((h) => !a.has(h.name));
-  const appeared = after.filter((h) => !b.has(h.name));
-  const changed: HandlerDiff['changed'] = [];
-  const toggled: HandlerDiff['toggled'] = [];
-  for (const h of before) {
-    const now = a.get(h.name);
-    if (!now) continue;
-    if (now.register !== h.register) changed.push({ before: h, after: now });
-    else if (now.enabled !== h.enabled) toggled.push({ name: h.name, enabled: now.enabled });
-  }
+  const d = diffTables(before, after);
+  const vanished = d.gone;
   return {
     vanished,
-    appeared,
-    changed,
-    toggled,
+    appeared: d.added,
+    changed: d.changed.filter((c) => c.rule).map(({ before: b, after: a }) => ({ before: b, after: a })),
+    toggled: d.changed.filter((c) => !c.rule).map((c) => ({ name: c.after.name, enabled: c.after.enabled })),
     flushed: before.length > 0 && vanished.length === before.length,
     unmounted: !afterMounted,
   };

@@ -3,16 +3,18 @@
  * (status, plans, the helper, Docker); the renderer owns nothing privileged and reaches main only
  * through the contract (ipc.ts). Every lockdown lives in security.ts.
  */
-import { app, BrowserWindow, dialog, ipcMain, nativeTheme, protocol, screen, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, Notification, protocol, screen, session, Tray } from 'electron';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import type { Status } from '../../shared/status';
 import { Engine } from '../engine';
 import { checkHelper, installSystemHelper } from '../engine/system-helper';
 import { DockerGateway } from './docker';
 import { createDispatcher, eventEmitter, registerIpc } from './ipc';
 import { startLive, type Live } from './live';
+import { desktopNotifier, withNotifications } from './notifications';
 import { createRouter, type Router } from './router';
 import { ContextFleetGateway } from './fleet';
 import { RootlessGateway } from '../rootless/gateway';
@@ -28,6 +30,7 @@ import {
   responseHeaders,
 } from './security';
 import { MIN_SIZE, restoreBounds, StateFile } from './state';
+import { createTray, type AppTray } from './tray';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RENDERER_DIR = join(here, '../renderer');
@@ -41,15 +44,12 @@ protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 let win: BrowserWindow | null = null;
 let router: Router | null = null;
 let live: Live | null = null;
+let tray: AppTray | null = null;
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.on('second-instance', () => {
-    if (!win) return;
-    if (win.isMinimized()) win.restore();
-    win.focus();
-  });
+  app.on('second-instance', () => showWindow());
   app.on('web-contents-created', (_e, contents) => hardenWebContents(contents, log));
   app.on('window-all-closed', () => app.quit());
   // Quitting waits (bounded by the engine calls' own deadlines) until every open shell's container
@@ -59,6 +59,7 @@ if (!app.requestSingleInstanceLock()) {
     live?.stop();
     if (shellsClosed || !router) {
       router?.dispose();
+      tray?.destroy();
       return;
     }
     e.preventDefault();
@@ -70,6 +71,30 @@ if (!app.requestSingleInstanceLock()) {
 
 function send(channel: string, payload: unknown): void {
   if (win && !win.isDestroyed()) win.webContents.send(channel, payload);
+}
+
+/** Bring the window up (a second launch, the tray, a desktop notification clicked). */
+function showWindow(): void {
+  if (!win || win.isDestroyed()) return;
+  if (win.isMinimized()) win.restore();
+  win.show();
+  win.focus();
+}
+
+/**
+ * The tray icon, where an icon file is found (a checkout's build/icons, or the one the .deb/.rpm
+ * install). Whether the desktop shows trays at all, Electron cannot tell on Linux: the window
+ * stays the app's face (closing it quits), the tray is an extra.
+ */
+function startTray(): AppTray | null {
+  const icon = [join(app.getAppPath(), 'build/icons/32x32.png'), '/usr/share/icons/hicolor/32x32/apps/archway.png'].find((p) => existsSync(p));
+  if (!icon) return null;
+  try {
+    return createTray({ Tray, Menu, icon, open: showWindow, quit: () => app.quit() });
+  } catch (err) {
+    log(`no tray icon: ${(err as Error).message}`);
+    return null;
+  }
 }
 
 async function start(): Promise<void> {
@@ -88,7 +113,20 @@ async function start(): Promise<void> {
   const helper = packagedHelper();
   const engine = new Engine(helper ? { elevate: { helperPath: helper } } : {});
   const docker = new DockerGateway();
-  const emit = eventEmitter(send);
+  // Every event goes to the window; what is worth a notification (shared/notifications.ts) also
+  // goes as the `notification` event and to the desktop; status changes also update the tray.
+  tray = startTray();
+  // Reachable from the main process for test/e2e/electron-tray.test.ts (Playwright's app.evaluate).
+  Object.defineProperty(app, 'archwayTray', { value: tray, configurable: true });
+  const notifying = withNotifications({
+    emit: eventEmitter(send),
+    show: desktopNotifier(Notification, () => showWindow()),
+    windowFocused: () => !!win && !win.isDestroyed() && win.isFocused(),
+  });
+  const emit: typeof notifying = (name, payload) => {
+    notifying(name, payload);
+    if (name === 'statusChanged') tray?.update(payload as Status);
+  };
   router = createRouter({
     engine,
     docker,

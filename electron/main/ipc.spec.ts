@@ -118,7 +118,7 @@ describe('one API, two transports', () => {
     const d = dispatch();
     const listeners = new Map<string, (p: unknown) => void>();
     const api = createApi({ invoke: (c, p) => d(APP, c, p), on: (c, l) => (listeners.set(c, l), () => listeners.delete(c)) });
-    expect(Object.keys(api).sort()).toEqual([...INVOKE_NAMES, 'onContainerEngineChanged', 'onHandlerEvents', 'onProbeDone', 'onProbeEvent', 'onStatusChanged', 'onShellOpened', 'onShellOutput', 'onShellExit'].sort());
+    expect(Object.keys(api).sort()).toEqual([...INVOKE_NAMES, 'onContainerEngineChanged', 'onHandlerEvents', 'onNotification', 'onProbeDone', 'onProbeEvent', 'onStatusChanged', 'onShellOpened', 'onShellOutput', 'onShellExit'].sort());
     expect(await api.setPrefs({ lastView: 'activity' })).toEqual({ lastView: 'activity' });
     const err = await api.plan({ action: 'install', archs: ['nope'] }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'ArchwayError', code: 'unknown-arch' });

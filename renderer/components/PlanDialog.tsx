@@ -3,7 +3,7 @@
  * files), what it refuses and why, and how it will be authorised — then one Apply for the batch.
  */
 import { useEffect, useRef } from 'react';
-import type { PlanState } from '../App';
+import type { PlanState } from '../stores/plans';
 import { summarisePlan } from '../lib/plan';
 
 export interface PlanDialogProps {

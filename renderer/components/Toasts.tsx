@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 
 export interface Toast {
   id: number;
@@ -31,13 +31,36 @@ export function addToast(list: readonly Toast[], t: Toast): Toast[] {
 
 /** Results of actions, announced politely: confirmations fade after TOAST_FADE_MS, errors and toasts with an action stay until dismissed. */
 export function Toasts({ toasts, onDismiss }: { toasts: Toast[]; onDismiss: (id: number) => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useToastsRoom(ref);
   return (
-    <div className="toasts" aria-live="polite" aria-relevant="additions">
+    <div className="toasts" ref={ref} aria-live="polite" aria-relevant="additions">
       {toasts.map((t) => (
         <ToastItem key={t.id} toast={t} onDismiss={onDismiss} />
       ))}
     </div>
   );
+}
+
+/**
+ * The room the toasts take at the bottom of the window, as `--toasts-room` on the root element:
+ * the content adds it below its end (styles.css), so a toast that stays never hides the last rows
+ * of a view for good — scrolled to the bottom, they clear the toasts.
+ */
+function useToastsRoom(ref: { current: HTMLElement | null }): void {
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const root = document.documentElement;
+    const set = () => root.style.setProperty('--toasts-room', `${el.offsetHeight > 0 ? el.offsetHeight + 16 : 0}px`);
+    set();
+    const ro = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(set);
+    ro?.observe(el);
+    return () => {
+      ro?.disconnect();
+      root.style.removeProperty('--toasts-room');
+    };
+  }, [ref]);
 }
 
 function ToastItem({ toast, onDismiss }: { toast: Toast; onDismiss: (id: number) => void }) {

@@ -10,12 +10,21 @@ export interface Store<T> {
   /** Replace the value (or derive it from the current one); listeners run once per change. */
   set(next: T | ((current: T) => T)): void;
   subscribe(listener: () => void): () => void;
+  /** Back to the initial value (tests: every store starts fresh with resetStores()). */
+  reset(): void;
+}
+
+const all = new Set<Store<unknown>>();
+
+/** Every store back to its initial value (between tests; the window never needs it). */
+export function resetStores(): void {
+  for (const s of all) s.reset();
 }
 
 export function createStore<T>(initial: T): Store<T> {
   let value = initial;
   const listeners = new Set<() => void>();
-  return {
+  const store: Store<T> = {
     get: () => value,
     set(next) {
       const v = typeof next === 'function' ? (next as (c: T) => T)(value) : next;
@@ -27,7 +36,12 @@ export function createStore<T>(initial: T): Store<T> {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    reset() {
+      store.set(initial);
+    },
   };
+  all.add(store as Store<unknown>);
+  return store;
 }
 
 /** Read a store (or a slice of it: keep `select` cheap and return stable values) in a component. */

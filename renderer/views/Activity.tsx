@@ -4,9 +4,12 @@ import { useEffect, useState } from 'react';
 import { toIpcError } from '../../shared/ipc/api';
 import type { AuditView, IpcErrorShape } from '../../shared/ipc/contract';
 import { useApi } from '../api';
+import { useStatusChanges } from '../stores/status';
 
-export function Activity({ tick }: { tick: number }) {
+/** Re-reads the audit log whenever main reports a status change (every change is audited). */
+export function Activity() {
   const api = useApi();
+  const tick = useStatusChanges();
   const [entries, setEntries] = useState<AuditView[] | null>(null);
   const [error, setError] = useState<IpcErrorShape | null>(null);
   useEffect(() => {

@@ -1,17 +1,25 @@
 // @vitest-environment happy-dom
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, fireEvent, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Intent } from '../../shared/actions';
+import { plansStore } from '../stores/plans';
+import { setStatus } from '../stores/status';
+import { cleanupAll, renderWithApi } from '../testing/api';
 import { mixedStatus } from '../testing/statuses';
 import { Architectures } from './Architectures';
 
-afterEach(cleanup);
+afterEach(cleanupAll);
 
+/** The view reads the status store; its actions are the plans it asks main for (the one plan flow). */
 function setup(busy = false) {
-  const intents: Intent[] = [];
-  const utils = render(<Architectures status={mixedStatus()} onAction={(i) => intents.push(i)} busy={busy} />);
-  return { intents, ...utils };
+  setStatus(mixedStatus());
+  if (busy) plansStore.set({ plan: null, loading: true, applying: false });
+  const utils = renderWithApi(<Architectures />);
+  return { intents: (): Intent[] => utils.fake.requests('plan'), ...utils };
 }
+
+/** What a person does between two actions: close the plan dialog (while it is open, actions wait). */
+const closePlan = () => act(() => plansStore.set(null));
 
 describe('Architectures view', () => {
   it('one row per Docker platform with state, flags as explained chips, owner', () => {
@@ -40,9 +48,13 @@ describe('Architectures view', () => {
   it('one-click actions send the intent; "Install all missing" sends them all', () => {
     const { intents } = setup();
     fireEvent.click(screen.getByRole('button', { name: 'Install linux/riscv64' }));
+    // The plan is open: the next action waits until it is closed.
+    expect((screen.getByRole('button', { name: 'Uninstall linux/s390x' }) as HTMLButtonElement).disabled).toBe(true);
+    closePlan();
     fireEvent.click(screen.getByRole('button', { name: 'Uninstall linux/s390x' }));
+    closePlan();
     fireEvent.click(screen.getByRole('button', { name: 'Install all missing (1)' }));
-    expect(intents).toEqual([
+    expect(intents()).toEqual([
       { action: 'install', archs: ['riscv64'] },
       { action: 'uninstall', archs: ['s390x'] },
       { action: 'install', archs: ['riscv64'] },
@@ -68,10 +80,11 @@ describe('Architectures view', () => {
     expect(box.checked).toBe(false);
     expect(drawer.textContent).not.toContain('QEMU_LOG_FILENAME');
     fireEvent.click(within(drawer).getByRole('button', { name: 'Install' }));
+    closePlan();
     fireEvent.click(box);
     expect(drawer.textContent).toContain('QEMU_LOG_FILENAME');
     fireEvent.click(within(drawer).getByRole('button', { name: 'Install' }));
-    expect(intents).toEqual([
+    expect(intents()).toEqual([
       { action: 'install', archs: ['riscv64'] },
       { action: 'install', archs: ['riscv64'], allowSetuid: true },
     ]);
@@ -91,7 +104,7 @@ describe('Architectures view', () => {
   });
 
   it('says it is reading while there is no status yet', () => {
-    render(<Architectures status={null} onAction={() => undefined} busy={false} />);
+    renderWithApi(<Architectures />);
     expect(screen.getByText('Reading binfmt_misc…')).toBeTruthy();
   });
 });

@@ -5,25 +5,22 @@
  */
 import { cleanText } from '../../shared/sanitize';
 import { useContext, useEffect, useMemo, useState } from 'react';
-import { ApiContext } from '../api';
+import type { Intent } from '../../shared/actions';
 import { SCOPE_LABEL, SCOPES } from '../../shared/rootless';
+import { ApiContext } from '../api';
 import { useStore } from '../stores/store';
 import { chooseScope, currentView, loadScopes, reapplyScope, scopeStore } from '../stores/scope';
-import type { Intent } from '../../shared/actions';
-import type { Status } from '../../shared/status';
 import { FlagChip } from '../components/FlagChip';
 import { StateBadge } from '../components/StateBadge';
 import { actionsFor, missingInstallable, visibleRows, type ArchRow, type RowAction, type Scope } from '../lib/archs';
+import { usePlanFlow } from '../stores/plans';
+import { useStatus } from '../stores/status';
 import { Detail } from './Detail';
 
-export interface ArchitecturesProps {
-  status: Status | null;
-  onAction: (intent: Intent) => void;
-  /** A plan is open or being applied: actions wait. */
-  busy: boolean;
-}
-
-export function Architectures({ status: hostStatus, onAction: hostAction, busy }: ArchitecturesProps) {
+/** Reads the status store; every action goes through the one plan flow (actions wait while a plan is open). */
+export function Architectures() {
+  const hostStatus = useStatus();
+  const { plan: hostAction, busy } = usePlanFlow();
   // Which binfmt_misc instance (issue 10): this machine's, or a rootless engine's own (no password).
   const api = useContext(ApiContext);
   const where = useStore(scopeStore);

@@ -1,10 +1,19 @@
 // @vitest-environment happy-dom
-import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, fireEvent, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ContainerEngineView } from '../../shared/ipc/contract';
+import { engineStore } from '../stores/engine';
+import { plansStore } from '../stores/plans';
+import { cleanupAll, fakeApi, renderWithApi, type Answers } from '../testing/api';
 import { ContainerEnginePane } from './ContainerEngine';
 
-afterEach(cleanup);
+afterEach(cleanupAll);
+
+/** The view reads the engine store; fetching asks main for a plan (the one plan flow). */
+function setup(engine: ContainerEngineView, answers: Answers = {}) {
+  engineStore.set(engine);
+  return renderWithApi(<ContainerEnginePane />, fakeApi(answers));
+}
 
 const connected = (hostMachine = 'x86_64'): ContainerEngineView => ({
   state: 'connected',
@@ -25,8 +34,7 @@ const connected = (hostMachine = 'x86_64'): ContainerEngineView => ({
 
 describe('Engine view: fetch emulators', () => {
   it('offers the Docker platforms this host does not run natively; the button plans the picked ones', () => {
-    const asked: string[][] = [];
-    render(<ContainerEnginePane engine={connected()} onRefresh={() => undefined} onFetch={(a) => asked.push(a)} />);
+    const { fake } = setup(connected());
     const section = screen.getByRole('region', { name: 'Fetch emulators' });
     const names = within(section).getAllByRole('checkbox').map((c) => c.parentElement!.textContent);
     expect(names).toContain('aarch64');
@@ -41,20 +49,17 @@ describe('Engine view: fetch emulators', () => {
     fireEvent.click(button);
     // In the list's (catalog) order, whatever the order they were picked in.
     const order = names.filter((n) => n === 'aarch64' || n === 's390x');
-    expect(asked).toEqual([order]);
+    expect(fake.requests('planEmulatorFetch')).toEqual([{ archs: order }]);
   });
 
   it('is disabled while another plan is open, and absent without an engine', () => {
-    const { rerender } = render(<ContainerEnginePane engine={connected()} onRefresh={() => undefined} onFetch={() => undefined} busy />);
+    plansStore.set({ plan: null, loading: true, applying: false });
+    setup(connected());
     fireEvent.click(screen.getByLabelText('all'));
     expect((screen.getByRole('button', { name: 'Fetch emulators' }) as HTMLButtonElement).disabled).toBe(true);
-    rerender(
-      <ContainerEnginePane
-        engine={{ state: 'absent', checkedAt: 0, error: { code: 'daemon-not-running', message: 'no daemon', hint: 'start it' } }}
-        onRefresh={() => undefined}
-        onFetch={() => undefined}
-      />,
-    );
+    act(() => plansStore.set(null));
+    expect((screen.getByRole('button', { name: 'Fetch emulators' }) as HTMLButtonElement).disabled).toBe(false);
+    act(() => engineStore.set({ state: 'absent', checkedAt: 0, error: { code: 'daemon-not-running', message: 'no daemon', hint: 'start it' } }));
     expect(screen.queryByRole('region', { name: 'Fetch emulators' })).toBeNull();
     expect(screen.getByText(/fetching emulators need Docker/)).toBeTruthy();
   });
@@ -68,15 +73,7 @@ describe('Engine view: engines on this machine', () => {
   ];
 
   it('lists each engine with what it is; only engines that answer can be chosen, through the handler given', async () => {
-    const chosen: string[] = [];
-    render(
-      <ContainerEnginePane
-        engine={connected()}
-        onRefresh={() => undefined}
-        onListEngines={async () => offers}
-        onChooseEngine={async (name) => void chosen.push(name)}
-      />,
-    );
+    const { fake } = setup(connected(), { listContainerEngines: () => offers, chooseContainerEngine: () => connected() });
     const section = screen.getByRole('region', { name: 'Engines on this machine' });
     const rows = await within(section).findAllByRole('row');
     expect(rows).toHaveLength(4);
@@ -85,7 +82,7 @@ describe('Engine view: engines on this machine', () => {
     expect(within(rows[3]!).queryByRole('button')).toBeNull();
     expect(rows[3]!.textContent).toContain('Permission denied on unix:///run/podman/podman.sock');
     fireEvent.click(within(rows[2]!).getByRole('button', { name: 'Use' }));
-    expect(chosen).toEqual(['podman-rootless']);
+    expect(fake.requests('chooseContainerEngine')).toEqual([{ name: 'podman-rootless' }]);
   });
 });
 
@@ -93,7 +90,7 @@ describe('Engine view: untrusted engine answers', () => {
   it('shows no control character an engine put in its name, version or kernel', () => {
     const hostile = connected();
     Object.assign((hostile as { info: Record<string, unknown> }).info, { name: 'Docker\u001b]0;owned\u0007 Engine', version: '27\u009b2J.0', kernel: '6.1\u0085\u007f' });
-    const { container } = render(<ContainerEnginePane engine={hostile} onRefresh={() => undefined} onFetch={() => undefined} />);
+    const { container } = setup(hostile);
     const text = container.textContent ?? '';
     expect(text).toContain('Docker Engine 27.0');
     expect(text).toMatch(/kernel 6\.1/);

@@ -1,9 +1,12 @@
 /** The container engine Archway talks to, or a clear empty state when there is none. */
 import { cleanText } from '../../shared/sanitize';
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { catalogEntry, fetchableCpus } from '../../shared/arch/catalog';
 import type { ContainerEngineView } from '../../shared/ipc/contract';
 import type { ContainerEngineOffer } from '../../shared/probe';
+import { useApi } from '../api';
+import { chooseEngine, listEngines, refreshEngine, useEngine } from '../stores/engine';
+import { usePlanFlow } from '../stores/plans';
 import { setImportPath, useImportPath } from '../stores/emulators';
 
 export interface ContainerEnginePaneProps {
@@ -23,7 +26,17 @@ export interface ContainerEnginePaneProps {
   onImport?: (path: string | undefined) => void;
 }
 
-export function ContainerEnginePane({ engine, onRefresh, onFetch, busy = false, onListEngines, onChooseEngine, onImport }: ContainerEnginePaneProps) {
+/** The Engine view: reads the engine store; fetching emulators goes through the one plan flow. */
+export function ContainerEnginePane() {
+  const api = useApi();
+  const engine = useEngine();
+  const { fetch, importFrom, busy } = usePlanFlow();
+  const list = useCallback(() => listEngines(api), [api]);
+  const choose = useCallback((name: string) => chooseEngine(api, name), [api]);
+  return <EnginePane engine={engine} onRefresh={() => void refreshEngine(api).catch(() => undefined)} onFetch={fetch} busy={busy} onListEngines={list} onChooseEngine={choose} onImport={importFrom} />;
+}
+
+function EnginePane({ engine, onRefresh, onFetch, busy = false, onListEngines, onChooseEngine, onImport }: ContainerEnginePaneProps) {
   return (
     <section className="view" aria-labelledby="engine-title">
       <header className="view-head">

@@ -1,14 +1,17 @@
 // @vitest-environment happy-dom
-import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { fireEvent, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Intent } from '../../shared/actions';
-import type { ContainerEngineView, ProbeRequest } from '../../shared/ipc/contract';
+import type { ContainerEngineView } from '../../shared/ipc/contract';
 import type { ProbeResult } from '../../shared/probe';
 import { applyDone, IDLE, newRun, type RunState } from '../lib/run';
+import { engineStore } from '../stores/engine';
+import { runsStore } from '../stores/runs';
+import { setStatus } from '../stores/status';
+import { cleanupAll, renderWithApi } from '../testing/api';
 import { mixedStatus } from '../testing/statuses';
 import { TestRun } from './TestRun';
 
-afterEach(cleanup);
+afterEach(cleanupAll);
 
 const UP: ContainerEngineView = {
   state: 'connected',
@@ -23,15 +26,13 @@ const noHandler: ProbeResult = {
   expected: ['aarch64'], exitCode: 1, stdout: { text: '', totalBytes: 0, droppedBytes: 0 }, stderr: { text: 'exec format error', totalBytes: 17, droppedBytes: 0 }, durationMs: 300, pulled: false,
 };
 
+/** The view reads the runs, status and engine stores; starting, cancelling and fixing are calls to main. */
 function setup(run: RunState = IDLE, engine: ContainerEngineView = UP) {
-  const started: ProbeRequest[] = [];
-  const fixes: Intent[] = [];
-  let cancelled = 0;
-  render(
-    <TestRun visible status={mixedStatus()} engine={engine} run={run} transcript={{ chunks: [], epoch: 0 }} transcriptVersion={0}
-      onStart={(r) => started.push(r)} onCancel={() => cancelled++} onFix={(i) => fixes.push(i)} />,
-  );
-  return { started, fixes, cancelled: () => cancelled };
+  setStatus(mixedStatus());
+  engineStore.set(engine);
+  runsStore.set((s) => ({ ...s, run }));
+  const { fake } = renderWithApi(<TestRun visible />);
+  return { started: () => fake.requests('startProbe'), fixes: () => fake.requests('plan'), cancelled: () => fake.requests('cancelProbe').length };
 }
 
 describe('Test run view', () => {
@@ -41,7 +42,7 @@ describe('Test run view', () => {
     fireEvent.change(screen.getByLabelText('Command'), { target: { value: 'sh -c "uname -m; id"' } });
     fireEvent.click(screen.getByLabelText(/linux\/s390x/));
     fireEvent.click(screen.getByRole('button', { name: 'Run' }));
-    expect(started).toEqual([{ image: 'alpine:3.20', platforms: ['linux/arm64', 'linux/s390x'], command: ['sh', '-c', 'uname -m; id'] }]);
+    expect(started()).toEqual([{ image: 'alpine:3.20', platforms: ['linux/arm64', 'linux/s390x'], command: ['sh', '-c', 'uname -m; id'] }]);
   });
 
   it('the grid fills as platforms finish, and a no-handler diagnosis is one click from its fix', () => {
@@ -50,7 +51,7 @@ describe('Test run view', () => {
     expect(screen.getByRole('listitem', { name: 'linux/arm64: no-handler' }).textContent).toContain('✗');
     expect(screen.getByText(/exec format error: no binfmt_misc handler/)).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Install arm64' }));
-    expect(fixes).toEqual([{ action: 'install', archs: ['arm64'] }]);
+    expect(fixes()).toEqual([{ action: 'install', archs: ['arm64'] }]);
     expect(screen.getByText('Finished in 310 ms')).toBeTruthy();
   });
 
@@ -65,6 +66,6 @@ describe('Test run view', () => {
     const { started } = setup(IDLE, DOWN);
     expect(screen.getByRole('status').textContent).toContain('Docker is not running.');
     fireEvent.click(screen.getByRole('button', { name: 'Run' }));
-    expect(started).toHaveLength(1);
+    expect(started()).toHaveLength(1);
   });
 });

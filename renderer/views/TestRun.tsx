@@ -4,11 +4,13 @@
  */
 import { cleanLines } from '../../shared/sanitize';
 import { lazy, Suspense, useEffect, useState, type FormEvent } from 'react';
-import type { Intent } from '../../shared/actions';
 import { DOCKER_PLATFORMS } from '../../shared/arch/catalog';
-import type { ContainerEngineView, ProbeRequest } from '../../shared/ipc/contract';
-import type { Status } from '../../shared/status';
-import { cellMark, fixLabel, formatDuration, splitCommand, type PlatformRun, type RunState } from '../lib/run';
+import { useApi } from '../api';
+import { cellMark, fixLabel, formatDuration, splitCommand, type PlatformRun } from '../lib/run';
+import { useEngine } from '../stores/engine';
+import { usePlanFlow } from '../stores/plans';
+import { cancelRun, getTranscript, startRun, useRun, useTranscriptVersion } from '../stores/runs';
+import { useStatus } from '../stores/status';
 import { OpenShellButton, Shells } from '../components/Shells';
 
 const Terminal = lazy(() => import('../components/Terminal'));
@@ -16,14 +18,6 @@ const Terminal = lazy(() => import('../components/Terminal'));
 export interface TestRunProps {
   /** Kept mounted while hidden, so a run goes on and its output is there when you come back. */
   visible: boolean;
-  status: Status | null;
-  engine: ContainerEngineView | null;
-  run: RunState;
-  transcript: { chunks: string[]; epoch: number };
-  transcriptVersion: number;
-  onStart: (req: ProbeRequest) => void;
-  onCancel: () => void;
-  onFix: (intent: Intent) => void;
 }
 
 function useDark(): boolean {
@@ -38,7 +32,17 @@ function useDark(): boolean {
   return dark;
 }
 
-export function TestRun({ visible, status, engine, run, transcript, transcriptVersion, onStart, onCancel, onFix }: TestRunProps) {
+/** Reads the runs, status and engine stores; a fix goes through the one plan flow. */
+export function TestRun({ visible }: TestRunProps) {
+  const api = useApi();
+  const status = useStatus();
+  const engine = useEngine();
+  const run = useRun();
+  const transcriptVersion = useTranscriptVersion();
+  const transcript = getTranscript();
+  const { plan: onFix } = usePlanFlow();
+  const onStart = (req: Parameters<typeof startRun>[1]) => void startRun(api, req);
+  const onCancel = () => void cancelRun(api);
   const [image, setImage] = useState('busybox:latest');
   const [platforms, setPlatforms] = useState<string[]>(['linux/arm64']);
   const [command, setCommand] = useState('uname -m');

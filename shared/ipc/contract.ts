@@ -16,6 +16,7 @@ import type { ScopeView } from '../rootless';
 import type { HandlerEvent } from '../handler-events';
 import type { FleetMatrix, FleetReach } from '../fleet';
 import { MAX_COLS, MAX_ROWS, NETWORK_NAME, type ShellDiagnosis } from '../shell';
+import type { ArchwayNotification } from '../notifications';
 
 /** A type carried by the contract without a runtime schema (main produces it; nothing to validate). */
 export interface Typed<T> {
@@ -345,6 +346,8 @@ export const EVENTS = {
   shellOpened: { channel: 'archway:shell-opened', payload: typed<ShellOpenedMessage>() },
   shellOutput: { channel: 'archway:shell-output', payload: typed<ShellOutputMessage>() },
   shellExit: { channel: 'archway:shell-exit', payload: typed<ShellExitMessage>() },
+  /** Something worth telling a person (shared/notifications.ts decides): a handler vanished or broke, a background test run finished. Also shown as a desktop notification. */
+  notification: { channel: 'archway:notification', payload: typed<ArchwayNotification>() },
 } as const;
 
 export type Invokes = typeof INVOKES;

@@ -16,6 +16,9 @@ import { Engine } from '../../electron/engine';
 import { archwayPaths } from '../../electron/engine/paths';
 import { DockerGateway } from '../../electron/main/docker';
 import { startLive, type Live } from '../../electron/main/live';
+import { withNotifications } from '../../electron/main/notifications';
+import type { Emit } from '../../electron/main/router';
+import type { ArchwayNotification } from '../../shared/notifications';
 import { createRouter } from '../../electron/main/router';
 import type { Prefs } from '../../shared/ipc/contract';
 import { snapshotBinfmt, type BinfmtSnapshot, entryExists, removeHandler } from '../docker/binfmt-snapshot';
@@ -29,7 +32,30 @@ import { pushImageArchive, pushManifestList, startRegistry, type Registry } from
 import { launchHarness, requireRenderer, screenshot, serveRenderer, type Harness } from './harness';
 
 const IMAGE = 'archway-test/e2e:arm64';
+/** How often the live poller re-reads binfmt_misc (main's default). */
+const STATUS_INTERVAL_MS = 2_000;
 const HANDLER = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
+
+/**
+ * Where the toasts are against the viewport and one element: every toast inside the viewport, none
+ * over the element. `wider` lists elements reaching past the viewport's right edge (what pushes a
+ * right-anchored toast out, if anything does).
+ */
+async function toastPlacement(page: Harness['page'], target: ReturnType<Harness['page']['locator']>) {
+  const b = (await target.boundingBox())!;
+  return page.evaluate((btn) => {
+    const vw = document.documentElement.clientWidth;
+    const vh = document.documentElement.clientHeight;
+    const toasts = [...document.querySelectorAll('.toast')].map((t) => t.getBoundingClientRect());
+    const overlap = (r: DOMRect) => r.left < btn.x + btn.width && r.right > btn.x && r.top < btn.y + btn.height && r.bottom > btn.y;
+    return {
+      count: toasts.length,
+      over: toasts.filter(overlap).length,
+      outside: toasts.filter((r) => r.left < 0 || r.top < 0 || r.right > vw || r.bottom > vh).map((r) => `${r.left},${r.top}..${r.right},${r.bottom} in ${vw}x${vh}`),
+      wider: [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > vw + 0.5).map((e) => `${e.tagName.toLowerCase()}.${String(e.className)}`).slice(0, 10),
+    };
+  }, b);
+}
 
 /** Poll with room for a slow machine (the page's own actions time out after 15 s). */
 const poll = <T>(fn: () => Promise<T> | T, timeout = 15_000) => expect.poll(fn, { timeout, interval: 100 });
@@ -46,6 +72,10 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
   let multi: string;
   let pin: PinnedImage | undefined;
   let fetchTmp: string;
+  /** Notifications main sent the window (on the contract's `notification` channel), with when. */
+  const notified: { at: number; n: ArchwayNotification }[] = [];
+  /** Whether "the person is looking at the window" (main asks the BrowserWindow; here the test says). */
+  let windowFocused = true;
 
   beforeAll(async () => {
     requireRenderer();
@@ -73,6 +103,15 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     const engine = new Engine({ paths: archwayPaths(root) });
     const docker = new DockerGateway({ env: { ...process.env, DOCKER_HOST: `unix://${dockerd.socket}` }, binfmtImage: pin, tmpRoot: fetchTmp });
     const prefs: Prefs = { lastView: 'architectures' };
+    // Main's events pass through the notifier as in electron/main/index.ts (no desktop here: the window's side only).
+    const notifying = (emit: Emit): Emit =>
+      withNotifications({
+        emit: (name, payload) => {
+          if (name === 'notification') notified.push({ at: Date.now(), n: payload as ArchwayNotification });
+          emit(name, payload);
+        },
+        windowFocused: () => windowFocused,
+      });
     harness = await launchHarness({
       origin: server.origin,
       makeRouter: (emit) =>
@@ -80,12 +119,18 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
           engine,
           docker,
           prefs: { get: () => ({ ...prefs }), set: (p) => Object.assign(prefs, p) },
-          emit,
+          emit: notifying(emit),
           app: { version: 'test', shell: 'harness' },
         }),
     });
     // The same live updates main runs: binfmt_misc every 2 s, the engine on Docker events and every 10 s.
-    live = startLive({ readStatus: () => engine.status(), readContainerEngine: () => docker.view(true), watchContainerEngine: (f) => docker.watch(f), emit: harness.emit });
+    live = startLive({
+      readStatus: () => engine.status(),
+      readContainerEngine: () => docker.view(true),
+      watchContainerEngine: (f) => docker.watch(f),
+      emit: notifying(harness.emit),
+      statusIntervalMs: STATUS_INTERVAL_MS,
+    });
   });
 
   afterAll(async () => {
@@ -167,11 +212,18 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     await page.getByLabel('Command').fill('uname -m');
 
     // --- Matrix: one image, two platforms, pulled with progress; ✓ and ✗ as they finish
+    // (with the window in the background: its end is a notification)
     await page.getByLabel('Image').fill(multi);
     await page.getByRole('checkbox', { name: /linux\/s390x/ }).check();
+    windowFocused = false;
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await poll(() => page.locator('.result[data-platform="linux/s390x"]').getAttribute('data-status'), 60_000).toBe('no-handler');
     await poll(() => result.getAttribute('data-status'), 60_000).toBe('ok');
+    const finished = page.locator('.toast', { hasText: 'Test run finished: 1 ok, 1 failed' });
+    await poll(() => finished.count()).toBe(1);
+    expect(await finished.textContent()).toContain('linux/arm64: ok, linux/s390x: no-handler');
+    windowFocused = true;
+    await finished.getByRole('button', { name: 'Dismiss' }).click();
     expect(await page.locator('.cell[data-platform="linux/arm64"] .cell-mark').textContent()).toBe('✓');
     expect(await page.locator('.cell[data-platform="linux/s390x"] .cell-mark').textContent()).toBe('✗');
     const term = (await page.locator('.xterm-rows').textContent()) ?? '';
@@ -189,13 +241,39 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     writeFileSync(HANDLER, '1');
     await poll(() => row.locator('.badge').textContent(), 10_000).toBe('ready');
 
-    // --- Vanished (what a reboot or a systemd-binfmt restart does): the window says so and puts it back
+    // --- Vanished (what a reboot or a systemd-binfmt restart does): a notification reaches the
+    // window through the contract within one poll interval; the window says so and puts it back.
     const registered = readFileSync(HANDLER, 'utf8');
+    const before = notified.length;
+    const removedAt = Date.now();
     writeFileSync(HANDLER, '-1');
+    const notice = page.locator('.toast', { hasText: 'qemu-aarch64 is gone from the kernel' });
+    await poll(() => notice.count(), 10_000).toBe(1);
+    const shownAfter = Date.now() - removedAt;
+    expect(notified.slice(before).map((x) => x.n)).toEqual([
+      expect.objectContaining({ kind: 'handler-vanished', urgency: 'critical', names: ['qemu-aarch64'], action: { label: 'Put back', intent: { action: 'install', archs: ['aarch64'] } } }),
+    ]);
+    // Sent at the first reading after the removal, shown right away (one interval, plus rendering on a busy machine).
+    console.log(`notification: sent ${notified[before]!.at - removedAt} ms, in the window ${shownAfter} ms after the handler was removed (poll interval ${STATUS_INTERVAL_MS} ms)`);
+    expect(notified[before]!.at - removedAt).toBeLessThanOrEqual(STATUS_INTERVAL_MS + 500);
+    expect(shownAfter).toBeLessThanOrEqual(STATUS_INTERVAL_MS + 1_500);
+    expect(await notice.getAttribute('role')).toBe('alert');
     const banner = page.getByRole('status').filter({ hasText: 'gone from the kernel' });
     await poll(() => banner.textContent(), 10_000).toContain('qemu-aarch64 is gone from the kernel');
     await screenshot(page, '03b-vanished');
-    await banner.getByRole('button', { name: 'Put back' }).click();
+    // A toast that stays never hides the end of a view for good: scrolled to the bottom, the last
+    // row (its actions at the right, where the toasts are) clears them (the content leaves room).
+    await page.getByRole('radio', { name: 'All CPUs' }).click();
+    const lastRow = page.locator('.arch-table tbody tr').last();
+    const atTheEnd = async () => {
+      await page.locator('main.content').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+      return toastPlacement(page, lastRow);
+    };
+    await poll(atTheEnd).toEqual({ count: expect.any(Number), over: 0, outside: [], wider: [] });
+    await page.getByRole('radio', { name: 'Docker platforms' }).click();
+    // The notification's action is the same plan flow as the banner's Put back.
+    await notice.getByRole('button', { name: 'Put back' }).click();
+    await poll(() => notice.count()).toBe(0);
     await dialog.getByRole('button', { name: 'Apply' }).click();
     await poll(() => row.locator('.badge').textContent(), 30_000).toBe('ready');
     expect(readFileSync(HANDLER, 'utf8')).toBe(registered);
@@ -280,6 +358,9 @@ describe.runIf(X86_64_HOST)('Archway in Chromium, end to end', () => {
     const status = await harness.page.evaluate(() => window.archway!.getStatus());
     expect(status.archs.find((a) => a.cpu === 'aarch64')!.available).toContainEqual(expect.objectContaining({ path: stored, source: 'store', reported: expect.stringMatching(/^reported: from .*, QEMU 7\.2/) }));
 
+    // The toasts (the fetched one stays: it has an action) never cover the view's primary button, and stay inside the viewport.
+    const fetchButton = section.getByRole('button', { name: 'Fetch emulators' });
+    expect(await toastPlacement(page, fetchButton)).toEqual({ count: expect.any(Number), over: 0, outside: [], wider: [] });
     // The "fetched" toast offers an action (install from the store), so it stays until dismissed.
     const fetchedToast = page.locator('.toast', { hasText: 'Emulators fetched: aarch64' });
     expect(await fetchedToast.getByRole('button', { name: 'Install from the store' }).count()).toBe(1);

@@ -114,7 +114,7 @@ describe('archway watch against a private binfmt_misc', () => {
     const r = await archway(['install', 'arm64']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const appeared = await w.line((l) => l.event === 'appeared');
-    expect(appeared).toMatchObject({ event: 'appeared', name: 'qemu-aarch64', arch: 'aarch64', owner: 'archway', enabled: true });
+    expect(appeared).toMatchObject({ event: 'appeared', name: 'qemu-aarch64', arch: 'aarch64', owner: 'archway', enabled: true, notable: false });
     expect(Object.keys(appeared).slice(0, 4)).toEqual(['time', 'event', 'name', 'arch']);
     expect(Number.isNaN(Date.parse(appeared.time as string))).toBe(false);
     expect(w.child.exitCode).toBeNull();
@@ -128,7 +128,8 @@ describe('archway watch against a private binfmt_misc', () => {
       ['appeared', 'qemu-aarch64'],
       ['vanished', 'qemu-aarch64'],
     ]);
-    expect(w.lines[1]).toMatchObject({ arch: 'aarch64', persist: false, register: expect.stringContaining(':qemu-aarch64:M:') });
+    // notable: what the desktop app notifies about (shared/notifications.ts, the same decision).
+    expect(w.lines[1]).toMatchObject({ arch: 'aarch64', persist: false, register: expect.stringContaining(':qemu-aarch64:M:'), notable: true });
     // One interval (1 s) plus one reading and the process's exit; generous for a shared 2-core machine.
     console.log(`watch: exit ${elapsed} ms after the entry was removed (interval 1000 ms)`);
     expect(elapsed).toBeLessThan(2_500);
