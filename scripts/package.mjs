@@ -88,9 +88,9 @@ module.exports = function load(file) {
 `;
 
 /**
- * Optional native addons (ssh2's sshcrypto, cpu-features, both loaded by docker-modem's ssh2 inside
- * try/catch) cannot be bundled: they become a module that throws, so the library takes the
- * pure-JavaScript path it takes wherever the addon was not compiled.
+ * Native addons (`.node` files) cannot be bundled for the distribution's Node: one required by a
+ * dependency becomes a module that throws, so a library that loads it inside try/catch takes its
+ * pure-JavaScript path (none of today's bundled dependencies needs one).
  */
 const noNativeAddons = {
   name: 'no-native-addons',

@@ -8,6 +8,12 @@
  */
 import { EXIT } from './exit-codes';
 
+
+/** --allow-setuid, with its risk in one sentence, wherever flag C can be chosen (install, fleet install). */
+const allowSetuid: OptionSpec = {
+  name: '--allow-setuid',
+  description: 'allow flag C: setuid programs in foreign images work, but any local user who can run a setuid-root foreign program gets QEMU running as root with their QEMU_* variables',
+};
 /** What a value (an option's argument or a positional word) can be completed with. */
 export type Completer =
   | { kind: 'arch' }
@@ -163,11 +169,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: '--persist', description: 'keep after reboot (/etc/binfmt.d/qemu-<cpu>.conf, read by systemd-binfmt)' },
       { name: '--source', arg: 'SOURCE', complete: { kind: 'words', words: ['distro', 'store'], files: true }, description: 'where the emulator comes from: distro (default), store (archway emulators fetch), or an absolute path' },
       { name: '--allow-dynamic', description: 'accept a dynamically linked emulator (it fails inside foreign containers)' },
-      {
-        name: '--allow-setuid',
-        description:
-          'allow flag C: setuid programs in foreign images work, but any local user who can run a setuid-root foreign program gets QEMU running as root with their QEMU_* variables',
-      },
+      allowSetuid,
       { name: '--take-over', description: "replace another tool's handler of the same name (restored on uninstall)" },
       dryRun,
       json,
@@ -382,7 +384,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: '--timeout', arg: 'SECONDS', complete: { kind: 'none' }, description: 'seconds each host gets to answer (default 10)' },
       { name: '--registrar', arg: 'IMAGE', complete: { kind: 'none' }, description: 'the helper image on the hosts (default: the pinned busybox)' },
       { name: '--flags', arg: 'LETTERS', complete: { kind: 'none' }, description: 'install: flags (default F, PF with a *-binfmt-P wrapper); C needs --allow-setuid' },
-      { name: '--allow-setuid', description: 'install: add flag C. Risk: setuid foreign programs then run QEMU as root, and whoever runs them controls it through QEMU_* variables' },
+      { ...allowSetuid, description: `install: ${allowSetuid.description}` },
       dryRun,
       json,
     ],

@@ -1,5 +1,5 @@
 /**
- * One way to call the container engine: docker-modem's dial (unix sockets, TLS and ssh), on the
+ * One way to call the container engine: the HTTP modem's dial (http-modem.ts: unix sockets, TLS, ssh), on the
  * API version negotiated when connecting (endpoint.ts), with a deadline on every call,
  * cancellation, and errors turned into ContainerEngineErrors.
  */
@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ContainerEngineError, toContainerEngineError } from './errors';
 
-/** The part of docker-modem Archway uses (one request). */
+/** What api.ts asks of a modem (one request): http-modem.ts provides it. */
 export interface Modem {
   dial(opts: DialOptions, cb: (err: unknown, data: unknown) => void): void;
 }
@@ -122,8 +122,8 @@ function dial<T>(t: ContainerTarget, spec: CallSpec, extra: Partial<DialOptions>
       if (d.timedOut()) return reject(timeoutError(t, d.timeoutMs, spec.doing));
       reject(toContainerEngineError(err, { endpoint: t.endpointName, kind: t.kind, ...(spec.doing ? { doing: spec.doing } : {}), ...(t.apiPinned ? { apiPinned: true } : {}) }));
     };
-    // docker-modem does not settle a call whose response had started when the connection dies or
-    // the signal aborts; the deadline and cancellation are enforced here, whatever it does.
+    // A modem need not settle a call whose response had started when the connection dies or the
+    // signal aborts; the deadline and cancellation are enforced here, whatever it does.
     const onLocalAbort = () => fail(new Error('aborted'));
     d.signal.addEventListener('abort', onLocalAbort, { once: true });
     modem.dial(

@@ -110,7 +110,7 @@ interface ErrLike {
   reason?: unknown;
 }
 
-/** The daemon's own message inside a docker-modem error, without "(HTTP code 404) no such image - " noise. */
+/** The daemon's own message inside an engine HTTP error, without "(HTTP code 404) no such image - " noise. */
 export function daemonMessage(err: unknown): string {
   const e = (err ?? {}) as ErrLike;
   const json = e.json as { message?: unknown } | string | undefined | null;

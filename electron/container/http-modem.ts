@@ -1,6 +1,6 @@
 /**
  * The engine's HTTP API over Node's own http/https: unix sockets and tcp (with TLS), one
- * keep-alive pool per connection. Speaks what api.ts asks of docker-modem (JSON calls, streams,
+ * keep-alive pool per connection. Speaks what api.ts asks of a modem (JSON calls, streams,
  * uploads, hijacked connections). ssh:// endpoints use the same class over an agent whose
  * connections are ssh processes (ssh-dial.ts).
  */
@@ -42,7 +42,7 @@ function parseBody(buf: Buffer): unknown {
   }
 }
 
-/** An error as docker-modem makes it, so that errors.ts reads both the same way. */
+/** An HTTP error with the fields errors.ts reads (statusCode, json, reason: the shape docker-modem used). */
 function httpError(statusCode: number, reason: string | boolean | undefined, body: unknown): Error & { statusCode: number; json: unknown; reason?: string } {
   const msg = body && typeof body === 'object' && !Buffer.isBuffer(body) ? ((body as { message?: string }).message ?? JSON.stringify(body)) : Buffer.isBuffer(body) ? body.toString('utf8') : String(body ?? '');
   const why = typeof reason === 'string' ? reason : 'unexpected';
