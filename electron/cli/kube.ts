@@ -2,7 +2,7 @@
  * `archway export kubernetes …` and `archway kube status|apply|delete`. The manifests come from
  * shared/kube/manifests.ts (the planner's catalog, codec and flags rules) and are validated against
  * the Kubernetes API schema before anything is written or sent; the cluster half
- * (electron/kube/cluster.ts, @kubernetes/client-node) is loaded only by `kube`.
+ * (electron/kube/cluster.ts, @kubernetes/client-node) is loaded only by `kube` and `fleet status --kube`.
  */
 import * as fs from 'node:fs';
 import { CATALOG } from '../../shared/arch/catalog';
