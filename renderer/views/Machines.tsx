@@ -1,7 +1,8 @@
 /**
  * Machines: every docker context as a host, hosts × platforms (the same matrix as `archway fleet
  * status`), a baseline to compare with, one probe on every host, and "make this host like that
- * one" — planned on that host by the same planner, shown, then applied on confirmation.
+ * one" — planned on that host by the same planner, shown, then applied on confirmation. With a
+ * kubeconfig, the cluster's nodes are rows of the same matrix, read-only (`archway kube apply`).
  */
 import { useEffect, useState } from 'react';
 import { CELL_WORD, REACH_WORD, type FleetHost, type FleetMatrix } from '../../shared/fleet';
@@ -10,7 +11,6 @@ import { useApi } from '../api';
 import { applyMatch, closePlan, machinesStore, planMatch, probeEveryHost, refreshMachines, setBaseline, setProbeInput } from '../stores/machines';
 import { useStore } from '../stores/store';
 
-const REACH_WORDS = REACH_WORD;
 /** The command that changes a cluster's nodes (the view only reads them). */
 const KUBE_APPLY = 'archway kube apply ARCH… --image REF@sha256:…';
 
@@ -78,7 +78,7 @@ function Matrix({ m, baseline, onBaseline, onMatch }: { m: FleetMatrix; baseline
                 <div className="muted small mono">{cleanText(h.endpoint)}</div>
                 {h.reach !== 'ok' ? (
                   <div className="bad-text small" role="status">
-                    {REACH_WORDS[h.reach]}: {cleanText(h.error?.message ?? '')}
+                    {REACH_WORD[h.reach]}: {cleanText(h.error?.message ?? '')}
                   </div>
                 ) : null}
               </th>
@@ -158,7 +158,7 @@ function ProbeEveryHost() {
         <ul aria-label="Probe results">
           {p.results.map((r) => (
             <li key={r.host} data-host={r.host}>
-              <strong>{cleanText(r.host)}</strong>: {r.result ? `${r.result.status} ${r.result.observed ? `(${cleanText(r.result.observed)})` : ''}` : `${REACH_WORDS[r.reach]} ${cleanText(r.error?.message ?? '')}`}
+              <strong>{cleanText(r.host)}</strong>: {r.result ? `${r.result.status} ${r.result.observed ? `(${cleanText(r.result.observed)})` : ''}` : `${REACH_WORD[r.reach]} ${cleanText(r.error?.message ?? '')}`}
             </li>
           ))}
         </ul>
