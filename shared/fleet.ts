@@ -1,9 +1,11 @@
 /**
  * The fleet matrix: hosts × platforms, one cell per (host, CPU), computed from each host's Status
  * (the same model, from the same planner functions, as this machine's). Any source of hosts fills
- * it the same way: Docker contexts (electron/cli/fleet.ts) and — for the kube face — Kubernetes
- * nodes (`kind: 'kubernetes-node'`, one FleetHost per node, `fleetRow(status)` or cells of their own
- * making). The CLI table, `--json` and the window's Machines view all read this one model. Pure.
+ * it the same way: Docker contexts (electron/targets/fleet.ts, `fleetRow(status)`) and Kubernetes
+ * nodes (`kind: 'kubernetes-node'`, id `node/<name>`, one FleetHost per node, made by kubeNodeRow in
+ * shared/kube/result.ts from each node's result line; a cluster that did not answer is one
+ * `kubernetes-cluster` row). The CLI tables (`archway fleet status`, `archway kube status`), `--json`
+ * and the window's Machines view all read this one model. Pure.
  */
 import { CATALOG, DOCKER_PLATFORMS, type Cpu } from './arch/catalog';
 import type { ArchState, Status } from './status';
@@ -20,24 +22,49 @@ export interface FleetCell {
   handler?: string;
   /** Its interpreter. */
   interpreter?: string;
+  /** The host's own words when the cell is not what was asked (a Kubernetes node's conflict detail, why it has no result yet). */
+  note?: string;
 }
 
-/** How a host answered: `ok`, or why it is not in the matrix (within the time bound). */
-export type FleetReach = 'ok' | 'timeout' | 'refused' | 'unreachable' | 'error';
+/**
+ * How a host answered: `ok`; for a Kubernetes node whose cluster answered but whose pod has printed
+ * no result yet, `pending` (its pod exists) or `unscheduled` (no pod on it: no DaemonSet for its
+ * architecture, or taints) — its row holds what is known (its native CPUs); else why it is not in
+ * the matrix (within the time bound).
+ */
+export type FleetReach = 'ok' | 'pending' | 'unscheduled' | 'timeout' | 'refused' | 'unreachable' | 'error';
+
+/** The host (or its cluster) answered: its cells are facts. Else it is listed with why, without cells. */
+export function answered(reach: FleetReach): boolean {
+  return reach === 'ok' || reach === 'pending' || reach === 'unscheduled';
+}
+
+/** One short phrase per reach, for tables and the window (the same words everywhere). */
+export const REACH_WORD: Record<FleetReach, string> = {
+  ok: 'answered',
+  pending: 'pending',
+  unscheduled: 'no pod',
+  timeout: 'no answer',
+  refused: 'refused',
+  unreachable: 'unreachable',
+  error: 'error',
+};
 
 export interface FleetHost {
-  /** Unique in the matrix: the context name, or `node/<name>` for Kubernetes nodes. */
+  /** Unique in the matrix: the context name, `node/<name>` for Kubernetes nodes, `cluster/<context>` for a cluster that did not answer. */
   id: string;
-  /** What people read: the context or node name. */
+  /** What people read: the context, node or kubeconfig context name. */
   name: string;
-  kind: 'docker-context' | 'kubernetes-node';
-  /** Where it was reached (`ssh://builder-1`, `unix:///var/run/docker.sock`, a node name). */
+  kind: 'docker-context' | 'kubernetes-node' | 'kubernetes-cluster';
+  /** Where it was reached (`ssh://builder-1`, `unix:///var/run/docker.sock`, `kube:<kubeconfig context>`). */
   endpoint: string;
   reach: FleetReach;
   /** Why it did not answer / what failed (sanitised for display by the face). */
   error?: { code: string; message: string; hint?: string };
   /** `uname -m` of the host, when it answered. */
   machine?: string;
+  /** A Kubernetes node's `kubernetes.io/arch` label. */
+  nodeArch?: string;
   /** The QEMU version the host offers (distribution emulator), when known. */
   emulatorVersion?: string;
   /** binfmt_misc mounted on that host. */

@@ -66,3 +66,22 @@ describe('--context on the command line', () => {
     expect(r.err).toMatch(/docker context "nope" does not exist/);
   });
 });
+
+describe('archway fleet status: Kubernetes nodes in the same table', () => {
+  it('node rows show their cells (also while their pod has no result), the node\'s own words, and how to change them', () => {
+    const node = (name: string, reach: FleetHost['reach'], c: FleetCell[], error?: FleetHost['error']): FleetHost => ({ id: `node/${name}`, name, kind: 'kubernetes-node', endpoint: 'kube:prod', reach, machine: 'x86_64', nodeArch: 'amd64', cells: c, ...(error ? { error } : {}) });
+    const m = buildMatrix([
+      ok('ws', cells()),
+      node('w1', 'ok', [{ cpu: 'x86_64', state: 'native', cRisk: false }, { cpu: 'aarch64', state: 'conflict', cRisk: false, handler: 'qemu-aarch64', note: 'an entry of this name differs: left alone' }]),
+      node('w2', 'pending', [{ cpu: 'x86_64', state: 'native', cRisk: false }, { cpu: 'aarch64', state: 'missing', cRisk: false, note: 'ImagePullBackOff' }], { code: 'pending', message: 'ImagePullBackOff' }),
+      { id: 'cluster/gone', name: 'gone', kind: 'kubernetes-cluster', endpoint: 'https://10.0.0.1:6443', reach: 'timeout', error: { code: 'timeout', message: 'did not answer within 3 s' }, cells: [], ms: 3002 },
+    ]);
+    const out = formatMatrix(m, { ...PLAIN, columns: 200 });
+    expect(out).toMatch(/^w1\s+kube:prod\s+x86_64\s+-\s+.*conflict/m);
+    expect(out).toMatch(/^w2\s+kube:prod\s+x86_64\s+-\s+\?.*\s-\s+\?\s+native\s/m);
+    expect(out).toMatch(/^w1: qemu-aarch64: an entry of this name differs: left alone$/m);
+    expect(out).toMatch(/^w2: pending — ImagePullBackOff$/m);
+    expect(out).toMatch(/^gone: no answer after 3\.0 s — did not answer within 3 s$/m);
+    expect(out).toMatch(/Kubernetes nodes are changed through the cluster: archway kube apply ARCH… --image REF@sha256:…/);
+  });
+});

@@ -5,7 +5,7 @@
 import type { Intent } from '../../shared/actions';
 import { catalogEntry } from '../../shared/arch/catalog';
 import { resolveOne } from '../../shared/arch/resolve';
-import { CELL_WORD, type FleetMatrix } from '../../shared/fleet';
+import { answered, CELL_WORD, REACH_WORD, type FleetMatrix } from '../../shared/fleet';
 import { cleanText } from '../../shared/sanitize';
 import { connect, describeContainerEngine, type Connection } from '../container/endpoint';
 import { ContainerEngineError, toContainerEngineError } from '../container/errors';
@@ -41,11 +41,16 @@ export function formatMatrix(m: FleetMatrix, t: Term): string {
   const notes: string[] = [];
   for (const h of m.hosts) {
     const name = `${h.id === m.baseline ? '*' : ''}${clean(h.name)}`;
-    if (h.reach !== 'ok') {
+    const why = `${clean(h.name)}: ${REACH_WORD[h.reach]}${h.ms !== undefined ? ` after ${(h.ms / 1000).toFixed(1)} s` : ''} ${sym.dash} ${clean(h.error?.message ?? '')}${h.error?.hint ? `\n  ${sym.arrow} ${clean(h.error.hint)}` : ''}`;
+    if (!answered(h.reach)) {
       rows.push([name, clean(h.endpoint) || '-', '-', '-', ...m.cpus.map(() => '?')]);
-      notes.push(`${clean(h.name)}: ${h.reach === 'timeout' ? 'no answer' : h.reach}${h.ms !== undefined ? ` after ${(h.ms / 1000).toFixed(1)} s` : ''} ${sym.dash} ${clean(h.error?.message ?? '')}${h.error?.hint ? `\n  ${sym.arrow} ${clean(h.error.hint)}` : ''}`);
+      notes.push(why);
       continue;
     }
+    // A Kubernetes node without a result yet (pending, unscheduled): what is known, and why.
+    if (h.reach !== 'ok') notes.push(why);
+    // The host's own words where a cell is not what was asked (a node's conflict or failure).
+    for (const c of h.cells) if (c.note && (c.state === 'conflict' || c.state === 'broken')) notes.push(`${clean(h.name)}: ${clean(c.handler ?? c.cpu)}: ${clean(c.note)}`);
     const byCpu = new Map(h.cells.map((c) => [c.cpu, c]));
     rows.push([
       name,
@@ -70,6 +75,7 @@ export function formatMatrix(m: FleetMatrix, t: Term): string {
   }
   if (m.hosts.some((h) => h.cells.some((c) => c.cRisk))) out.push('', '!C: the handler has flag C: setuid foreign programs run QEMU as root.');
   if (notes.length) out.push('', ...notes);
+  if (m.hosts.some((h) => h.kind !== 'docker-context')) out.push('', `Kubernetes nodes are changed through the cluster: archway kube apply ARCH${sym.ellipsis} --image REF@sha256:${sym.ellipsis} (archway kube delete removes it).`);
   return `${out.join('\n')}\n`;
 }
 
@@ -99,16 +105,18 @@ export async function runFleetCommand(p: ParsedLine, o: Out): Promise<number> {
   const common = { boundMs, ...(registrar ? { registrar } : {}) };
   if (sub === 'status') {
     for (const opt of ['--contexts', '--flags', '--allow-setuid', '--dry-run']) if (p.options.has(opt)) throw new UsageError(`fleet status does not take ${opt}`, cmd);
+    const kube = p.options.has('--kube');
     const baseline = optionValue(p, '--baseline');
     const contexts = words.flatMap((w) => w.split(',')).filter(Boolean);
     if (baseline && contexts.length && !contexts.includes(baseline)) contexts.push(baseline);
-    const m = await fleetStatus({ ...common, ...(contexts.length ? { contexts } : {}), ...(baseline ? { baseline } : {}) });
+    const m = await fleetStatus({ ...common, ...(contexts.length ? { contexts } : {}), ...(baseline ? { baseline } : {}), ...(kube ? { kube } : {}) });
     if (baseline && !m.hosts.some((h) => h.id === baseline)) throw new UsageError(`fleet status: --baseline ${baseline} is not one of the hosts`, cmd);
     o.stdout(json ? `${JSON.stringify(m, null, 2)}\n` : formatMatrix(m, o.term));
-    return m.hosts.every((h) => h.reach === 'ok') ? EXIT.ok : EXIT.unavailable;
+    return m.hosts.every((h) => answered(h.reach)) ? EXIT.ok : EXIT.unavailable;
   }
   // install
   if (p.options.has('--baseline')) throw new UsageError('fleet install does not take --baseline', cmd);
+  if (p.options.has('--kube')) throw new UsageError('fleet install does not take --kube: a cluster changes through `archway kube apply ARCH… --image REF@sha256:…`', cmd);
   const archs = words.flatMap((w) => w.split(',')).filter(Boolean);
   if (archs.length === 0) throw new UsageError('fleet install: name at least one architecture, e.g. archway fleet install arm64', cmd);
   const cpus = [...new Set(archs.map((a) => resolveOne(a).cpu))];

@@ -2,18 +2,23 @@
  * `archway export kubernetes …` and `archway kube status|apply|delete`. The manifests come from
  * shared/kube/manifests.ts (the planner's catalog, codec and flags rules) and are validated against
  * the Kubernetes API schema before anything is written or sent; the cluster half
- * (electron/kube/cluster.ts, @kubernetes/client-node) is loaded only by `kube`.
+ * (electron/kube/cluster.ts, @kubernetes/client-node) is loaded only by `kube` and `fleet status --kube`.
  */
 import * as fs from 'node:fs';
+import { CATALOG } from '../../shared/arch/catalog';
 import { SETUID_RISK } from '../../shared/binfmt/flags';
+import type { FleetHost } from '../../shared/fleet';
 import type { KubeExportRequest, KubePlan } from '../../shared/kube/manifests';
-import type { KubeNodeRow } from '../../shared/kube/result';
 import { EXIT } from './exit-codes';
 import { optionValue, UsageError, type ParsedLine } from './parse';
+import type { Term } from './term';
+
+const CPU_ORDER = [...new Set(CATALOG.map((c) => c.cpu))];
 
 export interface KubeIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  term: Term;
 }
 
 function values(p: ParsedLine, name: string): string[] {
@@ -75,23 +80,11 @@ export async function runExport(p: ParsedLine, io: KubeIo): Promise<number> {
   return EXIT.ok;
 }
 
-const STATE_WORD: Record<string, string> = { native: 'native', ready: 'ready', disabled: 'disabled', missing: '-', broken: 'FAILED', conflict: 'conflict' };
-
-/** nodes × platforms, as text. */
-export function formatKubeMatrix(rows: readonly KubeNodeRow[]): string {
+/** nodes × platforms: the fleet table (`archway fleet status`), the nodes as its hosts. */
+async function nodesTable(rows: FleetHost[], term: Term): Promise<string> {
   if (rows.length === 0) return 'No nodes.\n';
-  const cpus = rows[0]!.cells.map((c) => c.cpu);
-  const head = ['NODE', 'ARCH', ...cpus];
-  const body = rows.map((r) => [r.name, r.nodeArch, ...r.cells.map((c) => `${STATE_WORD[c.state] ?? c.state}${c.cRisk ? ' (C)' : ''}`)]);
-  const all = [head, ...body];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
-  const table = all.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-  const notes = rows.flatMap((r) => [
-    ...(r.error ? [`${r.name}: ${r.error.message}`] : []),
-    ...r.cells.filter((c) => c.note && (c.state === 'conflict' || c.state === 'broken')).map((c) => `${r.name}: ${c.handler ?? c.cpu}: ${c.note}`),
-  ]);
-  const risk = rows.some((r) => r.cells.some((c) => c.cRisk)) ? `(C): ${SETUID_RISK}\n` : '';
-  return `${table}\n${notes.length ? `\n${notes.join('\n')}\n` : ''}${risk}`;
+  const { formatMatrix } = await import('./fleet');
+  return formatMatrix({ cpus: [...new Set(rows.flatMap((r) => r.cells.map((c) => c.cpu)))].sort((a, b) => CPU_ORDER.indexOf(a) - CPU_ORDER.indexOf(b)), hosts: rows, differences: [] }, term);
 }
 
 export async function runKube(p: ParsedLine, io: KubeIo): Promise<number> {
@@ -105,14 +98,14 @@ export async function runKube(p: ParsedLine, io: KubeIo): Promise<number> {
   if (action === 'status') {
     if (archs.length) throw new UsageError('kube status takes no architectures', p.command);
     const rows = await cluster.kubeStatus({ ...(namespace !== undefined ? { namespace } : {}) });
-    io.stdout(json ? `${JSON.stringify({ nodes: rows }, null, 2)}\n` : formatKubeMatrix(rows));
+    io.stdout(json ? `${JSON.stringify({ nodes: rows }, null, 2)}\n` : await nodesTable(rows, io.term));
     return rows.some((r) => r.cells.some((c) => c.state === 'broken' || c.state === 'conflict')) ? EXIT.failed : EXIT.ok;
   }
   if (action === 'apply') {
     if (archs.length === 0) throw new UsageError('kube apply: name at least one architecture (or all), e.g. archway kube apply arm64 --image REF@sha256:…', p.command);
     const req = kubeRequest(p, archs);
     const r = await cluster.kubeApply(req, { timeoutMs, progress: (m) => io.stderr(`${m}\n`) });
-    io.stdout(json ? `${JSON.stringify({ nodes: r.rows }, null, 2)}\n` : formatKubeMatrix(r.rows));
+    io.stdout(json ? `${JSON.stringify({ nodes: r.rows }, null, 2)}\n` : await nodesTable(r.rows, io.term));
     return r.ok ? EXIT.ok : EXIT.failed;
   }
   if (action === 'delete') {

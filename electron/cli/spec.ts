@@ -371,7 +371,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'fleet',
     summary: 'status of many hosts at once (docker contexts), or one install applied to all of them',
-    synopsis: ['fleet status [CONTEXT…] [--baseline NAME] [--json]', 'fleet install ARCH… [--contexts A,B] [--dry-run] [--json]'],
+    synopsis: ['fleet status [CONTEXT…] [--baseline NAME] [--kube] [--json]', 'fleet install ARCH… [--contexts A,B] [--dry-run] [--json]'],
     description:
       'Asks every docker context (or those named) at once, each within --timeout, and reads each host\'s binfmt_misc through its engine (a short-lived helper container; no agent of Archway\'s on the host). `status` prints hosts × platforms: native, ready, - (missing), disabled, BROKEN, conflict; !C marks a handler with the C flag (setuid risk); the QEMU version each host offers; with --baseline, every cell that differs from that host. Hosts that do not answer are listed as such. `install` plans the architectures on each host with the same planner as here and registers exactly those strings through its engine, all hosts at once; one host failing never stops the others.',
     positionals: [
@@ -381,6 +381,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       { name: '--contexts', arg: 'A,B', complete: { kind: 'none' }, description: 'install: only these contexts (default: all)' },
       { name: '--baseline', arg: 'NAME', complete: { kind: 'none' }, description: 'status: show what differs from this context\'s host' },
+      { name: '--kube', description: 'status: the nodes of the Kubernetes cluster of the current kubeconfig context as rows too (each node\'s result, as `archway kube status`), within the same --timeout' },
       { name: '--timeout', arg: 'SECONDS', complete: { kind: 'none' }, description: 'seconds each host gets to answer (default 10)' },
       { name: '--registrar', arg: 'IMAGE', complete: { kind: 'none' }, description: 'the helper image on the hosts (default: the pinned busybox)' },
       { name: '--flags', arg: 'LETTERS', complete: { kind: 'none' }, description: 'install: flags (default F, PF with a *-binfmt-P wrapper); C needs --allow-setuid' },
@@ -391,6 +392,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: [
       { command: 'archway fleet status', note: 'every docker context' },
       { command: 'archway fleet status builder-1 builder-2 --baseline default', note: 'what differs from this machine' },
+      { command: 'archway fleet status --kube', note: 'every docker context and every node of the current kubeconfig context\'s cluster' },
       { command: 'archway fleet install arm64 riscv64 --contexts builder-1,builder-2', note: 'the same handlers everywhere' },
     ],
     exits: { failed: 'install: a host failed (the others were still done)', unavailable: 'a host did not answer (status), or every failure was an unreachable host (install)' },

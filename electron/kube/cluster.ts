@@ -5,9 +5,6 @@
  * field manager "archway"); status reads each node's one JSON result line from its pod's log;
  * delete re-plans the uninstall DaemonSet from the request each install DaemonSet records.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { CATALOG, type Cpu } from '../../shared/arch/catalog';
 import { ArchwayError } from '../../shared/helper-protocol';
@@ -22,6 +19,7 @@ import {
 } from '../../shared/kube/manifests';
 import { kubeNodeRow, parseNodeResult, type KubeNodeFacts, type KubeNodeRow, type NodeResult } from '../../shared/kube/result';
 import { cleanText } from '../../shared/sanitize';
+import { kubeconfigSource } from './config';
 import { exportKubernetes } from './export';
 import { validateManifests } from './validate';
 
@@ -37,6 +35,8 @@ export class KubeError extends Error {
   }
 }
 
+export { kubeconfigSource };
+
 type K8s = typeof import('@kubernetes/client-node');
 
 interface Cluster {
@@ -44,15 +44,8 @@ interface Cluster {
   objects: import('@kubernetes/client-node').KubernetesObjectApi;
   core: import('@kubernetes/client-node').CoreV1Api;
   context: string;
-}
-
-/** The kubeconfig the kubectl user has; refuses the library's silent localhost:8080 fallback. */
-export function kubeconfigSource(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.KUBECONFIG) return env.KUBECONFIG;
-  const home = path.join(env.HOME ?? os.homedir(), '.kube', 'config');
-  if (fs.existsSync(home)) return home;
-  if (env.KUBERNETES_SERVICE_HOST && fs.existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token')) return 'in-cluster service account';
-  return undefined;
+  /** The API server's address (for the fleet matrix's endpoint column). */
+  server: string;
 }
 
 /** The API client needs Node.js 22 (its undici); the headless package for Node 18 leaves it out. */
@@ -75,7 +68,8 @@ async function loadClient(): Promise<K8s> {
   }
 }
 
-async function connect(): Promise<Cluster> {
+/** Connect with the current kubeconfig context; every request carries `signal` (a bound that ends them). */
+async function connect(opts: { signal?: AbortSignal } = {}): Promise<Cluster> {
   const source = kubeconfigSource();
   if (!source) {
     throw new KubeError('unreachable', 'no Kubernetes cluster is configured: no KUBECONFIG, no ~/.kube/config, not inside a cluster', 'Point KUBECONFIG at your cluster\'s kubeconfig, or use `archway export kubernetes … -o FILE` and apply the file yourself.');
@@ -87,8 +81,18 @@ async function connect(): Promise<Cluster> {
   } catch (err) {
     throw new KubeError('unreachable', `cannot read the kubeconfig (${source}): ${(err as Error).message}`);
   }
-  if (!kc.getCurrentCluster()) throw new KubeError('unreachable', `the kubeconfig (${source}) has no current context`, 'Choose one: kubectl config use-context NAME');
-  return { k8s, objects: k8s.KubernetesObjectApi.makeApiClient(kc), core: kc.makeApiClient(k8s.CoreV1Api), context: kc.getCurrentContext() };
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new KubeError('unreachable', `the kubeconfig (${source}) has no current context`, 'Choose one: kubectl config use-context NAME');
+  const signal = opts.signal;
+  if (signal) {
+    // Both API clients authenticate every request through the KubeConfig: that is where a request gets its signal.
+    const auth = kc.applySecurityAuthentication.bind(kc);
+    kc.applySecurityAuthentication = async (ctx) => {
+      await auth(ctx);
+      ctx.setSignal(signal);
+    };
+  }
+  return { k8s, objects: k8s.KubernetesObjectApi.makeApiClient(kc), core: kc.makeApiClient(k8s.CoreV1Api), context: kc.getCurrentContext(), server: cluster.server };
 }
 
 /** Network and API errors, said plainly (the cluster's own words are untrusted text). */
@@ -176,12 +180,19 @@ function shownCpus(facts: readonly KubeNodeFacts[]): Cpu[] {
   return [...new Set(CATALOG.filter((e) => names.has(e.handlerName)).map((e) => e.cpu))];
 }
 
-/** nodes × platforms from each node's result line. */
-export async function kubeStatus(opts: { namespace?: string } = {}): Promise<KubeNodeRow[]> {
-  const c = await connect();
+/** Where a node was reached, in the fleet matrix's endpoint column. */
+const endpointOf = (c: Cluster) => `kube:${c.context}`;
+
+/**
+ * nodes × platforms from each node's result line, as fleet hosts. `onConnect` hears the context
+ * before the first request (so a bound that ends them can name it); `signal` ends every request.
+ */
+export async function kubeStatus(opts: { namespace?: string; signal?: AbortSignal; onConnect?: (context: string, server: string) => void } = {}): Promise<KubeNodeRow[]> {
+  const c = await connect(opts.signal ? { signal: opts.signal } : {});
+  opts.onConnect?.(c.context, c.server);
   const facts = await nodeFacts(c, opts.namespace ?? KUBE_DEFAULT_NAMESPACE, 'register');
   const cpus = shownCpus(facts);
-  return facts.map((f) => kubeNodeRow(f, cpus));
+  return facts.map((f) => kubeNodeRow(f, cpus, endpointOf(c)));
 }
 
 async function applyAll(c: Cluster, docs: readonly Record<string, unknown>[]): Promise<void> {
@@ -217,7 +228,7 @@ export async function kubeApply(req: KubeExportRequest, opts: { timeoutMs: numbe
   await applyAll(c, r.documents.map((d) => d.value as Record<string, unknown>));
   const facts = await waitForResults(c, r.plan.namespace, 'register', new Set(r.plan.nodeArchs.map((n) => n.nodeArch)), opts.timeoutMs, opts.progress);
   const cpus = shownCpus(facts);
-  const rows = facts.map((f) => kubeNodeRow(f, cpus));
+  const rows = facts.map((f) => kubeNodeRow(f, cpus, endpointOf(c)));
   const ok = rows.every((row) => row.cells.every((cell) => cell.state === 'ready' || cell.state === 'native' || (cell.state === 'missing' && !cell.note)));
   return { rows, ok };
 }

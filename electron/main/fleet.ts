@@ -1,5 +1,6 @@
 /**
- * The fleet as main uses it (the Machines view): statuses of every docker context, "make this host
+ * The fleet as main uses it (the Machines view): statuses of every docker context (and the nodes of
+ * the kubeconfig's cluster, read-only), "make this host
  * like that one" plans, and one probe on every host — all through electron/targets, loaded on first
  * use so the window (and its local view) never waits for them. Every host is asked within a bound.
  */
@@ -22,6 +23,12 @@ export interface FleetGatewayOptions {
   boundMs?: number;
   /** The registration helper image on the hosts (default: the pinned busybox). */
   registrar?: string;
+  /**
+   * The Kubernetes cluster of the current kubeconfig context as rows (read-only here: changes go
+   * through `archway kube apply`). Default 'auto': only when a kubeconfig exists — none, no section
+   * and no delay; a cluster that does not answer is one row, within the same bound as a context.
+   */
+  kube?: boolean | 'auto';
 }
 
 export class ContextFleetGateway implements FleetGateway {
@@ -33,7 +40,7 @@ export class ContextFleetGateway implements FleetGateway {
 
   async status(req: FleetRequest): Promise<FleetMatrix> {
     const { fleetStatus } = await import('../targets/fleet');
-    return fleetStatus({ ...this.common, ...(req?.contexts?.length ? { contexts: req.contexts } : {}), ...(req?.baseline ? { baseline: req.baseline } : {}) });
+    return fleetStatus({ ...this.common, kube: this.o.kube ?? 'auto', ...(req?.contexts?.length ? { contexts: req.contexts } : {}), ...(req?.baseline ? { baseline: req.baseline } : {}) });
   }
 
   async planMatch(target: string, model: string): Promise<{ endpoint: string; cpus: string[]; planned: OpResult[] }> {

@@ -37,8 +37,8 @@ export function fleetTargets(names: readonly string[] | undefined, env: NodeJS.P
   });
 }
 
-/** The matrix's word for why a host did not answer. */
-export function reachOf(err: ContainerEngineError): FleetReach {
+/** The matrix's word for why a host (an engine, or a Kubernetes cluster) did not answer. */
+export function reachOf(err: { code: string; message: string }): FleetReach {
   if (err.code === 'timeout' || err.code === 'cancelled') return 'timeout';
   if (err.code === 'daemon-not-running' || /ECONNREFUSED|Connection refused/.test(err.message)) return 'refused';
   if (err.code === 'unreachable' || err.code === 'bad-endpoint') return 'unreachable';
@@ -88,6 +88,14 @@ export interface FleetOptions {
   registrar?: string;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /**
+   * The Kubernetes cluster of the current kubeconfig context as rows too (one per node): `true`
+   * always (no cluster configured is then a row saying so), `'auto'` only when a kubeconfig exists
+   * (none: no cluster section and no delay). Asked concurrently with the contexts, within the same bound.
+   */
+  kube?: boolean | 'auto';
+  /** The namespace of Archway's DaemonSets (default archway-binfmt). */
+  kubeNamespace?: string;
 }
 
 function sessionFor(conn: Connection, opts: FleetOptions): SessionOptions {
@@ -122,11 +130,60 @@ export async function hostStatus(target: FleetTarget, opts: FleetOptions = {}): 
   }
 }
 
-/** Every host's status, concurrently, as one matrix. */
+/**
+ * The cluster's nodes as matrix rows (shared/kube/result.ts makes them), within `boundMs`: a cluster
+ * that hangs or refuses is one `kubernetes-cluster` row saying so, and its requests are ended.
+ */
+export async function kubeHosts(opts: { boundMs?: number; namespace?: string; env?: NodeJS.ProcessEnv } = {}): Promise<FleetHost[]> {
+  const boundMs = opts.boundMs ?? DEFAULT_REACH_MS;
+  const t0 = Date.now();
+  const { kubeconfigSource } = await import('../kube/config');
+  let context = 'kubernetes';
+  let endpoint = kubeconfigSource(opts.env) ?? '';
+  const stop = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      stop.abort();
+      reject({ code: 'timeout', message: `the cluster of context "${context}" did not answer within ${Math.round(boundMs / 100) / 10} s`, hint: 'Check the context (kubectl config current-context) and that the API server is reachable.' });
+    }, boundMs);
+  });
+  const attempt = import('../kube/cluster').then(({ kubeStatus }) =>
+    kubeStatus({
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
+      signal: stop.signal,
+      onConnect: (ctx, server) => ((context = ctx), (endpoint = server)),
+    }),
+  );
+  attempt.catch(() => undefined); // settled after the bound: already reported
+  try {
+    return await Promise.race([attempt, bound]);
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown; hint?: unknown };
+    const error = { code: typeof e.code === 'string' ? e.code : 'unreachable', message: String(e.message ?? err), ...(typeof e.hint === 'string' ? { hint: e.hint } : {}) };
+    const { kubeClusterHost } = await import('../../shared/kube/result');
+    return [kubeClusterHost(context, endpoint, reachOf(error), error, Date.now() - t0)];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Is the cluster asked? One place for the CLI's `--kube` and the window's automatic section. */
+async function wantsKube(opts: FleetOptions): Promise<boolean> {
+  if (opts.kube === true) return true;
+  if (opts.kube !== 'auto') return false;
+  return (await import('../kube/config')).kubeconfigSource(opts.env) !== undefined;
+}
+
+/** Every host's status, concurrently, as one matrix (the cluster's nodes too when asked). */
 export async function fleetStatus(opts: FleetOptions & { baseline?: string } = {}): Promise<FleetMatrix> {
+  const kube = await wantsKube(opts);
   const targets = fleetTargets(opts.contexts, opts.env);
-  const hosts = await Promise.all(targets.map(async (t) => (await hostStatus(t, opts)).host));
-  return buildMatrix(hosts, opts.baseline);
+  const [hosts, nodes] = await Promise.all([
+    Promise.all(targets.map(async (t) => (await hostStatus(t, opts)).host)),
+    kube ? kubeHosts({ ...(opts.boundMs ? { boundMs: opts.boundMs } : {}), ...(opts.kubeNamespace ? { namespace: opts.kubeNamespace } : {}), ...(opts.env ? { env: opts.env } : {}) }) : Promise.resolve([]),
+  ]);
+  return buildMatrix([...hosts, ...nodes], opts.baseline);
 }
 
 export interface HostInstallResult {

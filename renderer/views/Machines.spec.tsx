@@ -72,3 +72,33 @@ describe('Machines view', () => {
     expect((within(b1).getByRole('button', { name: 'Make like b-1' }) as HTMLButtonElement).disabled).toBe(true);
   });
 });
+
+describe('Machines view: Kubernetes nodes', () => {
+  it('node rows from the same matrix are read-only: no "make like", not offered as a model, the kube apply command shown; a pending node says why', async () => {
+    const node = (name: string, reach: FleetHost['reach'], c: FleetCell[], error?: FleetHost['error']): FleetHost => ({ id: `node/${name}`, name, kind: 'kubernetes-node', endpoint: 'kube:prod', reach, machine: 'x86_64', nodeArch: 'amd64', cells: c, ...(error ? { error } : {}) });
+    const m: FleetMatrix = {
+      ...MATRIX,
+      hosts: [
+        ...MATRIX.hosts,
+        node('w1', 'ok', [{ cpu: 'x86_64', state: 'native', cRisk: false }, { cpu: 'aarch64', state: 'conflict', cRisk: false, handler: 'qemu-aarch64', note: 'an entry of this name differs' }]),
+        node('w2', 'pending', [{ cpu: 'x86_64', state: 'native', cRisk: false }, { cpu: 'aarch64', state: 'missing', cRisk: false, note: 'ImagePullBackOff' }], { code: 'pending', message: 'ImagePullBackOff' }),
+      ],
+    };
+    const api = { getFleet: async () => m } as unknown as ArchwayApi;
+    render(
+      <ApiContext.Provider value={api}>
+        <Machines />
+      </ApiContext.Provider>,
+    );
+    const table = await screen.findByRole('table', { name: 'Hosts and platforms' });
+    const w1 = table.querySelector('tr[data-host="node/w1"]')!;
+    expect(w1.getAttribute('data-kind')).toBe('kubernetes-node');
+    expect(w1.querySelector('td[data-cpu="aarch64"]')!.getAttribute('title')).toBe('an entry of this name differs');
+    expect(within(w1 as HTMLElement).queryByRole('button')).toBeNull();
+    expect(w1.textContent).toContain('read-only');
+    expect(table.querySelector('tr[data-host="node/w2"]')!.textContent).toMatch(/pending: ImagePullBackOff/);
+    const models = within(screen.getByRole('combobox', { name: 'Model host' })).getAllByRole('option').map((o) => o.textContent);
+    expect(models).toEqual(['choose a host', 'ws', 'b-1']);
+    expect(document.querySelector('[data-kube-hint]')!.textContent).toContain('archway kube apply ARCH… --image REF@sha256:…');
+  });
+});

@@ -1,22 +1,18 @@
 /**
  * Machines: every docker context as a host, hosts × platforms (the same matrix as `archway fleet
  * status`), a baseline to compare with, one probe on every host, and "make this host like that
- * one" — planned on that host by the same planner, shown, then applied on confirmation.
+ * one" — planned on that host by the same planner, shown, then applied on confirmation. With a
+ * kubeconfig, the cluster's nodes are rows of the same matrix, read-only (`archway kube apply`).
  */
 import { useEffect, useState } from 'react';
-import { CELL_WORD, type FleetHost, type FleetMatrix } from '../../shared/fleet';
+import { CELL_WORD, REACH_WORD, type FleetHost, type FleetMatrix } from '../../shared/fleet';
 import { cleanText } from '../../shared/sanitize';
 import { useApi } from '../api';
 import { applyMatch, closePlan, machinesStore, planMatch, probeEveryHost, refreshMachines, setBaseline, setProbeInput } from '../stores/machines';
 import { useStore } from '../stores/store';
 
-const REACH_WORDS: Record<FleetHost['reach'], string> = {
-  ok: 'answered',
-  timeout: 'no answer',
-  refused: 'refused',
-  unreachable: 'unreachable',
-  error: 'error',
-};
+/** The command that changes a cluster's nodes (the view only reads them). */
+const KUBE_APPLY = 'archway kube apply ARCH… --image REF@sha256:…';
 
 export function Machines() {
   const api = useApi();
@@ -34,7 +30,7 @@ export function Machines() {
           </button>
         </div>
       </header>
-      <p className="muted">Every docker context is a host. Each is read through its own engine within a few seconds; one that does not answer is shown as such.</p>
+      <p className="muted">Every docker context is a host, and with a kubeconfig every node of its current context's cluster. Each is read within a few seconds; one that does not answer is shown as such.</p>
       {s.error ? (
         <div className="banner bad" role="alert">
           {cleanText(s.error.message)} {s.error.hint ? cleanText(s.error.hint) : ''}
@@ -49,7 +45,9 @@ export function Machines() {
 
 function Matrix({ m, baseline, onBaseline, onMatch }: { m: FleetMatrix; baseline: string | undefined; onBaseline: (b: string | undefined) => void; onMatch: (target: string, model: string) => void }) {
   const [model, setModel] = useState<string>('');
-  const answered = m.hosts.filter((h) => h.reach === 'ok');
+  // Baselines and models are docker hosts: a cluster's nodes change only through `archway kube apply`.
+  const answered = m.hosts.filter((h) => h.reach === 'ok' && h.kind === 'docker-context');
+  const kube = m.hosts.some((h) => h.kind !== 'docker-context');
   return (
     <>
       <div className="toolbar">
@@ -74,13 +72,13 @@ function Matrix({ m, baseline, onBaseline, onMatch }: { m: FleetMatrix; baseline
         </thead>
         <tbody>
           {m.hosts.map((h) => (
-            <tr key={h.id} data-host={h.id}>
+            <tr key={h.id} data-host={h.id} data-kind={h.kind}>
               <th scope="row">
                 <div>{cleanText(h.name)}</div>
                 <div className="muted small mono">{cleanText(h.endpoint)}</div>
                 {h.reach !== 'ok' ? (
                   <div className="bad-text small" role="status">
-                    {REACH_WORDS[h.reach]}: {cleanText(h.error?.message ?? '')}
+                    {REACH_WORD[h.reach]}: {cleanText(h.error?.message ?? '')}
                   </div>
                 ) : null}
               </th>
@@ -90,7 +88,7 @@ function Matrix({ m, baseline, onBaseline, onMatch }: { m: FleetMatrix; baseline
                 const cell = h.cells.find((x) => x.cpu === c);
                 const differs = m.differences.some((d) => d.host === h.id && d.cpu === c);
                 return (
-                  <td key={c} data-cpu={c} className={`state-${cell?.state ?? 'unknown'}${differs ? ' differs' : ''}`} title={cell?.interpreter ? cleanText(cell.interpreter) : undefined}>
+                  <td key={c} data-cpu={c} className={`state-${cell?.state ?? 'unknown'}${differs ? ' differs' : ''}`} title={cell?.note ? cleanText(cell.note) : cell?.interpreter ? cleanText(cell.interpreter) : undefined}>
                     {cell ? CELL_WORD[cell.state] : '?'}
                     {cell?.cRisk ? <span className="badge warn" title="flag C: setuid foreign programs run QEMU as root"> C</span> : null}
                     {differs ? <span className="sr-only"> (differs from the baseline)</span> : null}
@@ -98,14 +96,23 @@ function Matrix({ m, baseline, onBaseline, onMatch }: { m: FleetMatrix; baseline
                 );
               })}
               <td>
-                <button type="button" className="small-btn" disabled={!model || model === h.id || h.reach !== 'ok'} onClick={() => onMatch(h.id, model)}>
-                  Make like {model ? cleanText(model) : '…'}
-                </button>
+                {h.kind === 'docker-context' ? (
+                  <button type="button" className="small-btn" disabled={!model || model === h.id || h.reach !== 'ok'} onClick={() => onMatch(h.id, model)}>
+                    Make like {model ? cleanText(model) : '…'}
+                  </button>
+                ) : (
+                  <span className="muted small">read-only</span>
+                )}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {kube ? (
+        <p className="muted" data-kube-hint>
+          Kubernetes nodes are read-only here: change them with <code>{KUBE_APPLY}</code> (and remove with <code>archway kube delete</code>).
+        </p>
+      ) : null}
       {baseline ? <p className="muted">{m.differences.length ? `${m.differences.length} cell(s) differ from ${cleanText(baseline)}.` : `No differences from ${cleanText(baseline)}.`}</p> : null}
     </>
   );
@@ -151,7 +158,7 @@ function ProbeEveryHost() {
         <ul aria-label="Probe results">
           {p.results.map((r) => (
             <li key={r.host} data-host={r.host}>
-              <strong>{cleanText(r.host)}</strong>: {r.result ? `${r.result.status} ${r.result.observed ? `(${cleanText(r.result.observed)})` : ''}` : `${REACH_WORDS[r.reach]} ${cleanText(r.error?.message ?? '')}`}
+              <strong>{cleanText(r.host)}</strong>: {r.result ? `${r.result.status} ${r.result.observed ? `(${cleanText(r.result.observed)})` : ''}` : `${REACH_WORD[r.reach]} ${cleanText(r.error?.message ?? '')}`}
             </li>
           ))}
         </ul>

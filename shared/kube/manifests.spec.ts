@@ -119,9 +119,10 @@ describe('node results', () => {
       },
       ['x86_64', 'aarch64', 's390x', 'riscv64'],
     );
-    expect(row.cells.map((c) => c.state)).toEqual(['native', 'ready', 'conflict', 'missing']);
+    expect(row.cells.map((c) => `${c.cpu}=${c.state}`)).toEqual(['i386=native', 'i486=native', 's390x=conflict', 'aarch64=ready', 'x86_64=native']); // riscv64: not registered for this node, nothing claimed
+    expect(row.cells.length).toBe(5);
     expect(row.reach).toBe('ok');
     const pending = kubeNodeRow({ name: 'w2', nodeArch: 'amd64', expected: { names: ['qemu-aarch64'], flags: 'OCF' }, pod: { name: 'p2', phase: 'Pending', waiting: 'ImagePullBackOff' } }, ['aarch64']);
-    expect(pending).toMatchObject({ reach: 'pending', cells: [{ state: 'missing', note: 'ImagePullBackOff' }] });
+    expect(pending).toMatchObject({ reach: 'pending', cells: [{ cpu: 'i386', state: 'native' }, { cpu: 'i486', state: 'native' }, { cpu: 'aarch64', state: 'missing', note: 'ImagePullBackOff' }, { cpu: 'x86_64', state: 'native' }] });
   });
 });

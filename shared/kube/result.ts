@@ -13,13 +13,13 @@
  * detail: why (failed, conflict, different); current: the kernel's text of the entry found.
  * ok: every entry ended as asked (the init container exits 0 exactly then).
  *
- * And the nodes × platforms rows `archway kube status` shows. The rows have the shape of the fleet
- * matrix's hosts (id `node/<name>`, kind `kubernetes-node`, one cell per CPU) so the fleet view can
- * show them beside Docker hosts. Pure.
+ * And the nodes × platforms rows `archway kube status`, `archway fleet status --kube` and the Machines
+ * view show: each node is a host of the one fleet matrix (shared/fleet.ts; id `node/<name>`, kind
+ * `kubernetes-node`), made here and nowhere else. Pure.
  */
 import * as z from 'zod/mini';
-import { catalogEntry, DOCKER_PLATFORMS, nativeCpus, type Cpu } from '../arch/catalog';
-import type { ArchState } from '../status';
+import { CATALOG, catalogEntry, DOCKER_PLATFORMS, nativeCpus, type Cpu } from '../arch/catalog';
+import type { FleetCell, FleetHost, FleetReach } from '../fleet';
 
 export const NODE_RESULT_SCHEMA = 'archway.dev/binfmt-node-result/v1';
 
@@ -56,27 +56,11 @@ export function parseNodeResult(log: string): NodeResult | undefined {
   return undefined;
 }
 
-/** A cell of the nodes × platforms matrix; `state` uses the status model's words. */
-export interface KubeCell {
-  cpu: Cpu;
-  state: ArchState;
-  cRisk: boolean;
-  handler?: string;
-  /** The node's own words when it is not ready (detail of a conflict or failure, "no result yet"). */
-  note?: string;
-}
+/** A cell of the nodes × platforms matrix: the fleet matrix's cell (one model). */
+export type KubeCell = FleetCell;
 
-export interface KubeNodeRow {
-  id: string;
-  name: string;
-  kind: 'kubernetes-node';
-  /** kubernetes.io/arch of the node. */
-  nodeArch: string;
-  /** The node's pod has printed its result (else: pending, with why). */
-  reach: 'ok' | 'pending' | 'unscheduled';
-  error?: { code: string; message: string };
-  cells: KubeCell[];
-}
+/** A node's row: a fleet host of kind `kubernetes-node` (id `node/<name>`, `nodeArch` its kubernetes.io/arch). */
+export type KubeNodeRow = FleetHost;
 
 /** What `kube status` knows about one node: its arch, and its install pod's state and log, if any. */
 export interface KubeNodeFacts {
@@ -94,10 +78,18 @@ function cpuOfHandler(name: string): Cpu | undefined {
 
 const READY = new Set(['registered', 'present', 'enabled', 'replaced']);
 
-/** One node's row over `cpus`: native where the node runs the CPU itself, else what its result says. */
-export function kubeNodeRow(f: KubeNodeFacts, cpus: readonly Cpu[]): KubeNodeRow {
+const CATALOG_ORDER = [...new Set(CATALOG.map((c) => c.cpu))];
+
+/**
+ * One node's row: native cells for what the node runs itself (from its kubernetes.io/arch), and for
+ * each CPU of `cpus` (those the DaemonSets register) what its result line says. CPUs no DaemonSet
+ * names for this node get no cell: Archway has not read that node's table, so it claims nothing about them.
+ * `endpoint` says where the node was reached (`kube:<kubeconfig context>`).
+ */
+export function kubeNodeRow(f: KubeNodeFacts, cpus: readonly Cpu[], endpoint = ''): FleetHost {
   const p = DOCKER_PLATFORMS.find((x) => x.architecture === f.nodeArch);
-  const native = new Set<Cpu>(p ? [p.cpu, ...nativeCpus(p.unameM[0]!).filter((n) => n.native === 'yes').map((n) => n.cpu)] : []);
+  const machine = p?.unameM[0];
+  const native = new Set<Cpu>(p ? [p.cpu, ...nativeCpus(machine!).filter((n) => n.native === 'yes').map((n) => n.cpu)] : []);
   const result = f.pod?.log !== undefined ? parseNodeResult(f.pod.log) : undefined;
   const byCpu = new Map<Cpu, NodeResultEntry>();
   for (const e of result?.action === 'install' ? result.entries : []) {
@@ -106,7 +98,9 @@ export function kubeNodeRow(f: KubeNodeFacts, cpus: readonly Cpu[]): KubeNodeRow
   }
   const expected = new Set((f.expected?.names ?? []).map(cpuOfHandler).filter((c): c is Cpu => !!c));
   const pendingWhy = !f.pod ? 'no pod on this node (no DaemonSet for its architecture, or not scheduled: taints need --toleration)' : f.pod.waiting ?? `pod ${f.pod.phase.toLowerCase()}, no result yet`;
-  const cells = cpus.map((cpu): KubeCell => {
+  // A CPU neither native, nor in this node's result, nor registered by its DaemonSet: unknown, no cell.
+  const shown = new Set<Cpu>([...native, ...cpus.filter((c) => byCpu.has(c) || expected.has(c))]);
+  const cells = CATALOG_ORDER.filter((cpu) => shown.has(cpu)).map((cpu): FleetCell => {
     const cRisk = expected.has(cpu) && (f.expected?.flags.includes('C') ?? false);
     if (native.has(cpu)) return { cpu, state: 'native', cRisk: false };
     const e = byCpu.get(cpu);
@@ -116,13 +110,21 @@ export function kubeNodeRow(f: KubeNodeFacts, cpus: readonly Cpu[]): KubeNodeRow
     }
     return { cpu, state: 'missing', cRisk: false, ...(expected.has(cpu) ? { note: pendingWhy } : {}) };
   });
+  const reach: FleetReach = result ? 'ok' : f.pod ? 'pending' : 'unscheduled';
   return {
     id: `node/${f.name}`,
     name: f.name,
     kind: 'kubernetes-node',
+    endpoint,
+    reach,
+    ...(result ? {} : { error: { code: reach, message: pendingWhy } }),
+    ...(machine ? { machine } : {}),
     nodeArch: f.nodeArch,
-    reach: result ? 'ok' : f.pod ? 'pending' : 'unscheduled',
-    ...(result ? {} : { error: { code: f.pod ? 'pending' : 'unscheduled', message: pendingWhy } }),
     cells,
   };
+}
+
+/** The row that stands for a whole cluster that did not answer (within the bound): no cells. */
+export function kubeClusterHost(context: string, endpoint: string, reach: FleetReach, error: NonNullable<FleetHost['error']>, ms?: number): FleetHost {
+  return { id: `cluster/${context}`, name: context, kind: 'kubernetes-cluster', endpoint, reach, error, cells: [], ...(ms !== undefined ? { ms } : {}) };
 }

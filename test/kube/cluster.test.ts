@@ -23,6 +23,11 @@ import { buildRegister } from '../../shared/binfmt/register';
 import { catalogRule } from '../../shared/plan/rules';
 import { main } from '../../electron/cli/main';
 import { kubeconfigSource } from '../../electron/kube/cluster';
+import { ContextFleetGateway } from '../../electron/main/fleet';
+import type { FleetHost, FleetMatrix } from '../../shared/fleet';
+import { hangingServer, writeDockerConfig } from '../fleet/hosts';
+import { ensureDockerd, type DockerdHandle } from '../docker/dockerd';
+import { connectTo, loadNativeBusybox } from '../docker/env';
 import { privateBinfmt, type PrivateBinfmt } from '../kernel/namespace';
 
 const execFileP = promisify(execFile);
@@ -176,6 +181,28 @@ function fakeApiServer(nodes: FakeNode[], imageFiles: Record<string, string>) {
   return { server, store, requests, unknown, restartPods: () => logs.clear() };
 }
 
+/** An API server that accepts connections and never answers; idle() resolves once a client came and every connection is closed again. */
+async function hangingApiServer() {
+  const open = new Set<import('node:net').Socket>();
+  let came = false;
+  let wake = () => undefined as void;
+  const server = http.createServer(() => undefined); // requests are read and never answered
+  server.on('connection', (c) => {
+    came = true;
+    open.add(c);
+    c.on('close', () => {
+      open.delete(c);
+      wake();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    idle: () => new Promise<void>((resolve) => (wake = () => void (came && open.size === 0 && resolve()))()),
+    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
+
 describe('kube apply, status and delete against a fake API server (the one part that cannot exist here), with real registrations in private binfmt_misc instances', () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'archway-kube-api-'));
   const nodes: FakeNode[] = [];
@@ -226,17 +253,132 @@ describe('kube apply, status and delete against a fake API server (the one part 
     expect((await cli(['export', 'kubernetes', 'arm64', 'riscv64', ...args.slice(0, -2), '-o', out])).code).toBe(0);
     const { loadAllYaml } = await import('@kubernetes/client-node');
     expect(patches.map((q) => q.body)).toEqual(loadAllYaml(fs.readFileSync(out, 'utf8')));
-    // The matrix: the arm64 node runs aarch64 itself and got only riscv64.
+    // The matrix (the fleet table: HOST ENDPOINT MACHINE QEMU, then CPUs): the arm64 node runs aarch64 itself and got only riscv64.
     const lines = r.stdout.trim().split('\n').map((l) => l.split(/\s{2,}/));
     expect(lines.slice(0, 3)).toEqual([
-      ['NODE', 'ARCH', 'aarch64', 'riscv64'],
-      ['node-amd64', 'amd64', 'ready', 'ready'],
-      ['node-arm64', 'arm64', 'native', 'ready'],
+      ['HOST', 'ENDPOINT', 'MACHINE', 'QEMU', 'I386', 'I486', 'AARCH64', 'RISCV64', 'X86_64'],
+      ['node-amd64', 'kube:fake', 'x86_64', '-', 'native', 'native', 'ready', 'ready', 'native'],
+      ['node-arm64', 'kube:fake', 'aarch64', '-', '?', '?', 'native', 'ready', '?'],
     ]);
     // And the kernels of the "nodes" say the same.
     expect(Object.keys(await nodes[0]!.ns.snapshot()).sort()).toEqual(['qemu-aarch64', 'qemu-riscv64', 'status']);
     expect(Object.keys(await nodes[1]!.ns.snapshot()).sort()).toEqual(['qemu-riscv64', 'status']);
     expect((await nodes[1]!.ns.snapshot())['qemu-riscv64']).toContain('flags: F\n');
+  });
+
+  // The fleet view: the same nodes, as rows of the one matrix, beside docker contexts. The contexts
+  // here are this machine's real dockerd (its table read through the engine, as `fleet status`
+  // always does), one that hangs (accepts, never answers) and one that refuses; they complete
+  // within the bound while the cluster answers, and a hanging cluster is reported within the same bound.
+  const BOUND_S = 3;
+  const REGISTRAR = 'archway-test/fleet-registrar:amd64';
+  let dockerd: DockerdHandle | undefined;
+  const fleetEnv = async () => {
+    if (!dockerd) {
+      dockerd = await ensureDockerd();
+      const c = await connectTo(dockerd);
+      try {
+        await loadNativeBusybox(c, REGISTRAR);
+      } finally {
+        c.close();
+      }
+    }
+    const hang = await hangingServer();
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const refusedPort = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const dir = writeDockerConfig(path.join(work, `docker-${hang.port}`), [
+      { name: 'here', host: `unix://${dockerd.socket}` },
+      { name: 'hang', host: `tcp://127.0.0.1:${hang.port}` },
+      { name: 'refused', host: `tcp://127.0.0.1:${refusedPort}` },
+    ]);
+    const saved = process.env.DOCKER_CONFIG;
+    process.env.DOCKER_CONFIG = dir;
+    return { hang, restore: async () => ((saved === undefined ? delete process.env.DOCKER_CONFIG : (process.env.DOCKER_CONFIG = saved)), await hang.close()) };
+  };
+  const byId = (m: FleetMatrix, id: string) => m.hosts.find((h) => h.id === id);
+  const states = (h: FleetHost | undefined) => Object.fromEntries((h?.cells ?? []).map((c) => [c.cpu, c.state]));
+
+  it('fleet status --kube --json: every node with its own result beside the docker contexts, which are bounded as before', async () => {
+    const env = await fleetEnv();
+    try {
+      const t0 = Date.now();
+      const r = await cli(['fleet', 'status', 'here', 'hang', 'refused', '--kube', '--json', '--timeout', String(BOUND_S), '--registrar', REGISTRAR]);
+      const took = Date.now() - t0;
+      expect(fake.unknown).toEqual([]);
+      const m = JSON.parse(r.stdout) as FleetMatrix;
+      expect(m.hosts.map((h) => `${h.kind} ${h.id} ${h.reach}`).sort()).toEqual(['docker-context hang timeout', 'docker-context here ok', 'docker-context refused refused', 'kubernetes-node node/node-amd64 ok', 'kubernetes-node node/node-arm64 ok']);
+      // The engine host's row comes from its own table, read through the engine: the same kind of cells.
+      expect(byId(m, 'here')!.cells.find((c) => c.cpu === 'x86_64')!.state).toBe('native');
+      expect(states(byId(m, 'node/node-amd64'))).toEqual({ i386: 'native', i486: 'native', x86_64: 'native', aarch64: 'ready', riscv64: 'ready' });
+      expect(states(byId(m, 'node/node-arm64'))).toEqual({ aarch64: 'native', riscv64: 'ready' });
+      expect(byId(m, 'node/node-arm64')).toMatchObject({ endpoint: 'kube:fake', machine: 'aarch64', nodeArch: 'arm64' });
+      expect(m.cpus).toEqual(expect.arrayContaining(['aarch64', 'riscv64']));
+      // A context did not answer: exit 3, as for fleet status without the cluster; all within the bound.
+      expect(r.code).toBe(3);
+      expect(took).toBeLessThan(BOUND_S * 1000 + 2500);
+      // The table is the fleet table: node rows under HOST, the way to change them named.
+      const text = await cli(['fleet', 'status', 'hang', 'refused', '--kube', '--timeout', String(BOUND_S)]);
+      expect(text.stdout).toMatch(/^node-arm64\s+kube:fake\s+aarch64\s+-\s/m);
+      expect(text.stdout).toContain('Kubernetes nodes are changed through the cluster: archway kube apply');
+      // Without --kube, fleet status is about docker contexts only (no cluster is asked).
+      const before = fake.requests.length;
+      const plain = JSON.parse((await cli(['fleet', 'status', 'hang', 'refused', '--json', '--timeout', String(BOUND_S)])).stdout) as FleetMatrix;
+      expect(plain.hosts.map((h) => h.id).sort()).toEqual(['hang', 'refused']);
+      expect(fake.requests.length).toBe(before);
+    } finally {
+      await env.restore();
+    }
+  });
+
+  it('the Machines view reads the same rows through FleetGateway.status(): the cluster when a kubeconfig exists, nothing (and no delay) when none does', async () => {
+    const env = await fleetEnv();
+    try {
+      const m = await new ContextFleetGateway({ boundMs: BOUND_S * 1000, registrar: REGISTRAR }).status({ contexts: ['here', 'hang'] });
+      expect(m.hosts.map((h) => `${h.kind} ${h.id} ${h.reach}`)).toEqual(['docker-context here ok', 'docker-context hang timeout', 'kubernetes-node node/node-amd64 ok', 'kubernetes-node node/node-arm64 ok']);
+      expect(states(byId(m, 'node/node-amd64'))).toMatchObject({ aarch64: 'ready', riscv64: 'ready' });
+      const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
+      process.env.KUBECONFIG = '';
+      process.env.HOME = work; // no ~/.kube/config there
+      try {
+        const before = fake.requests.length;
+        const none = await new ContextFleetGateway({ boundMs: BOUND_S * 1000 }).status({ contexts: ['refused'] });
+        expect(none.hosts.map((h) => h.id)).toEqual(['refused']);
+        expect(fake.requests.length).toBe(before);
+      } finally {
+        process.env.KUBECONFIG = saved.KUBECONFIG;
+        process.env.HOME = saved.HOME;
+      }
+    } finally {
+      await env.restore();
+    }
+  });
+
+  it('a cluster that hangs is one row "no answer" within the bound, its connections closed, while the contexts complete', async () => {
+    const env = await fleetEnv();
+    const apiHang = await hangingApiServer();
+    const kubeconfig = path.join(work, 'kubeconfig-hang');
+    fs.writeFileSync(kubeconfig, JSON.stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'stuck', cluster: { server: `http://127.0.0.1:${apiHang.port}`, 'insecure-skip-tls-verify': true } }], users: [{ name: 'u', user: { token: 't' } }], contexts: [{ name: 'stuck', context: { cluster: 'stuck', user: 'u' } }], 'current-context': 'stuck' }));
+    const saved = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = kubeconfig;
+    try {
+      const t0 = Date.now();
+      const r = await cli(['fleet', 'status', 'here', 'refused', '--kube', '--json', '--timeout', String(BOUND_S), '--registrar', REGISTRAR]);
+      const took = Date.now() - t0;
+      const m = JSON.parse(r.stdout) as FleetMatrix;
+      expect(m.hosts.map((h) => `${h.kind} ${h.id} ${h.reach}`)).toEqual(['docker-context here ok', 'docker-context refused refused', 'kubernetes-cluster cluster/stuck timeout']);
+      expect(byId(m, 'cluster/stuck')!.error!.message).toMatch(/the cluster of context "stuck" did not answer within 3 s/);
+      expect(byId(m, 'refused')!.ms!).toBeLessThan(BOUND_S * 1000);
+      expect(r.code).toBe(3);
+      expect(took).toBeLessThan(BOUND_S * 1000 + 2500);
+      // The client's requests were aborted, not left hanging (they would keep the CLI process alive).
+      await apiHang.idle();
+    } finally {
+      process.env.KUBECONFIG = saved;
+      await apiHang.close();
+      await env.restore();
+    }
   });
 
   it('kube status reports a node whose entry differs as a conflict (exit 1), with its own words', async () => {
@@ -249,12 +391,12 @@ describe('kube apply, status and delete against a fake API server (the one part 
     fake.restartPods();
     const r = await cli(['kube', 'status']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/node-arm64\s+arm64\s+native\s+conflict/);
+    expect(r.stdout).toMatch(/^node-arm64\s+kube:fake\s+aarch64\s+-\s+\?\s+\?\s+native\s+conflict/m);
     expect(r.stdout).toMatch(/node-arm64: qemu-riscv64: an entry of this name differs: left alone/);
     // Left alone: still theirs.
     expect((await nodes[1]!.ns.snapshot())['qemu-riscv64']).toContain('flags: PF\n');
     const json = JSON.parse((await cli(['kube', 'status', '--json'])).stdout) as { nodes: { name: string; cells: { cpu: string; state: string }[] }[] };
-    expect(json.nodes.find((n) => n.name === 'node-amd64')!.cells.map((c) => c.state)).toEqual(['ready', 'ready']);
+    expect(json.nodes.find((n) => n.name === 'node-amd64')!.cells.map((c) => `${c.cpu}=${c.state}`)).toEqual(['i386=native', 'i486=native', 'aarch64=ready', 'riscv64=ready', 'x86_64=native']);
   });
 
   it('kube delete runs the uninstall DaemonSet re-planned from the installed ones: removes exactly its entries', async () => {
