@@ -1,4 +1,5 @@
-// A small fleet on one machine, for the fleet tests:
+// A small fleet on one machine, for the fleet tests (test/fleet) and the Machines view in Chromium
+// (test/e2e/machines.test.ts); startFleet() sets up all of it:
 //  - "host 2": a second real dockerd in its own network namespace (`ip netns`), mount namespace and
 //    user namespace (uid/gid 0–65535 mapped to themselves), with its OWN binfmt_misc instance mounted
 //    at /proc/sys/fs/binfmt_misc (Linux ≥ 6.7: an instance per user namespace). Its containers live in
@@ -16,7 +17,10 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ping, tail } from '../docker/dockerd';
+import type { Connection } from '../../electron/container/endpoint';
+import { connect } from '../../electron/container/endpoint';
+import { ensureDockerd, ping, tail, type DockerdHandle } from '../docker/dockerd';
+import { connectTo, loadBusybox, loadNativeBusybox } from '../docker/env';
 
 function run(argv: string[]): string {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
@@ -237,4 +241,61 @@ export async function hangingServer(): Promise<{ port: number; close(): Promise<
  */
 export function withHome(home: string, argv: string[]): string[] {
   return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /root && exec "$@"', home, ...argv];
+}
+
+export const FLEET_ALIAS = 'archway-host2';
+/** The registration helper on both hosts: a static busybox (i386 runs natively on x86_64) labelled as the engine's platform. */
+export const FLEET_REGISTRAR = 'archway-test/fleet-registrar:amd64';
+/** A static arm64 busybox loaded on both hosts (for probes). */
+export const FLEET_ARM64 = 'archway-test/fleet:arm64';
+
+export interface Fleet {
+  /** Host 1: a private dockerd on this machine (its containers use the host kernel's table). */
+  host1: DockerdHandle;
+  host2: Host2;
+  sshd: Sshd;
+  /** A DOCKER_CONFIG with the contexts host1 (unix), host2 (ssh://alias), hang (tcp, never answers),
+   * refuse (tcp, nothing listens) and hangssh (ssh to a server that never speaks). */
+  dockerConfig: string;
+  stop(): Promise<void>;
+}
+
+/** Host 1, host 2 behind sshd, a hanging and a refusing context, with the registrar and an arm64 image on both hosts. */
+export async function startFleet(): Promise<Fleet> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-fleet-'));
+  const stops: (() => Promise<void> | void)[] = [() => fs.rmSync(tmp, { recursive: true, force: true })];
+  const conns: Connection[] = [];
+  const stop = async () => {
+    for (const c of conns.splice(0)) c.close();
+    for (const s of stops.splice(0).reverse()) await s();
+  };
+  try {
+    const host1 = await ensureDockerd({ isolated: true });
+    stops.push(() => host1.stop());
+    const host2 = await startHost2();
+    stops.push(() => host2.stop());
+    const hang = await hangingServer();
+    stops.push(() => hang.close());
+    // An ssh alias whose server accepts the connection and never speaks: the ssh path is bounded too.
+    const sshd = await startSshd({ alias: FLEET_ALIAS, remoteDockerHost: `unix://${host2.socket}`, extraAliases: [{ alias: 'archway-hang', port: hang.port }] });
+    stops.push(() => sshd.stop());
+    const refused = await freePort();
+    const dockerConfig = writeDockerConfig(path.join(tmp, 'docker'), [
+      { name: 'host1', host: `unix://${host1.socket}` },
+      { name: 'host2', host: `ssh://${FLEET_ALIAS}` },
+      { name: 'hang', host: `tcp://127.0.0.1:${hang.port}` },
+      { name: 'refuse', host: `tcp://127.0.0.1:${refused}` },
+      { name: 'hangssh', host: 'ssh://archway-hang' },
+    ]);
+    conns.push(await connectTo(host1), await connect({ endpoint: { kind: 'unix', socketPath: host2.socket, source: 'explicit' } }));
+    for (const c of conns) {
+      await loadNativeBusybox(c, FLEET_REGISTRAR);
+      await loadBusybox(c, 'arm64', FLEET_ARM64);
+    }
+    for (const c of conns.splice(0)) c.close();
+    return { host1, host2, sshd, dockerConfig, stop };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
 }
