@@ -13,13 +13,14 @@
  * /proc/sys/fs/binfmt_misc, bytes) is identical before and after "make host 2 like host 1"; host 2's
  * instance is read with nsenter.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRegister } from '../../shared/binfmt/register';
 import { catalogRule } from '../../shared/status';
-import { BINFMT_DIR, entryExists, registerString, snapshotBinfmt, type BinfmtSnapshot } from '../docker/binfmt-snapshot';
+import { entryExists, registerString, snapshotBinfmt, type BinfmtSnapshot } from '../docker/binfmt-snapshot';
+import { hostTable } from '../rootless/support';
 import { X86_64_HOST } from '../docker/env';
 import { FLEET_ARM64, FLEET_REGISTRAR, startFleet, withHome, type Fleet } from '../support/fleet-hosts';
 import { launchHarness, requireRenderer, screenshot, serveRenderer, startRouterProcess, type Harness, type RouterProcess } from './harness';
@@ -27,11 +28,6 @@ import { launchHarness, requireRenderer, screenshot, serveRenderer, startRouterP
 /** Each host's bound in the view (ContextFleetGateway boundMs). */
 const BOUND_MS = 3_000;
 const poll = <T>(fn: () => Promise<T> | T, timeout = 15_000) => expect.poll(fn, { timeout, interval: 100 });
-
-/** Host 1's kernel table as bytes: every file under binfmt_misc (but the write-only `register`), name → content. */
-function hostTableBytes(): Record<string, string> {
-  return Object.fromEntries(readdirSync(BINFMT_DIR).filter((n) => n !== 'register').sort().map((n) => [n, readFileSync(join(BINFMT_DIR, n)).toString('hex')]));
-}
 
 describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Chromium, over two real hosts', () => {
   let fleet: Fleet;
@@ -116,7 +112,7 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Ch
 
   it('"make host 2 like host 1": plan shown, nothing changed until confirmed, then host 2 only', async () => {
     const page = harness.page;
-    const before = hostTableBytes();
+    const before = hostTable();
     const host2Before = fleet.host2.entries();
     expect(host2Before).toEqual([]);
     await page.getByLabel('Model host').selectOption('host1');
@@ -135,7 +131,7 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Ch
     await poll(() => dialog.getByRole('status').textContent(), 60_000).toMatch(/^Done on host2/);
     // Host 2's own instance (read with nsenter) has exactly what was planned; host 1's table is byte-identical.
     expect(fleet.host2.entries()).toEqual(planned);
-    expect(hostTableBytes()).toEqual(before);
+    expect(hostTable()).toEqual(before);
     await screenshot(page, 'machines-03-done');
     await dialog.getByRole('button', { name: 'Close' }).click();
     // The view asked again after the apply.
@@ -144,7 +140,7 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Ch
     // The same probe now runs on host 2 too.
     await page.getByRole('button', { name: 'Probe', exact: true }).click();
     await poll(() => probeResult('host2').textContent(), 60_000).toMatch(/^host2: ok/);
-    expect(hostTableBytes()).toEqual(before);
+    expect(hostTable()).toEqual(before);
     expect(pageErrors).toEqual([]);
   });
 });
