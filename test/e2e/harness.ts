@@ -152,8 +152,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export interface RouterProcess {
   /** For launchHarness: the child's router behind the same Router interface (events go to the page). */
   makeRouter: (emit: Emit) => Router;
-  /** The uid the router process runs as (what it reported when it started). */
+  /** The uid the router process runs as, and whether under no_new_privs (what it reported when it started). */
   uid: number;
+  noNewPrivs: boolean;
   /** Its stderr so far (for failure messages). */
   stderr(): string;
   stop(): Promise<void>;
@@ -184,10 +185,10 @@ export async function startRouterProcess(
   let nextId = 1;
   let emit: ((name: string, payload: unknown) => void) | undefined;
   const early: [string, unknown][] = [];
-  let ready: (uid: number) => void;
-  const started = new Promise<number>((resolve) => (ready = resolve));
+  let ready: (who: { uid: number; noNewPrivs: boolean }) => void;
+  const started = new Promise<{ uid: number; noNewPrivs: boolean }>((resolve) => (ready = resolve));
   createInterface({ input: child.stdout }).on('line', (line) => {
-    const m = JSON.parse(line) as { ready?: number; id?: number; ok?: boolean; value?: unknown; error?: { code: string; message: string; hint?: string }; event?: string; payload?: unknown };
+    const m = JSON.parse(line) as { ready?: { uid: number; noNewPrivs: boolean }; id?: number; ok?: boolean; value?: unknown; error?: { code: string; message: string; hint?: string }; event?: string; payload?: unknown };
     if (m.ready !== undefined) ready(m.ready);
     else if (m.event) emit ? emit(m.event, m.payload) : early.push([m.event, m.payload]);
     else if (m.id !== undefined) {
@@ -201,7 +202,7 @@ export async function startRouterProcess(
     for (const c of calls.values()) c.reject(new Error(`the router process exited: ${err.slice(-2000)}`));
     calls.clear();
   });
-  const uid = await Promise.race([started, exited.then(() => Promise.reject(new Error(`the router process exited while starting:\n${err}`)))]);
+  const who = await Promise.race([started, exited.then(() => Promise.reject(new Error(`the router process exited while starting:\n${err}`)))]);
   const handlers = new Proxy({} as Router['handlers'], {
     get: (_t, name) => (payload: unknown) =>
       new Promise((resolve, reject) => {
@@ -218,7 +219,7 @@ export async function startRouterProcess(
     rmSync(dir, { recursive: true, force: true });
   };
   return {
-    uid,
+    ...who,
     stderr: () => err,
     stop,
     makeRouter: (e) => {
@@ -234,4 +235,36 @@ export async function startRouterProcess(
       };
     },
   };
+}
+
+export interface WindowOnRouterProcess {
+  harness: Harness;
+  router: RouterProcess;
+  /** Uncaught page errors so far. */
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+/** The built renderer served, a router process started (startRouterProcess), Chromium on the page; close() ends all three. */
+export async function openWithRouterProcess(config: RouterProcessConfig, opts: Parameters<typeof startRouterProcess>[1] = {}): Promise<WindowOnRouterProcess> {
+  requireRenderer();
+  const server = await serveRenderer();
+  let router: RouterProcess | undefined;
+  let harness: Harness | undefined;
+  const close = async () => {
+    await harness?.close();
+    await router?.stop();
+    await server.close();
+  };
+  try {
+    router = await startRouterProcess(config, opts);
+    harness = await launchHarness({ origin: server.origin, makeRouter: router.makeRouter });
+    const pageErrors: string[] = [];
+    harness.page.on('pageerror', (e) => pageErrors.push(e.message));
+    await harness.page.goto(`${server.origin}/index.html`);
+    return { harness, router, pageErrors, close };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
 }

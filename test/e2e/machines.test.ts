@@ -23,7 +23,7 @@ import { entryExists, registerString, snapshotBinfmt, type BinfmtSnapshot } from
 import { hostTable } from '../rootless/support';
 import { X86_64_HOST } from '../docker/env';
 import { FLEET_ARM64, FLEET_REGISTRAR, startFleet, withHome, type Fleet } from '../support/fleet-hosts';
-import { launchHarness, requireRenderer, screenshot, serveRenderer, startRouterProcess, type Harness, type RouterProcess } from './harness';
+import { openWithRouterProcess, requireRenderer, screenshot, type Harness, type WindowOnRouterProcess } from './harness';
 
 /** Each host's bound in the view (ContextFleetGateway boundMs). */
 const BOUND_MS = 3_000;
@@ -32,11 +32,9 @@ const poll = <T>(fn: () => Promise<T> | T, timeout = 15_000) => expect.poll(fn, 
 describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Chromium, over two real hosts', () => {
   let fleet: Fleet;
   let binfmt: BinfmtSnapshot;
-  let server: Awaited<ReturnType<typeof serveRenderer>>;
-  let router: RouterProcess;
+  let win: WindowOnRouterProcess;
   let harness: Harness;
   const stateRoot = mkdtempSync(join(tmpdir(), 'aw-machines-'));
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     requireRenderer();
@@ -46,24 +44,19 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Ch
     for (const cpu of ['aarch64', 'riscv64'] as const) {
       if (!entryExists(`qemu-${cpu}`)) registerString(buildRegister(catalogRule(cpu, `/usr/bin/qemu-${cpu}-static`, 'F')));
     }
-    server = await serveRenderer();
-    router = await startRouterProcess(
+    win = await openWithRouterProcess(
       { stateRoot, prefs: { lastView: 'architectures' }, fleet: { registrar: FLEET_REGISTRAR, boundMs: BOUND_MS } },
       {
         wrap: (argv) => withHome(fleet.sshd.home, argv),
         env: { PATH: process.env.PATH, HOME: '/root', DOCKER_CONFIG: fleet.dockerConfig, DOCKER_HOST: `unix://${fleet.host1.socket}`, LANG: 'C.UTF-8' },
       },
     );
-    harness = await launchHarness({ origin: server.origin, makeRouter: router.makeRouter });
-    harness.page.on('pageerror', (e) => pageErrors.push(e.message));
-    await harness.page.goto(`${server.origin}/index.html`);
+    harness = win.harness;
   }, 240_000);
 
   afterAll(async () => {
     try {
-      await harness?.close();
-      await router?.stop();
-      await server?.close();
+      await win?.close();
     } finally {
       await binfmt?.restore();
       await fleet?.stop();
@@ -141,6 +134,6 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Ch
     await page.getByRole('button', { name: 'Probe', exact: true }).click();
     await poll(() => probeResult('host2').textContent(), 60_000).toMatch(/^host2: ok/);
     expect(hostTable()).toEqual(before);
-    expect(pageErrors).toEqual([]);
+    expect(win.pageErrors).toEqual([]);
   });
 });

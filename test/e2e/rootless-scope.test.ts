@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BinfmtSnapshot } from '../docker/binfmt-snapshot';
 import { hostBaseline, hostTable, loadForeignImage, ROOT_STATE, treeDigest } from '../rootless/support';
 import { createRootlessUser, rootlessToolsAvailable, type RootlessUser } from '../support/rootless-user';
-import { launchHarness, requireRenderer, screenshot, serveRenderer, startRouterProcess, type Harness, type RouterProcess } from './harness';
+import { openWithRouterProcess, requireRenderer, screenshot, type Harness, type WindowOnRouterProcess } from './harness';
 
 const IMAGE = 'localhost/archway-test/rootless-e2e:s390x';
 const RUN = ['podman', 'run', '--rm', '--network', 'none', '--platform', 'linux/s390x', IMAGE, 'uname', '-m'];
@@ -28,28 +28,21 @@ describe.runIf(process.getuid?.() === 0 && rootlessToolsAvailable())('the rootle
   let snap: BinfmtSnapshot | undefined;
   let tableBefore: Record<string, string> = {};
   let rootStateBefore: Record<string, string> = {};
-  let server: Awaited<ReturnType<typeof serveRenderer>>;
-  let router: RouterProcess;
+  let win: WindowOnRouterProcess;
   let harness: Harness;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     requireRenderer();
     u = await createRootlessUser('awe2e');
     await loadForeignImage(u, IMAGE.replace(/^localhost\//, ''), ['podman', 'load']);
     ({ snap, table: tableBefore, rootState: rootStateBefore } = await hostBaseline());
-    server = await serveRenderer();
-    router = await startRouterProcess({ prefs: { lastView: 'architectures' }, rootless: true }, { wrap: (argv) => u.argv(['setpriv', '--no-new-privs', ...argv]) });
-    harness = await launchHarness({ origin: server.origin, makeRouter: router.makeRouter });
-    harness.page.on('pageerror', (e) => pageErrors.push(e.message));
-    await harness.page.goto(`${server.origin}/index.html`);
+    win = await openWithRouterProcess({ prefs: { lastView: 'architectures' }, rootless: true }, { wrap: (argv) => u.argv(['setpriv', '--no-new-privs', ...argv]) });
+    harness = win.harness;
   }, 180_000);
 
   afterAll(async () => {
     try {
-      await harness?.close();
-      await router?.stop();
-      await server?.close();
+      await win?.close();
     } finally {
       await u?.remove();
       await snap?.restore();
@@ -58,8 +51,9 @@ describe.runIf(process.getuid?.() === 0 && rootlessToolsAvailable())('the rootle
 
   const s390x = () => harness.page.locator('tr[data-cpu="s390x"]');
 
-  it('the router runs as the user, not root', () => {
-    expect(router.uid).toBe(u.uid);
+  it('the router runs as the user, not root, under no_new_privs', () => {
+    expect(win.router.uid).toBe(u.uid);
+    expect(win.router.noNewPrivs).toBe(true);
   });
 
   it('"My rootless Podman" shows the engine\'s own table; installing s390x there needs no password; the user\'s container prints s390x; the host is unchanged', async () => {
@@ -98,6 +92,6 @@ describe.runIf(process.getuid?.() === 0 && rootlessToolsAvailable())('the rootle
     // This machine's table: still no s390x.
     await page.getByRole('radio', { name: 'This machine' }).click();
     await poll(() => s390x().locator('.badge').textContent()).toBe('missing');
-    expect(pageErrors).toEqual([]);
+    expect(win.pageErrors).toEqual([]);
   });
 });

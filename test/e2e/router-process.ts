@@ -10,6 +10,7 @@
  * validated by the harness's dispatcher). stdout: {id, ok, value} | {id, ok: false, error} for each
  * call, {event, payload} for each event main sends the window.
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Engine } from '../../electron/engine';
 import { archwayPaths } from '../../electron/engine/paths';
@@ -58,4 +59,5 @@ lines.on('line', (line) => {
 lines.on('close', () => {
   void router.shutdown().finally(() => process.exit(0));
 });
-write({ ready: process.getuid?.() });
+// Who this process is: its uid, and whether it runs under no_new_privs (no setuid program could make it root).
+write({ ready: { uid: process.getuid?.(), noNewPrivs: /^NoNewPrivs:\s*1$/m.test(readFileSync('/proc/self/status', 'utf8')) } });
