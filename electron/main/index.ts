@@ -83,8 +83,9 @@ function showWindow(): void {
 
 /**
  * The tray icon, where an icon file is found (trayIconCandidates: the resources folder, which the
- * AppImage fills, a checkout's build/icons, or the one the .deb/.rpm install). Whether the desktop shows trays at all, Electron cannot tell on Linux: the window
- * stays the app's face (closing it quits), the tray is an extra.
+ * AppImage fills; a checkout's build/icons; the hicolor icon the .deb/.rpm install). Whether the
+ * desktop shows trays at all, Electron cannot tell on Linux: the window stays the app's face
+ * (closing it quits), the tray is an extra.
  */
 function startTray(): AppTray | null {
   const icon = trayIconCandidates({ resourcesPath: process.resourcesPath, appPath: app.getAppPath() }).find((p) => existsSync(p));
