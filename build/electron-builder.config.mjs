@@ -48,6 +48,8 @@ const config = {
     { from: 'dist/helper/archway-helper.mjs', to: 'helper/archway-helper.mjs' },
     { from: 'scripts/install-helper.mjs', to: 'helper/install-helper.mjs' },
     { from: 'build/polkit/dev.archway.helper.policy', to: 'helper/dev.archway.helper.policy' },
+    // The tray icon (electron/main/tray.ts TRAY_ICON_RESOURCE): the AppImage installs no hicolor icon.
+    { from: 'build/icons/32x32.png', to: 'icons/32x32.png' },
   ],
   asar: true,
   npmRebuild: false,

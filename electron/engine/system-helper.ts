@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { ArchwayError, PROTOCOL_VERSION } from '../../shared/errors';
 import { INSTALLED_HELPER } from './elevate';
 
-/** Where the AppImage carries the three files (build/electron-builder.config.mjs extraResources). */
+/** Where the AppImage carries the three files (among build/electron-builder.config.mjs extraResources). */
 export const HELPER_RESOURCES = {
   installer: 'helper/install-helper.mjs',
   bundle: 'helper/archway-helper.mjs',

@@ -30,7 +30,7 @@ import {
   responseHeaders,
 } from './security';
 import { MIN_SIZE, restoreBounds, StateFile } from './state';
-import { createTray, type AppTray } from './tray';
+import { createTray, trayIconCandidates, type AppTray } from './tray';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RENDERER_DIR = join(here, '../renderer');
@@ -82,12 +82,13 @@ function showWindow(): void {
 }
 
 /**
- * The tray icon, where an icon file is found (a checkout's build/icons, or the one the .deb/.rpm
- * install). Whether the desktop shows trays at all, Electron cannot tell on Linux: the window
- * stays the app's face (closing it quits), the tray is an extra.
+ * The tray icon, where an icon file is found (trayIconCandidates: the resources folder, which the
+ * AppImage fills; a checkout's build/icons; the hicolor icon the .deb/.rpm install). Whether the
+ * desktop shows trays at all, Electron cannot tell on Linux: the window stays the app's face
+ * (closing it quits), the tray is an extra.
  */
 function startTray(): AppTray | null {
-  const icon = [join(app.getAppPath(), 'build/icons/32x32.png'), '/usr/share/icons/hicolor/32x32/apps/archway.png'].find((p) => existsSync(p));
+  const icon = trayIconCandidates({ resourcesPath: process.resourcesPath, appPath: app.getAppPath() }).find((p) => existsSync(p));
   if (!icon) return null;
   try {
     return createTray({ Tray, Menu, icon, open: showWindow, quit: () => app.quit() });

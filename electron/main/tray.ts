@@ -6,8 +6,22 @@
  * test/e2e/electron-shell.test.ts, skipped with its reason where there is none.
  */
 import type { Menu as ElectronMenu, MenuItemConstructorOptions, NativeImage, Tray as ElectronTray } from 'electron';
+import { join } from 'node:path';
 import { statusSummary } from '../../shared/status-summary';
 import type { Status } from '../../shared/status';
+
+/** Where electron-builder's extraResources put the icon in the AppImage (build/electron-builder.config.mjs). */
+export const TRAY_ICON_RESOURCE = 'icons/32x32.png';
+
+/**
+ * Where the tray's icon may be, first found wins: the app's resources folder (the AppImage, whose
+ * app.asar holds no build/; also present in the .deb/.rpm), a checkout's build/icons
+ * (development), then the hicolor icon the .deb/.rpm install.
+ */
+export function trayIconCandidates(at: { resourcesPath: string; appPath: string; hicolor?: string }): string[] {
+  const hicolor = at.hicolor ?? '/usr/share/icons/hicolor';
+  return [join(at.resourcesPath, TRAY_ICON_RESOURCE), join(at.appPath, 'build/icons/32x32.png'), join(hicolor, '32x32/apps/archway.png')];
+}
 
 export interface TrayDeps {
   Tray: new (image: NativeImage | string) => ElectronTray;

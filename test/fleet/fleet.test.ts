@@ -13,23 +13,17 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Connection } from '../../electron/container/endpoint';
 import type { FleetMatrix } from '../../shared/fleet';
 import { entryExists, readEntries, registerString, removeHandler, snapshotBinfmt, type BinfmtSnapshot } from '../docker/binfmt-snapshot';
 import { buildRegister } from '../../shared/binfmt/register';
 import { catalogRule } from '../../shared/status';
 import { bundleForNode } from '../support/node';
-import { ensureDockerd, type DockerdHandle } from '../docker/dockerd';
-import { connectTo, loadBusybox, loadNativeBusybox, X86_64_HOST } from '../docker/env';
+import { X86_64_HOST } from '../docker/env';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { runArgv } from '../kernel/namespace';
-import { freePort, hangingServer, startHost2, startSshd, withHome, writeDockerConfig, type Host2, type Sshd } from './hosts';
-import { connect } from '../../electron/container/endpoint';
+import { FLEET_ALIAS as ALIAS, FLEET_ARM64 as ARM64, FLEET_REGISTRAR as REGISTRAR, startFleet, withHome, type Fleet, type Host2, type Sshd } from '../support/fleet-hosts';
 
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
-const ALIAS = 'archway-host2';
-const REGISTRAR = 'archway-test/fleet-registrar:amd64';
-const ARM64 = 'archway-test/fleet:arm64';
 const BOUND_S = 3;
 
 function hostTable(): string[] {
@@ -37,13 +31,11 @@ function hostTable(): string[] {
 }
 
 describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two real hosts', () => {
-  let host1: DockerdHandle;
+  let fleet: Fleet;
   let host2: Host2;
   let sshd: Sshd;
-  let hang: Awaited<ReturnType<typeof hangingServer>>;
   let binfmt: BinfmtSnapshot;
-  const conns: Connection[] = [];
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-fleet-'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-fleet-cli-'));
   let dockerConfig: string;
   const archway = (args: string[]) =>
     runArgv(withHome(sshd.home, [process.execPath, CLI, ...args]), {
@@ -53,27 +45,8 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two 
 
   beforeAll(async () => {
     expect(fs.existsSync(CLI), 'run `node scripts/build.mjs cli` first').toBe(true);
-    host1 = await ensureDockerd({ isolated: true });
-    host2 = await startHost2();
-    hang = await hangingServer();
-    // An ssh alias whose server accepts the connection and never speaks: the ssh path is bounded too.
-    sshd = await startSshd({ alias: ALIAS, remoteDockerHost: `unix://${host2.socket}`, extraAliases: [{ alias: 'archway-hang', port: hang.port }] });
-    const refused = await freePort();
-    dockerConfig = writeDockerConfig(path.join(tmp, 'docker'), [
-      { name: 'host1', host: `unix://${host1.socket}` },
-      { name: 'host2', host: `ssh://${ALIAS}` },
-      { name: 'hang', host: `tcp://127.0.0.1:${hang.port}` },
-      { name: 'refuse', host: `tcp://127.0.0.1:${refused}` },
-      { name: 'hangssh', host: 'ssh://archway-hang' },
-    ]);
-    const c1 = await connectTo(host1);
-    const c2 = await connect({ endpoint: { kind: 'unix', socketPath: host2.socket, source: 'explicit' } });
-    conns.push(c1, c2);
-    for (const c of [c1, c2]) {
-      // The registrar: a static busybox (i386 runs natively on x86_64) labelled as the engine's platform.
-      await loadNativeBusybox(c, REGISTRAR);
-      await loadBusybox(c, 'arm64', ARM64);
-    }
+    fleet = await startFleet();
+    ({ host2, sshd, dockerConfig } = fleet);
     // The host kernel's table, as it was; no arm64 handler on host 1 for the length of the test.
     binfmt = await snapshotBinfmt();
     for (const e of readEntries()) if (e.name === 'qemu-aarch64') removeHandler(e.name);
@@ -81,13 +54,9 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two 
 
   afterAll(async () => {
     try {
-      for (const c of conns) c.close();
       await binfmt?.restore();
     } finally {
-      await hang?.close();
-      await sshd?.stop();
-      await host2?.stop();
-      await host1?.stop();
+      await fleet?.stop();
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   });

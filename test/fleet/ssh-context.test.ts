@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { runArgv } from '../kernel/namespace';
-import { startHost2, startSshd, withHome, writeDockerConfig, type Host2, type Sshd } from './hosts';
+import { startHost2, startSshd, withHome, writeDockerConfig, type Host2, type Sshd } from '../support/fleet-hosts';
 
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
 const ALIAS = 'archway-host2';

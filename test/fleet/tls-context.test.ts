@@ -15,7 +15,7 @@ import { ensureDockerd, type DockerdHandle } from '../docker/dockerd';
 import { connectTo, loadNativeBusybox, X86_64_HOST } from '../docker/env';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { runArgv } from '../kernel/namespace';
-import { writeDockerConfig } from './hosts';
+import { writeDockerConfig } from '../support/fleet-hosts';
 
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
 const REGISTRAR = 'archway-test/fleet-registrar:amd64';

@@ -17,6 +17,8 @@ export interface RootlessUser {
   env(extra?: Record<string, string>): Record<string, string>;
   /** Run argv as the user with that environment (runuser, then exec: no shell). */
   run(argv: string[], opts?: { env?: Record<string, string>; timeoutMs?: number; input?: string }): Promise<RunResult>;
+  /** The argv that runs `argv` as the user with that environment (for a wrapper such as the harness's router process). */
+  argv(argv: string[], env?: Record<string, string>): string[];
   /** Start a long-running process as the user. */
   spawn(argv: string[], opts?: { env?: Record<string, string> }): ChildProcess;
   remove(): Promise<void>;
@@ -74,6 +76,7 @@ export async function createRootlessUser(prefix = 'awrl'): Promise<RootlessUser>
     home,
     runtime,
     env,
+    argv: argvAs,
     run: (argv, opts = {}) => runArgv(argvAs(argv, opts.env), { timeoutMs: opts.timeoutMs ?? 120_000, ...(opts.input !== undefined ? { input: opts.input } : {}) }),
     spawn: (argv, opts = {}) => {
       const a = argvAs(argv, opts.env);
