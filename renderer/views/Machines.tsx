@@ -54,6 +54,7 @@ function Matrix({ m, baseline, onBaseline, onMatch }: { m: FleetMatrix; baseline
         <HostSelect label="Baseline" aria="Baseline host" none="none" hosts={answered} value={baseline ?? ''} onChange={(v) => onBaseline(v || undefined)} />
         <HostSelect label="Model for “make like”" aria="Model host" none="choose a host" hosts={answered} value={model} onChange={setModel} />
       </div>
+      <div className="table-scroll">
       <table className="arch-table fleet-table" aria-label="Hosts and platforms">
         <thead>
           <tr>
@@ -108,6 +109,7 @@ function Matrix({ m, baseline, onBaseline, onMatch }: { m: FleetMatrix; baseline
           ))}
         </tbody>
       </table>
+      </div>
       {kube ? (
         <p className="muted" data-kube-hint>
           Kubernetes nodes are read-only here: change them with <code>{KUBE_APPLY}</code> (and remove with <code>archway kube delete</code>).

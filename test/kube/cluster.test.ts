@@ -25,7 +25,7 @@ import { main } from '../../electron/cli/main';
 import { kubeconfigSource } from '../../electron/kube/cluster';
 import { ContextFleetGateway } from '../../electron/main/fleet';
 import type { FleetHost, FleetMatrix } from '../../shared/fleet';
-import { hangingServer, writeDockerConfig } from '../fleet/hosts';
+import { hangingServer, writeDockerConfig } from '../support/fleet-hosts';
 import { ensureDockerd, type DockerdHandle } from '../docker/dockerd';
 import { connectTo, loadNativeBusybox } from '../docker/env';
 import { privateBinfmt, type PrivateBinfmt } from '../kernel/namespace';
