@@ -6,6 +6,8 @@
 //                                (/lib/systemd/systemd-binfmt FILE…, or a plain shell loop if absent)
 //   archway install all          fresh state each run (record, journal, audit log on disk)
 // Target: archway install all ≤ node -e 0 × 2 + 30 ms (medians). Exit 0 when met, 1 when not, 2 on error.
+//   Measured last (issue 9 round, Node 24.22, load average 3–4, old and new code in one run, 15 runs):
+//   118.7 → 109.3 ms against a 88.5 ms target (1.34× → 1.24×): still MISSED; no node:crypto any more.
 //   node bench/install-all.mjs [runs]      (needs root; builds the CLI first)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -9,6 +9,7 @@ import type { HelperResponse, OpResult } from '../../shared/helper-protocol';
 import type { ArchStatus, HandlerStatus, Status } from '../../shared/status';
 import { jsonForTerminal } from '../../shared/sanitize';
 import { Engine } from '../engine';
+import { rootlessMayShow } from '../rootless/present';
 import { checkPlatforms } from './check';
 import { EXIT, exitForErrorCode } from './exit-codes';
 import { formatStatus, statusJson } from './format';
@@ -258,7 +259,9 @@ export async function main(argv: string[], io: Io, engine = new Engine()): Promi
       if (cmd.name === 'status') return rootless.statusScoped(scope, p, { ...o, env });
       engine = cmd.name === 'log' ? rootless.activityEngine(scope, env) : await rootless.scopedEngine(scope, p, { ...o, env }, env);
     } else if (cmd.name === 'status' && scope === undefined && !p.options.has('--check')) {
-      return (await import('./rootless')).statusAllScopes(engine, p, { ...o, env });
+      // No rootless engine's pid file or record: nothing rootless to show, so the host's table
+      // alone (the same output) without loading the rootless code (perf, issue 9).
+      if (rootlessMayShow(env)) return (await import('./rootless')).statusAllScopes(engine, p, { ...o, env });
     }
     switch (cmd.name) {
       case 'help': {

@@ -3,10 +3,10 @@
  * `archway status`, and `archway rootless [status|reapply|unit]`. Logic lives in electron/rootless/*
  * and shared/rootless.ts; this file picks the engine and prints.
  */
-import { intentCommand } from '../../shared/actions';
+import { intentCommand } from '../../shared/intent-command';
 import type { Cpu } from '../../shared/arch/catalog';
 import { resolveArchs } from '../../shared/arch/resolve';
-import { ArchwayError } from '../../shared/helper-protocol';
+import { ArchwayError } from '../../shared/errors';
 import { hiddenByInstance, scopedCommand, SCOPE_LABEL } from '../../shared/rootless';
 import { Engine } from '../engine';
 import { kernelSupport, ROOTLESS_SCOPES, SCOPE_NAMES, type RootlessScope } from '../rootless/detect';

@@ -10,7 +10,7 @@
 import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readlinkSync, statSync } from 'node:fs';
 import { CATALOG, catalogEntry, type Cpu } from '../../shared/arch/catalog';
 import { parseProcEntry } from '../../shared/binfmt/entry';
-import { parseElf } from '../../shared/elf';
+import { parseElf, type ElfInfo } from '../../shared/elf';
 import { ArchwayError } from '../../shared/errors';
 import type { HelperOp } from '../../shared/helper-protocol';
 import { readinessOps } from '../../shared/plan/install';
@@ -155,6 +155,9 @@ export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: Sn
   const interpreters: Record<string, InterpreterFact> = {};
   // Directories found root-owned and not writable by others during this one reading.
   const trustedDirs = new Set<string>();
+  // For status: the ELF facts of each file the checks read, so the interpreter facts of the same
+  // file (same device and inode) are not read a second time (one ELF read per file).
+  const elfRead = new Map<string, ElfRead>();
   for (const op of ops) {
     for (const q of interpreterQueries(snap, [op])) {
       // Status binds no plan to content (it shows readiness, never applies it): no identity read for it.
@@ -162,7 +165,8 @@ export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: Sn
       const key = trustKey(q.path, q);
       if (!(key in fact.trust)) {
         try {
-          trustInterpreter(q.path, { hostElf: host.elf, allowDynamic: q.allowDynamic, allowSymlink: q.allowSymlink, trustedDirs });
+          const t = trustInterpreter(q.path, { hostElf: host.elf, allowDynamic: q.allowDynamic, allowSymlink: q.allowSymlink, trustedDirs });
+          if (scope.status) elfRead.set(t.realPath, { dev: t.dev, ino: t.ino, elf: t.elf });
           fact.trust[key] = null;
         } catch (err) {
           const e = err instanceof ArchwayError ? err : new ArchwayError('io-error', (err as Error).message ?? String(err));
@@ -176,7 +180,7 @@ export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: Sn
   }
   if (!scope.status) return { ...snap, interpreters };
   const files: Record<string, InterpreterFacts> = {};
-  for (const e of entries.values()) files[e.rule.interpreter] ??= interpreterFacts(e.rule.interpreter);
+  for (const e of entries.values()) files[e.rule.interpreter] ??= interpreterFacts(e.rule.interpreter, elfRead);
   return {
     ...snap,
     interpreters,
@@ -195,8 +199,19 @@ export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: Sn
   };
 }
 
-/** stat and ELF facts of an interpreter file, as status shows them (no privileges needed). */
-export function interpreterFacts(path: string): InterpreterFacts {
+/** The ELF facts of a file read during the same snapshot reading, with the file's device and inode. */
+export interface ElfRead {
+  dev: number;
+  ino: number;
+  elf: ElfInfo;
+}
+
+/**
+ * stat and ELF facts of an interpreter file, as status shows them (no privileges needed). `read`:
+ * ELF facts already read in this reading, by real path; used when the file is still the same one
+ * (not a symlink, same device and inode), instead of opening it again.
+ */
+export function interpreterFacts(path: string, read?: ReadonlyMap<string, ElfRead>): InterpreterFacts {
   const facts: InterpreterFacts = { path, exists: false };
   let l;
   try {
@@ -212,7 +227,10 @@ export function interpreterFacts(path: string): InterpreterFacts {
     facts.regular = st.isFile();
     facts.uid = st.uid;
     facts.mode = st.mode;
-    if (st.isFile()) facts.elf = parseElf(readHead(path)) ?? null;
+    if (st.isFile()) {
+      const seen = st === l ? read?.get(path) : undefined;
+      facts.elf = seen && seen.dev === st.dev && seen.ino === st.ino ? seen.elf : (parseElf(readHead(path)) ?? null);
+    }
   } catch (err) {
     facts.error = (err as Error).message;
   }

@@ -1,8 +1,27 @@
 /** Small, careful file primitives for the engine and the helper. */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { ArchwayError } from '../../shared/errors';
+
+/**
+ * `bytes` random bytes as hex, from the kernel's generator (/dev/urandom, what node:crypto's
+ * randomBytes also draws on): temp file names without loading node:crypto (≈5 ms of every change on Node 24).
+ */
+export function randomHex(bytes: number): string {
+  const buf = Buffer.alloc(bytes);
+  const fd = openSync('/dev/urandom', constants.O_RDONLY);
+  try {
+    let n = 0;
+    while (n < bytes) {
+      const got = readSync(fd, buf, n, bytes - n, null);
+      if (got <= 0) throw new Error('/dev/urandom gave no bytes');
+      n += got;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return buf.toString('hex');
+}
 
 /**
  * Write a file atomically: temp file in the same directory, fsync, rename over the old one, fsync
@@ -15,7 +34,7 @@ export function atomicWrite(path: string, data: string | Uint8Array, mode = 0o64
   } catch (err) {
     throw ioError(err, `create ${dir}`);
   }
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${randomHex(6)}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);

@@ -27,6 +27,9 @@ export interface TrustedFile {
   path: string;
   realPath: string;
   elf: ElfInfo;
+  /** Device and inode of the file read (fstat of the descriptor the ELF header came from). */
+  dev: number;
+  ino: number;
 }
 
 const unsafe = (msg: string, hint?: string) => new ArchwayError('unsafe-interpreter', msg, hint);
@@ -141,7 +144,7 @@ export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile 
         'Use the emulator built for this host.',
       );
     }
-    return { path, realPath, elf };
+    return { path, realPath, elf, dev: st.dev, ino: st.ino };
   } finally {
     closeSync(fd);
   }

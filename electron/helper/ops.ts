@@ -4,20 +4,21 @@
  * → refuse everything if any operation is refused or the digests the caller was shown differ →
  * execute (electron/core/executor.ts). The same code runs unprivileged with dryRun to show a plan.
  */
-import { createHash } from 'node:crypto';
 import { ArchwayError, HelperRequestSchema, MAX_REQUEST_BYTES, PROTOCOL_VERSION, type HelperOp, type HelperResponse, type OpResult } from '../../shared/helper-protocol';
 import { planDigest as digestOf } from '../../shared/plan/common';
 import { checkExpected, plan } from '../../shared/plan/plan';
 import type { Drift } from '../../shared/plan/drift';
 import { Executor, fail, type HelperContext, type Planned } from '../core/executor';
 import { readSnapshot } from '../core/snapshot';
+import { sha256Hex } from '../engine/sha256';
 import { planStoreAdd } from './store-add';
 
 export { cpuOf } from '../../shared/plan/common';
 export { fileIdentity } from '../core/snapshot';
 export type { Drift, HelperContext, Planned };
 
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+/** SHA-256 hex of a text (JavaScript, electron/engine/sha256.ts: node:crypto is not loaded for a change). */
+export const sha256 = (text: string): string => sha256Hex(text);
 
 /** The digest of a planned operation: what it writes and every file identity it relies on. */
 export function planDigest(r: OpResult, binds: Record<string, string> = {}): string {

@@ -17,7 +17,7 @@
  * 5. Size is capped per file and per request. The caller's provenance is recorded as reported.
  */
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync, chmodSync, type Stats } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { dirname, join, posix } from 'node:path';
 import { catalogEntry } from '../../shared/arch/catalog';
 import { describeHostProgramProblem, ELF_PROBE_BYTES, hostProgramProblem, parseElf } from '../../shared/elf';
@@ -26,7 +26,7 @@ import { describeReported } from '../../shared/provenance';
 import { QemuVersionScanner } from '../../shared/qemu-version';
 import { cleanText } from '../../shared/sanitize';
 import { readStoreEntries, storeManifestText, storeRelPath, STORE_MANIFEST, type StoreEntry } from '../engine/emulators';
-import { atomicWrite, fsyncDir } from '../engine/fsutil';
+import { atomicWrite, fsyncDir, randomHex } from '../engine/fsutil';
 import { cpuOf, type HelperContext, type Planned } from './ops';
 
 /** Biggest emulator the store takes (QEMU's static user-mode programs are 5–30 MB). */
@@ -137,6 +137,8 @@ function openForStore(file: string, ctx: HelperContext): Opened {
 
 /** Hash the open file in bounded chunks, optionally writing each chunk to `outFd`. Refuses growth past the cap. */
 function hashFile(fd: number, file: string, outFd?: number): { sha256: string; size: number; version?: string } {
+  // node:crypto only when an emulator is stored (its loading costs every change ≈5 ms on Node 24).
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   const hash = createHash('sha256');
   // The version string the bytes carry, read on the same pass (never by running the program).
   const version = new QemuVersionScanner();
@@ -219,7 +221,7 @@ export function planStoreAdd(
           /* new entry */
         }
         if (!exists) {
-          const tmp = join(ctx.paths.storeDir, `.${emu}.${randomBytes(6).toString('hex')}.tmp`);
+          const tmp = join(ctx.paths.storeDir, `.${emu}.${randomHex(6)}.tmp`);
           const out = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
           try {
             const copied = hashFile(again.fd, op.file, out);

@@ -8,7 +8,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ArchwayError, type HelperResponse } from '../../shared/helper-protocol';
+import { ArchwayError } from '../../shared/errors';
+import type { HelperResponse } from '../../shared/helper-protocol';
 import type { HandlerRecord } from '../../shared/record';
 import { readEntry } from '../engine/binfmtfs';
 import { readRecord } from '../engine/owners';

@@ -18,7 +18,8 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ArchwayError, type HelperRequest } from '../../shared/helper-protocol';
+import { ArchwayError } from '../../shared/errors';
+import type { HelperRequest } from '../../shared/helper-protocol';
 import { Engine, type Plan } from '../engine';
 import type { HelperRun } from '../engine/elevate';
 import { archwayPaths, type ArchwayPaths } from '../engine/paths';

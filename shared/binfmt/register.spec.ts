@@ -103,3 +103,29 @@ describe('/proc entry', () => {
     expect(() => parseProcEntry('x', 'enabled\nflags: F\n')).toThrow(/no interpreter/);
   });
 });
+
+describe('maskedMagic and hostHeaders, computed once per input (status asks the same questions many times)', () => {
+  it('the remembered masked magic belongs to both the magic and the mask', async () => {
+    const { maskedMagic } = await import('./register');
+    const rule = (mask: string) => ({ name: 'x', type: 'M' as const, offset: 0, magic: '7f454c46ff', mask, interpreter: '/x', flags: '' });
+    expect(maskedMagic(rule(''))).toBe('7f454c46ff');
+    expect(maskedMagic(rule('ffffffff0f'))).toBe('7f454c460f');
+    expect(maskedMagic(rule('ffffffff00'))).toBe('7f454c4600');
+    expect(maskedMagic(rule(''))).toBe('7f454c46ff');
+  });
+
+  it('host headers are made again for another header or another ELF reading', async () => {
+    const { hostHeaders } = await import('../plan/rules');
+    const head = new Uint8Array(20);
+    head.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+    const le = { endian: 'little' } as Parameters<typeof hostHeaders>[1];
+    const be = { endian: 'big' } as Parameters<typeof hostHeaders>[1];
+    const a = hostHeaders(head, le);
+    expect(hostHeaders(head, le)).toBe(a);
+    expect(Array.from(a[0]!.subarray(16, 18))).toEqual([2, 0]);
+    expect(Array.from(hostHeaders(head, be)[1]!.subarray(16, 18))).toEqual([0, 3]);
+    const other = Uint8Array.from(head);
+    other[4] = 1;
+    expect(hostHeaders(other, le)[0]![4]).toBe(1);
+  });
+});

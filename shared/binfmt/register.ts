@@ -195,9 +195,19 @@ function effectiveMask(r: MagicRule): string {
   return r.mask === '' ? 'ff'.repeat(r.magic.length / 2) : r.mask;
 }
 
+/** Masked magic per (magic, mask) pair, computed once: status and the plans compare the same few rules many times. */
+const MASKED = new Map<string, string>();
+
 /** magic & mask, which is what the kernel really compares. */
 export function maskedMagic(r: MagicRule): string {
-  const m = hexToBytes(r.magic);
-  const k = hexToBytes(effectiveMask(r));
-  return bytesToHex(m.map((b, i) => b & (k[i] ?? 0xff)));
+  const mask = effectiveMask(r);
+  const key = `${r.magic}/${mask}`;
+  let out = MASKED.get(key);
+  if (out === undefined) {
+    const m = hexToBytes(r.magic);
+    const k = hexToBytes(mask);
+    out = bytesToHex(m.map((b, i) => b & (k[i] ?? 0xff)));
+    if (MASKED.size < 512) MASKED.set(key, out);
+  }
+  return out;
 }

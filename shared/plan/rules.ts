@@ -55,6 +55,17 @@ export function cpusForRule(rule: Rule): Cpu[] {
 /** Native executables come as EXEC (2) and DYN/PIE (3): a handler matching either hijacks them. */
 export function hostHeaders(host: Uint8Array, hostElf: ElfInfo | undefined): Uint8Array[] {
   if (!hostElf) return [host];
+  // The same host header is asked about for every rule status and the plans look at: made once per header.
+  const known = HOST_HEADERS.get(host);
+  if (known && known.elf === hostElf) return known.headers;
+  const headers = makeHostHeaders(host, hostElf);
+  HOST_HEADERS.set(host, { elf: hostElf, headers });
+  return headers;
+}
+
+const HOST_HEADERS = new WeakMap<Uint8Array, { elf: ElfInfo; headers: Uint8Array[] }>();
+
+function makeHostHeaders(host: Uint8Array, hostElf: ElfInfo): Uint8Array[] {
   const le = hostElf.endian === 'little';
   return [2, 3].map((t) => {
     const h = Uint8Array.from(host);

@@ -8,7 +8,8 @@
 import { catalogEntry, type Cpu } from '../arch/catalog';
 import { SETUID_RISK_MARKER } from '../binfmt/flags';
 import { buildRegister, parseRegister, sameRule, type Rule } from '../binfmt/register';
-import { ArchwayError, type HelperOp, type OpResult } from '../helper-protocol';
+import { ArchwayError } from '../errors';
+import type { HelperOp, OpResult } from '../helper-protocol';
 import { checkPersistFileIsOurs, checkTrusted, cpuOf, handlerName, identityOf, ownerWords, persistPathOf, registerPlan, requireEntry, type OpPlan, type PlanContext } from './common';
 import { decideFlags } from './install';
 import { catalogRule, hasSetuidRisk, hijacksHost, isNeverTouch } from './rules';
