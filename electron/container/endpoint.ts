@@ -173,7 +173,10 @@ export async function connect(opts: ConnectOptions = {}): Promise<Connection> {
   const ctx = { endpoint: where, kind: endpoint.kind };
   let transport: Transport;
   try {
-    transport = transportFor(endpoint, env, Math.ceil(timeoutMs / 1000));
+    // ssh's own ConnectTimeout (which also bounds its banner exchange) is a safety net a little past
+    // Archway's deadline: a host that does not answer is reported by that deadline as not answering,
+    // never as whatever ssh happened to say when it gave up in the same instant.
+    transport = transportFor(endpoint, env, Math.ceil(timeoutMs / 1000) + 2);
   } catch (err) {
     throw toContainerEngineError(err, { ...ctx, doing: 'connecting' });
   }

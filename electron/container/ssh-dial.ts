@@ -81,15 +81,17 @@ export class SshStream extends Duplex {
       this.gotData = true;
       if (!this.push(d)) child.stdout!.pause();
     });
-    child.stdout!.on('end', () => this.push(null));
-    child.stdin!.on('error', () => undefined); // ssh gone: reported through 'exit'
+    child.stdin!.on('error', () => undefined); // ssh gone: reported through 'close'
     child.on('error', (err) => this.destroy(new SshDialError(`cannot run ssh: ${err.message}`, null, '')));
-    child.on('exit', (code, signal) => {
+    // The end of ssh's output is passed on only once ssh has exited and its status is known ('close'
+    // comes after 'exit' and after stdout ended): an ssh that failed before the engine said a word is
+    // reported with its own words, not as a connection the engine closed.
+    child.on('close', (code, signal) => {
       if (this.destroyed) return;
       if (code !== 0 && !this.gotData) {
         const words = clean(this.stderr.trim().split('\n').filter(Boolean).slice(-2).join('; ')) || (signal ? `killed by ${signal}` : `exit status ${code}`);
         this.destroy(new SshDialError(`ssh ${argv.slice(-4, -3)[0] ?? t.host} ended before the engine answered: ${words}`, code, this.stderr));
-      }
+      } else this.push(null);
     });
   }
 

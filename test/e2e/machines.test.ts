@@ -4,14 +4,14 @@
  * electron/main/index.ts builds it), in its own process (harness.ts startRouterProcess) so that it
  * runs as the app's main process would for a user with an ssh config: in a mount namespace whose
  * /root holds the test's ~/.ssh (fleet-hosts.ts withHome). The hosts are fleet-hosts.ts
- * startFleet(), shared by every case: host 1 is this machine (a private dockerd; the host kernel's
- * binfmt_misc table), host 2 a second real dockerd in its own user+mount+network namespace with a
- * private binfmt_misc instance, reached by an ssh:// context through Debian's sshd on loopback;
+ * startFleet(), shared by every case: host 1 and host 2 are real dockerds, each in its own
+ * user+mount+network namespace with a private binfmt_misc instance that starts empty (whatever this
+ * machine's own table holds); host 1 on a unix socket, host 2 through Debian's sshd on loopback;
  * plus a context that never answers (tcp and ssh) and one that refuses.
  *
- * What is checked without Archway's own reading: host 1's table (every file under
- * /proc/sys/fs/binfmt_misc, bytes) is identical before and after "make host 2 like host 1"; host 2's
- * instance is read with nsenter.
+ * What is checked without Archway's own reading: host 1's instance and this machine's own table
+ * (every file under /proc/sys/fs/binfmt_misc, bytes) are identical before and after "make host 2 like
+ * host 1"; host 2's instance is read with nsenter.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRegister } from '../../shared/binfmt/register';
 import { catalogRule } from '../../shared/status';
-import { entryExists, registerString, snapshotBinfmt, type BinfmtSnapshot } from '../docker/binfmt-snapshot';
 import { hostTable } from '../rootless/support';
 import { X86_64_HOST } from '../docker/env';
 import { FLEET_ARM64, FLEET_REGISTRAR, startFleet, withHome, type Fleet } from '../support/fleet-hosts';
@@ -31,7 +30,6 @@ const poll = <T>(fn: () => Promise<T> | T, timeout = 15_000) => expect.poll(fn, 
 
 describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Chromium, over two real hosts', () => {
   let fleet: Fleet;
-  let binfmt: BinfmtSnapshot;
   let win: WindowOnRouterProcess;
   let harness: Harness;
   const stateRoot = mkdtempSync(join(tmpdir(), 'aw-machines-'));
@@ -39,11 +37,9 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Ch
   beforeAll(async () => {
     requireRenderer();
     fleet = await startFleet();
-    // Host 1 runs arm64 and riscv64 for this file (the snapshot puts the table back afterwards).
-    binfmt = await snapshotBinfmt();
-    for (const cpu of ['aarch64', 'riscv64'] as const) {
-      if (!entryExists(`qemu-${cpu}`)) registerString(buildRegister(catalogRule(cpu, `/usr/bin/qemu-${cpu}-static`, 'F')));
-    }
+    // Host 1 runs arm64 and riscv64 for this file: in its own instance, which starts empty whatever
+    // this machine's table holds (and goes with the host).
+    for (const cpu of ['aarch64', 'riscv64'] as const) fleet.host1.register(buildRegister(catalogRule(cpu, `/usr/bin/qemu-${cpu}-static`, 'F')));
     win = await openWithRouterProcess(
       { stateRoot, prefs: { lastView: 'architectures' }, fleet: { registrar: FLEET_REGISTRAR, boundMs: BOUND_MS } },
       {
@@ -58,7 +54,6 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Ch
     try {
       await win?.close();
     } finally {
-      await binfmt?.restore();
       await fleet?.stop();
       rmSync(stateRoot, { recursive: true, force: true });
     }
@@ -107,6 +102,7 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Ch
   it('"make host 2 like host 1": plan shown, nothing changed until confirmed, then host 2 only', async () => {
     const page = harness.page;
     const before = hostTable();
+    const host1Before = fleet.host1.entries();
     const host2Before = fleet.host2.entries();
     expect(host2Before).toEqual([]);
     const t: [string, number][] = [['start', Date.now()]];
@@ -129,6 +125,7 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Ch
     // Host 2's own instance (read with nsenter) has exactly what was planned; host 1's table is byte-identical.
     expect(fleet.host2.entries()).toEqual(planned);
     expect(hostTable()).toEqual(before);
+    expect(fleet.host1.entries()).toEqual(host1Before);
     await screenshot(page, 'machines-03-done');
     await dialog.getByRole('button', { name: 'Close' }).click();
     // The view asked again after the apply.
@@ -141,6 +138,7 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('the Machines view in Ch
     t.push(['probed', Date.now()]);
     console.log(`make like: ${t.slice(1).map(([what, at], i) => `${what} +${at - t[i]![1]} ms`).join(', ')}`);
     expect(hostTable()).toEqual(before);
+    expect(fleet.host1.entries()).toEqual(host1Before);
     expect(win.pageErrors).toEqual([]);
   });
 });

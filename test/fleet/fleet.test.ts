@@ -1,20 +1,20 @@
-// `archway fleet` over real hosts: host 1 is this machine (a private dockerd on a unix-socket
-// context; its containers use the host kernel's binfmt_misc table), host 2 a second dockerd in its
-// own network, mount and user namespace with a PRIVATE binfmt_misc instance, reached through Debian's
-// sshd on loopback by an ssh://alias context. Plus a context that accepts connections and never
+// `archway fleet` over real hosts: host 1 a dockerd on a unix-socket context, host 2 a second dockerd
+// reached through Debian's sshd on loopback by an ssh://alias context; each in its own network, mount
+// and user namespace with a PRIVATE binfmt_misc instance that starts empty (so nothing here depends on
+// what this machine's own table holds: `archway install all`, another tool's handlers). Plus a context that accepts connections and never
 // answers and one whose port refuses: both must be reported within the bound while the others complete.
 //
 // What "host 2 changed only" means here: host 2's instance belongs to its user namespace, so a handler
 // registered there serves only containers of that namespace. It is checked three ways that do not
-// depend on Archway's own reading: the host kernel's table (read from /proc directly) is identical
-// before and after; host 2's instance (read with nsenter) holds the new entry; an arm64 container
+// depend on Archway's own reading: host 1's instance and this machine's own table (read directly) are
+// identical before and after; host 2's instance (read with nsenter) holds the new entry; an arm64 container
 // runs on host 2 and fails with "no handler" on host 1.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetMatrix } from '../../shared/fleet';
-import { entryExists, readEntries, registerString, removeHandler, snapshotBinfmt, type BinfmtSnapshot } from '../docker/binfmt-snapshot';
+import { readEntries } from '../docker/binfmt-snapshot';
 import { buildRegister } from '../../shared/binfmt/register';
 import { catalogRule } from '../../shared/status';
 import { bundleForNode } from '../support/node';
@@ -26,15 +26,16 @@ import { FLEET_ALIAS as ALIAS, FLEET_ARM64 as ARM64, FLEET_REGISTRAR as REGISTRA
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
 const BOUND_S = 3;
 
+/** This machine's own table and host 1's instance: neither may change when host 2 is asked. */
+let fleetRef: Fleet | undefined;
 function hostTable(): string[] {
-  return readEntries().map((e) => `${e.name} ${e.enabled ? 'on' : 'off'} ${e.register}`);
+  return [...readEntries().map((e) => `${e.name} ${e.enabled ? 'on' : 'off'} ${e.register}`), ...(fleetRef ? fleetRef.host1.entries().map((n) => `host1 ${n}`) : [])];
 }
 
 describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two real hosts', () => {
   let fleet: Fleet;
   let host2: Host2;
   let sshd: Sshd;
-  let binfmt: BinfmtSnapshot;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aw-fleet-cli-'));
   let dockerConfig: string;
   const archway = (args: string[]) =>
@@ -46,17 +47,16 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two 
   beforeAll(async () => {
     expect(fs.existsSync(CLI), 'run `node scripts/build.mjs cli` first').toBe(true);
     fleet = await startFleet();
+    fleetRef = fleet;
     ({ host2, sshd, dockerConfig } = fleet);
-    // The host kernel's table, as it was; no arm64 handler on host 1 for the length of the test.
-    binfmt = await snapshotBinfmt();
-    for (const e of readEntries()) if (e.name === 'qemu-aarch64') removeHandler(e.name);
+    // Host 1's own instance starts empty: no arm64 handler there for the length of the test.
+    expect(fleet.host1.entries()).toEqual([]);
   }, 180_000);
 
   afterAll(async () => {
     try {
-      await binfmt?.restore();
-    } finally {
       await fleet?.stop();
+    } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
@@ -145,7 +145,7 @@ describe.runIf(X86_64_HOST && process.getuid?.() === 0)('archway fleet over two 
 
   it('the Machines view\'s path (real router + gateway): matrix, "make host 2 like host 1" planned then applied once, a probe on every host', async () => {
     // Host 1 gets a riscv64 handler for this test (the snapshot puts the table back afterwards).
-    if (!entryExists('qemu-riscv64')) registerString(buildRegister(catalogRule('riscv64', '/usr/bin/qemu-riscv64-static', 'F')));
+    if (!fleet.host1.entries().includes('qemu-riscv64')) fleet.host1.register(buildRegister(catalogRule('riscv64', '/usr/bin/qemu-riscv64-static', 'F')));
     expect(host2.entries()).not.toContain('qemu-riscv64');
     const driver = path.join(tmp, 'machines-driver.mjs');
     await bundleForNode(path.join(REPO_ROOT, 'test/fleet/machines-driver.ts'), driver);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { runArgv } from '../kernel/namespace';
-import { startHost2, startSshd, withHome, writeDockerConfig, type Host2, type Sshd } from '../support/fleet-hosts';
+import { startIsolatedHost, startSshd, withHome, writeDockerConfig, type Host2, type Sshd } from '../support/fleet-hosts';
 
 const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
 const ALIAS = 'archway-host2';
@@ -25,7 +25,7 @@ describe.runIf(process.getuid?.() === 0)('ssh:// docker contexts through the sys
 
   beforeAll(async () => {
     expect(fs.existsSync(CLI), 'run `node scripts/build.mjs cli` first').toBe(true);
-    host2 = await startHost2();
+    host2 = await startIsolatedHost();
     sshd = await startSshd({ alias: ALIAS, remoteDockerHost: `unix://${host2.socket}` });
     dockerConfig = writeDockerConfig(path.join(tmp, 'docker'), [{ name: 'host2', host: `ssh://${ALIAS}` }]);
   }, 120_000);

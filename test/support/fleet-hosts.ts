@@ -1,10 +1,11 @@
 // A small fleet on one machine, for the fleet tests (test/fleet) and the Machines view in Chromium
 // (test/e2e/machines.test.ts); startFleet() sets up all of it:
-//  - "host 2": a second real dockerd in its own network namespace (`ip netns`), mount namespace and
+//  - "host 1" and "host 2": two real dockerds, each in its own network namespace (`ip netns`), mount namespace and
 //    user namespace (uid/gid 0–65535 mapped to themselves), with its OWN binfmt_misc instance mounted
 //    at /proc/sys/fs/binfmt_misc (Linux ≥ 6.7: an instance per user namespace). Its containers live in
-//    that user namespace, so handlers registered there serve host 2's containers only and the host's
-//    kernel table (host 1's) is not touched.
+//    that user namespace, so handlers registered there serve that host's containers only and the
+//    machine's own kernel table is never touched. Both hosts start with empty tables, whatever this
+//    machine's history (install all, another tool's handlers): the tests set up what they need.
 //  - Debian's openssh-server on loopback with its own config, port and host keys, letting root in with
 //    a throw-away key; `docker system dial-stdio` on the "remote" side reaches host 2's socket
 //    (sshd's SetEnv DOCKER_HOST).
@@ -19,8 +20,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Connection } from '../../electron/container/endpoint';
 import { connect } from '../../electron/container/endpoint';
-import { ensureDockerd, ping, tail, type DockerdHandle } from '../docker/dockerd';
-import { connectTo, loadBusybox, loadNativeBusybox } from '../docker/env';
+import { ping, tail } from '../docker/dockerd';
+import { loadBusybox, loadNativeBusybox } from '../docker/env';
 
 function run(argv: string[]): string {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
@@ -37,21 +38,25 @@ async function waitFor(what: string, check: () => Promise<boolean> | boolean, go
   }
 }
 
-export interface Host2 {
+export interface IsolatedHost {
   socket: string;
   netns: string;
   root: string;
   pid: number;
-  /** The entries of host 2's private binfmt_misc instance, read from inside its mount namespace. */
+  /** The entries of this host's private binfmt_misc instance, read from inside its mount namespace. */
   entries(): string[];
+  /** Write one line to this host's instance's `register` file (set-up only: the product goes through the engine). */
+  register(line: string): void;
   stop(): Promise<void>;
 }
+/** Host 2 (and host 1): an isolated host. */
+export type Host2 = IsolatedHost;
 
-/** Start host 2's dockerd in its own net + mount + user namespace with a private binfmt_misc instance. */
-export async function startHost2(): Promise<Host2> {
+/** Start a dockerd in its own net + mount + user namespace with a private binfmt_misc instance. */
+export async function startIsolatedHost(label = 'h2'): Promise<IsolatedHost> {
   // Short paths: dockerd's socket and containerd's paths must stay under the unix socket limit.
-  const root = fs.mkdtempSync('/tmp/aw-h2-');
-  const netns = `archway-fleet-${process.pid}`;
+  const root = fs.mkdtempSync(`/tmp/aw-${label}-`);
+  const netns = `archway-fleet-${label}-${process.pid}`;
   run(['ip', 'netns', 'add', netns]);
   const socket = path.join(root, 'docker.sock');
   const log = path.join(root, 'dockerd.log');
@@ -72,7 +77,7 @@ export async function startHost2(): Promise<Host2> {
   // Wait until the shell is inside the new user namespace, then map ids 0–65535 to themselves (as
   // root outside, any map may be written; devpts needs gid 5, so --map-root-user's single id is not enough).
   const selfNs = fs.readlinkSync('/proc/self/ns/user');
-  await waitFor('the host-2 namespace', () => {
+  await waitFor(`the ${label} namespace`, () => {
     try {
       return fs.readlinkSync(`/proc/${pid}/ns/user`) !== selfNs && /\bsh\b/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
     } catch {
@@ -82,7 +87,7 @@ export async function startHost2(): Promise<Host2> {
   fs.writeFileSync(`/proc/${pid}/uid_map`, '0 0 65536\n');
   fs.writeFileSync(`/proc/${pid}/gid_map`, '0 0 65536\n');
   child.stdin!.end('go\n');
-  await waitFor('host 2\'s dockerd', () => ping(socket, 1000), () => gone, 60_000, log);
+  await waitFor(`${label}'s dockerd`, () => ping(socket, 1000), () => gone, 60_000, log);
   return {
     socket,
     netns,
@@ -93,6 +98,10 @@ export async function startHost2(): Promise<Host2> {
         .split('\n')
         .filter((n) => n && n !== 'register' && n !== 'status')
         .sort(),
+    register: (line: string) => {
+      const r = spawnSync('nsenter', [`--target=${pid}`, '--user', '--mount', 'sh', '-c', 'printf "%s" "$0" > /proc/sys/fs/binfmt_misc/register', line], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`register on ${label} failed: ${r.stderr}`);
+    },
     stop: async () => {
       if (!gone) {
         child.kill('SIGTERM');
@@ -250,8 +259,8 @@ export const FLEET_REGISTRAR = 'archway-test/fleet-registrar:amd64';
 export const FLEET_ARM64 = 'archway-test/fleet:arm64';
 
 export interface Fleet {
-  /** Host 1: a private dockerd on this machine (its containers use the host kernel's table). */
-  host1: DockerdHandle;
+  /** Host 1: like host 2, an isolated dockerd with its own (initially empty) binfmt_misc instance, reached by its unix socket. */
+  host1: IsolatedHost;
   host2: Host2;
   sshd: Sshd;
   /** A DOCKER_CONFIG with the contexts host1 (unix), host2 (ssh://alias), hang (tcp, never answers),
@@ -270,9 +279,9 @@ export async function startFleet(): Promise<Fleet> {
     for (const s of stops.splice(0).reverse()) await s();
   };
   try {
-    const host1 = await ensureDockerd({ isolated: true });
+    const host1 = await startIsolatedHost('h1');
     stops.push(() => host1.stop());
-    const host2 = await startHost2();
+    const host2 = await startIsolatedHost('h2');
     stops.push(() => host2.stop());
     const hang = await hangingServer();
     stops.push(() => hang.close());
@@ -287,7 +296,7 @@ export async function startFleet(): Promise<Fleet> {
       { name: 'refuse', host: `tcp://127.0.0.1:${refused}` },
       { name: 'hangssh', host: 'ssh://archway-hang' },
     ]);
-    conns.push(await connectTo(host1), await connect({ endpoint: { kind: 'unix', socketPath: host2.socket, source: 'explicit' } }));
+    for (const h of [host1, host2]) conns.push(await connect({ endpoint: { kind: 'unix', socketPath: h.socket, source: 'explicit' } }));
     for (const c of conns) {
       await loadNativeBusybox(c, FLEET_REGISTRAR);
       await loadBusybox(c, 'arm64', FLEET_ARM64);
