@@ -92,6 +92,15 @@ export async function startPodman(opts: { socket?: string; insecureRegistries?: 
       }
       // Containers' overlay/vfs layers may hold mounts: let podman clean its own storage first.
       spawnSync('podman', ['--root', path.join(root, 'storage'), '--runroot', path.join(root, 'run'), '--storage-driver', 'vfs', 'system', 'reset', '--force'], { stdio: 'ignore', timeout: 60_000 });
+      // Podman 4.3 leaves the conmon of each exec session (the engine registrar's) running after
+      // the service and its containers are gone: end every process that still names this root.
+      for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+        try {
+          if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`${root}/`)) process.kill(Number(p), 'SIGKILL');
+        } catch {
+          // gone, or not ours to read
+        }
+      }
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
