@@ -49,7 +49,7 @@ export function Architectures() {
             <div className="segmented" role="radiogroup" aria-label="Whose handlers">
               {SCOPES.map((s) => (
                 <button key={s} type="button" role="radio" aria-checked={where.scope === s} onClick={() => chooseScope(s)}>
-                  {SCOPE_LABEL[s][0]!.toUpperCase() + SCOPE_LABEL[s].slice(1)}
+                  {capitalised(SCOPE_LABEL[s])}
                 </button>
               ))}
             </div>
@@ -83,8 +83,8 @@ export function Architectures() {
           ) : (
             <p>
               {engine.instance === 'own'
-                ? `${SCOPE_LABEL[engine.scope]} has its own binfmt_misc instance: its containers use only these handlers, not this machine's.`
-                : `${SCOPE_LABEL[engine.scope]} has no binfmt_misc instance of its own yet: its containers use this machine's handlers. The first install here makes one (no password); from then on this machine's handlers no longer apply to its containers.`}
+                ? `${capitalised(SCOPE_LABEL[engine.scope])} has its own binfmt_misc instance: its containers use only these handlers, not this machine's.`
+                : `${capitalised(SCOPE_LABEL[engine.scope])} has no binfmt_misc instance of its own yet: its containers use this machine's handlers. The first install here makes one (no password); from then on this machine's handlers no longer apply to its containers.`}
             </p>
           )}
           {engine && engine.missing.length > 0 ? (
@@ -186,4 +186,9 @@ function Row({ row, selected, onSelect, onAction, busy }: { row: ArchRow; select
       </td>
     </tr>
   );
+}
+
+/** "my rootless Podman" at the start of a sentence or on a button. */
+function capitalised(s: string): string {
+  return s ? s[0]!.toUpperCase() + s.slice(1) : s;
 }
