@@ -83,8 +83,8 @@ export function Architectures() {
           ) : (
             <p>
               {engine.instance === 'own'
-                ? `${capitalised(SCOPE_LABEL[engine.scope])} has its own binfmt_misc instance: its containers use only these handlers, not this machine's.`
-                : `${capitalised(SCOPE_LABEL[engine.scope])} has no binfmt_misc instance of its own yet: its containers use this machine's handlers. The first install here makes one (no password); from then on this machine's handlers no longer apply to its containers.`}
+                ? `${SCOPE_LABEL[engine.scope]} has its own binfmt_misc instance: its containers use only these handlers, not this machine's.`
+                : `${SCOPE_LABEL[engine.scope]} has no binfmt_misc instance of its own yet: its containers use this machine's handlers. The first install here makes one (no password); from then on this machine's handlers no longer apply to its containers.`}
             </p>
           )}
           {engine && engine.missing.length > 0 ? (
