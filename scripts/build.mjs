@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { cliBundle, helperBundle } from './esbuild-common.mjs';
+import { buildCli, helperBundle } from './esbuild-common.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv[2];
@@ -21,7 +21,7 @@ rmSync(join(root, 'dist/helper'), { recursive: true, force: true });
 const here = { root, target: 'node20', version };
 // The helper never talks to Docker: keep it small.
 await build(helperBundle({ ...here, outfile: join(root, 'dist/helper/archway-helper.mjs'), shebang: true }));
-await build(cliBundle({ ...here, outdir: join(root, 'dist/cli') }));
+await buildCli({ ...here, outdir: join(root, 'dist/cli') });
 console.log('built dist/helper/archway-helper.mjs and dist/cli/archway.mjs');
 
 if (only !== 'cli' && existsSync(join(root, 'electron.vite.config.ts'))) {

@@ -3,7 +3,9 @@
 // by the distribution's /usr/bin/node): both get the same start-up build (code splitting, one hot
 // chunk, fs without its ESM facade, minified for the CLI; one plain file for the helper). What differs is passed in: output place, target
 // Node, what stays external, extra plugins, defines.
+import { build } from 'esbuild';
 import { join } from 'node:path';
+import { finishCliScripts } from './cli-scripts.mjs';
 import { fsWithoutFacade, oneHotChunk } from './esbuild-cli-plugins.mjs';
 
 export const ESBUILD_COMMON = {
@@ -37,6 +39,7 @@ export const ENTRIES = {
  * @property {string[]} [external]  modules left to node_modules at run time
  * @property {import('esbuild').Plugin[]} [plugins]  plugins besides the start-up ones
  * @property {Partial<import('esbuild').BuildOptions>} [extra]  e.g. { metafile: true, logLevel: 'error' }
+ * @property {boolean} [minify]  the CLI minified (default; false for readable profiles)
  */
 
 /**
@@ -71,13 +74,25 @@ export function cliBundle(c) {
     target: c.target,
     entryPoints: { archway: join(c.root, ENTRIES.cli) },
     outdir: c.outdir,
-    outExtension: { '.js': '.mjs' },
+    // ES modules at first: scripts/cli-scripts.mjs turns each into a CommonJS script (buildCli).
+    outExtension: { '.js': '.cjs' },
     // `archway --version` from package.json, without reading a file at start-up.
     define: { __ARCHWAY_VERSION__: JSON.stringify(c.version) },
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
-    minify: true,
+    minify: c.minify ?? true,
     external: c.external ?? [],
     plugins: [fsWithoutFacade, oneHotChunk(join(c.root, ENTRIES.cliMain)), ...(c.plugins ?? [])],
   };
+}
+
+/**
+ * Builds the CLI: cliBundle's chunks, turned into CommonJS scripts, and dist/cli/archway.mjs, the
+ * loader that runs them with a code cache (scripts/cli-scripts.mjs, electron/cli/loader.ts).
+ * @param {BundleChoice & { outdir: string }} c
+ */
+export async function buildCli(c) {
+  const r = await build(cliBundle({ ...c, extra: { ...c.extra, metafile: true } }));
+  await finishCliScripts({ root: c.root, outdir: c.outdir, target: c.target, metafile: r.metafile, minify: c.minify ?? true });
+  return r;
 }

@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cliBundle, helperBundle } from './esbuild-common.mjs';
+import { buildCli, helperBundle } from './esbuild-common.mjs';
 import { electronBinary } from '../build/electron-binary.mjs';
 import { DEB_VERSION, HEADLESS } from '../build/linux/headless/package-info.mjs';
 import { metainfoXml, METAINFO_BUILT } from '../build/linux/metainfo.mjs';
@@ -118,7 +118,7 @@ async function bundles() {
     extra: { metafile: true, logLevel: 'error' },
   };
   const helper = await build(helperBundle({ ...common, outfile: staged(`${HEADLESS.libDir}/helper/archway-helper.mjs`) }));
-  const cli = await build(cliBundle({ ...common, outdir: staged(`${HEADLESS.libDir}/cli`) }));
+  const cli = await buildCli({ ...common, outdir: staged(`${HEADLESS.libDir}/cli`) });
   put(`${HEADLESS.libDir}/load.cjs`, LOADER);
   put(HEADLESS.cli, launcher('The archway command', `${HEADLESS.libDir}/cli/archway.mjs`), 0o755);
   put(HEADLESS.helper, launcher("Archway's privileged helper, run by pkexec (polkit action dev.archway.helper.run) or by root", `${HEADLESS.libDir}/helper/archway-helper.mjs`), 0o755);

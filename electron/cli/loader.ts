@@ -1,0 +1,149 @@
+/**
+ * dist/cli/archway.mjs: loads the CLI's code and keeps a code cache of it between runs.
+ *
+ * The CLI is built as code-split chunks (scripts/esbuild-common.mjs cliBundle) that scripts/cli-scripts.mjs
+ * turns into CommonJS scripts (dist/cli/archway.cjs, dist/cli/chunks/*.cjs). This loader runs them
+ * with `vm.Script` and V8's cached data, written after the command has run, so the cache also holds
+ * the bytecode of every function the command ran. Node's own compile cache writes its cache right
+ * after compiling a module, when only its top level is compiled: each `archway status` still parsed
+ * and compiled every function it called (≈ 9 ms of a ≈ 25 ms start, bench/run.mjs status).
+ *
+ * The cache lives where only the running user can write: $XDG_CACHE_HOME/archway/code-cache (default
+ * ~/.cache/…), used only when that directory and its parents up to the cache home belong to this user
+ * and no one else may write them. Root with another user's HOME (sudo -E) uses none and creates
+ * nothing there: V8's cached data is code, and root must never run code another user could write.
+ * One cache file per script and command (what `status` runs differs from what `probe` runs), named by
+ * the script file's identity (device, inode, size, change time) and the Node version, so a rebuilt or
+ * upgraded file never meets old code; V8 also rejects data from another V8 version or flags.
+ * ARCHWAY_CODE_CACHE=0 turns it off; ARCHWAY_CODE_CACHE=debug says on stderr what was used.
+ */
+import type * as FsT from 'node:fs';
+import type * as ModuleT from 'node:module';
+import type * as PathT from 'node:path';
+import type * as UrlT from 'node:url';
+import type * as VmT from 'node:vm';
+
+// Builtins without their ES module facades (importing node:fs from an ES module loads fs streams);
+// Node < 20.16 (a distribution's Node 18) has no process.getBuiltinModule.
+const nodeRequire = typeof process.getBuiltinModule === 'function' ? undefined : (await import('node:module')).createRequire(import.meta.url);
+const builtin = <T>(name: string): T => (process.getBuiltinModule?.(name) ?? nodeRequire!(name)) as T;
+const fs = builtin<typeof FsT>('node:fs');
+const path = builtin<typeof PathT>('node:path');
+const vm = builtin<typeof VmT>('node:vm');
+const url = builtin<typeof UrlT>('node:url');
+const nodeModule = builtin<typeof ModuleT>('node:module');
+
+/** The user's code cache directory (created when missing), or undefined when there may be none. */
+export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process.geteuid?.()): string | undefined {
+  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : '');
+  if (!path.isAbsolute(base) || uid === undefined) return undefined;
+  const dir = path.join(base, 'archway', 'code-cache');
+  const mine = (d: string): boolean => {
+    const st = fs.lstatSync(d);
+    return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
+  };
+  try {
+    // The usual case, from the second run on: three lstat calls and nothing created.
+    if ([dir, path.dirname(dir), base].every(mine)) return dir;
+  } catch {
+    // something is missing: made below, where allowed
+  }
+  try {
+    // Nothing is created in someone else's home (root with a user's HOME creates no root-owned folders there).
+    if (!mine(fs.existsSync(base) ? base : path.dirname(base))) return undefined;
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return [dir, path.dirname(dir), base].every(mine) ? dir : undefined;
+  } catch {
+    return undefined; // read-only or foreign home: run without a cache
+  }
+}
+
+/** The command word the cache files are kept per (`status`, `probe`, …); `-` when the first argument is not one. */
+export function commandKey(argv: readonly string[]): string {
+  const w = argv[0] ?? '';
+  return /^[a-z][a-z0-9-]{0,23}$/.test(w) ? w : '-';
+}
+
+interface Loaded {
+  exports: unknown;
+}
+
+interface Pending {
+  script: VmT.Script;
+  cacheFile: string;
+  prefix: string;
+}
+
+/**
+ * A CommonJS loader for the CLI's scripts: `require('./chunk.cjs')` between them goes through this
+ * registry (one instance of each module), anything else to Node's require.
+ */
+export function scriptLoader(options: { cacheDir?: string; command: string; debug?: (line: string) => void }): (file: string) => unknown {
+  const modules = new Map<string, Loaded>();
+  const toWrite: Pending[] = [];
+  const { cacheDir, command, debug } = options;
+
+  const load = (file: string): unknown => {
+    const known = modules.get(file);
+    if (known) return known.exports;
+    const mod: Loaded = { exports: {} };
+    modules.set(file, mod);
+    const st = fs.statSync(file);
+    const source = fs.readFileSync(file, 'utf8');
+    // Older data of this script, command and Node is replaced when written; another Node's is left alone.
+    const prefix = `${path.basename(file)}.${command}.${process.version}-${process.arch}.`;
+    const cacheFile = cacheDir ? path.join(cacheDir, `${prefix}${st.dev}-${st.ino}-${st.size}-${Math.trunc(st.ctimeMs)}`) : '';
+    let cachedData: Buffer | undefined;
+    if (cacheFile) {
+      try {
+        cachedData = fs.readFileSync(cacheFile);
+      } catch {
+        cachedData = undefined; // first run of this command with this file
+      }
+    }
+    const started = debug ? performance.now() : 0;
+    // The file is one function expression, (function (exports, require, module, __filename, __dirname) {…})
+    // (scripts/cli-scripts.mjs writes the wrapper).
+    const script = new vm.Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
+    const compiled = debug ? performance.now() : 0;
+    debug?.(`${path.basename(file)}: ${!cachedData ? 'no cached data' : script.cachedDataRejected ? 'cached data rejected' : 'cached data used'} (${(compiled - started).toFixed(2)} ms)`);
+    if (cacheFile && (!cachedData || script.cachedDataRejected)) toWrite.push({ script, cacheFile, prefix });
+    const plain = nodeModule.createRequire(file);
+    const dir = path.dirname(file);
+    const req = Object.assign((spec: string) => (spec.startsWith('./') || spec.startsWith('../') ? load(path.resolve(dir, spec)) : plain(spec)), { resolve: plain.resolve, cache: plain.cache });
+    (script.runInThisContext() as (...a: unknown[]) => void).call(mod.exports, mod.exports, req, mod, file, dir);
+    debug?.(`${path.basename(file)}: top level run in ${(performance.now() - compiled).toFixed(2)} ms`);
+    return mod.exports;
+  };
+
+  if (debug) process.once('exit', () => debug('exit'));
+  if (cacheDir) {
+    // Written when the command is done, so the data holds the bytecode of every function it ran.
+    process.once('exit', () => {
+      for (const p of toWrite) writeCache(cacheDir, p, debug);
+    });
+  }
+  return load;
+}
+
+/** Writes one cache file (private, atomically) and removes older ones of the same script, command and Node. */
+function writeCache(cacheDir: string, p: Pending, debug?: (line: string) => void): void {
+  try {
+    const tmp = `${p.cacheFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, p.script.createCachedData(), { mode: 0o600, flag: 'wx' });
+    fs.renameSync(tmp, p.cacheFile);
+    for (const f of fs.readdirSync(cacheDir)) {
+      if (f.startsWith(p.prefix) && path.join(cacheDir, f) !== p.cacheFile && !f.endsWith('.tmp')) fs.rmSync(path.join(cacheDir, f), { force: true });
+    }
+    debug?.(`wrote ${path.basename(p.cacheFile)}`);
+  } catch (err) {
+    debug?.(`not written: ${(err as Error).message}`); // a full disk or a race with another run: next time
+  }
+}
+
+const mode = process.env.ARCHWAY_CODE_CACHE;
+// Written with write(2): process.stderr would load Node's stream stack and skew what is measured.
+const debug = mode === 'debug' ? (line: string) => void fs.writeSync(2, `archway code cache: [${performance.now().toFixed(1)} ms] ${line}\n`) : undefined;
+const cacheDir = mode === '0' ? undefined : codeCacheDir();
+const entry = path.join(path.dirname(url.fileURLToPath(import.meta.url)), 'archway.cjs');
+scriptLoader({ ...(cacheDir ? { cacheDir } : {}), command: commandKey(process.argv.slice(2)), ...(debug ? { debug } : {}) })(entry);

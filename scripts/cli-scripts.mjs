@@ -1,0 +1,61 @@
+// The CLI's chunks as CommonJS scripts, and the loader that runs them with a code cache
+// (electron/cli/loader.ts). esbuild splits code only in ES module format, so cliBundle
+// (esbuild-common.mjs) builds ES modules into .cjs files; this step rewrites each one to CommonJS
+// with esbuild's own transform: imports between chunks become require() calls through the loader's
+// registry (exports stay live: esbuild exports by getters), `import()` of a chunk becomes a require
+// in a promise, and `import.meta.url` the script's own file URL. Then dist/cli/archway.mjs is the loader.
+import { build, transform } from 'esbuild';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ESBUILD_COMMON } from './esbuild-common.mjs';
+
+const URL_VAR = '__archwayUrl';
+/** A script is one function expression, called by the loader like Node calls a CommonJS module (electron/cli/loader.ts). */
+export const SCRIPT_HEAD = '/* Archway CLI script: run by archway.mjs (electron/cli/loader.ts), not a module of its own */(function (exports, require, module, __filename, __dirname) {';
+export const SCRIPT_TAIL = '\n})';
+
+/**
+ * @param {{ root: string; outdir: string; target: string; metafile: import('esbuild').Metafile; minify: boolean }} c
+ *   the cliBundle build's output directory and metafile (paths in it relative to the working directory)
+ */
+export async function finishCliScripts(c) {
+  const outputs = Object.keys(c.metafile.outputs).filter((f) => f.endsWith('.cjs'));
+  if (!outputs.some((f) => f.endsWith('archway.cjs'))) throw new Error('cli-scripts: no archway.cjs in the CLI build');
+  for (const rel of outputs) {
+    const file = join(process.cwd(), rel);
+    await toScript(file, c.target, c.minify);
+  }
+  await build({
+    ...ESBUILD_COMMON,
+    banner: {},
+    target: c.target,
+    entryPoints: [join(c.root, 'electron/cli/loader.ts')],
+    outfile: join(c.outdir, 'archway.mjs'),
+    minify: c.minify,
+  });
+}
+
+async function toScript(file, target, minify) {
+  let text = readFileSync(file, 'utf8');
+  // The ES module banner makes a require() from import.meta.url; a CommonJS script has its own.
+  const banner = `${ESBUILD_COMMON.banner.js}\n`;
+  if (text.startsWith(banner)) text = text.slice(banner.length);
+  const r = await transform(text, {
+    format: 'cjs',
+    platform: 'node',
+    target,
+    minify,
+    legalComments: 'none',
+    // import('./x.cjs') → Promise.resolve().then(() => require('./x.cjs')): through the loader's registry.
+    supported: { 'dynamic-import': false },
+    define: { 'import.meta.url': URL_VAR },
+    logLevel: 'silent',
+    sourcefile: file,
+  });
+  if (r.warnings.length) throw new Error(`cli-scripts: ${relative(process.cwd(), file)}: ${r.warnings.map((w) => w.text).join('; ')}`);
+  if (/\bimport\.meta\b/.test(r.code)) throw new Error(`cli-scripts: ${file} still uses import.meta`);
+  const code = r.code.includes(URL_VAR) ? `var ${URL_VAR}=require("node:url").pathToFileURL(__filename).href;${r.code}` : r.code;
+  // The CommonJS wrapper is written here, not added when loading: a second copy of a 130 KB source
+  // string at every start is young-generation garbage (a scavenge more per `archway status`).
+  writeFileSync(file, `${SCRIPT_HEAD}${code}${SCRIPT_TAIL}`);
+}
