@@ -12,10 +12,15 @@ import { main } from './main';
  * stack (≈4 ms of `archway status`). On any error (a full non-blocking pipe, EPIPE, a closed fd)
  * the rest goes to Node's stream, which handles it exactly as before, and so does all later output.
  */
-/** isatty(3), asked of node:tty (which loads net and streams) only for a character device. */
+/**
+ * isatty(3), asked of node:tty (which loads net and streams) only for a character device that may
+ * be one: Linux's memory devices (major 1: /dev/null, /dev/zero, /dev/full) never are, and
+ * `archway status >/dev/null` in a script should not pay for the terminal stack.
+ */
 function isTerminal(fd: number): boolean {
   try {
-    if (!fstatSync(fd).isCharacterDevice()) return false;
+    const st = fstatSync(fd);
+    if (!st.isCharacterDevice() || Math.floor(st.rdev / 256) % 4096 === 1) return false;
   } catch {
     return false;
   }
