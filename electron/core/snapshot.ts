@@ -10,7 +10,7 @@
 import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readlinkSync, statSync } from 'node:fs';
 import { CATALOG, catalogEntry, type Cpu } from '../../shared/arch/catalog';
 import { parseProcEntry } from '../../shared/binfmt/entry';
-import { parseElf, type ElfInfo } from '../../shared/elf';
+import type { ElfInfo } from '../../shared/elf';
 import { ArchwayError } from '../../shared/errors';
 import type { HelperOp } from '../../shared/helper-protocol';
 import { readinessOps } from '../../shared/plan/install';
@@ -22,7 +22,7 @@ import type { InterpreterFacts } from '../../shared/status';
 import { isMounted, readEntries, readGlobalStatus, type RawEntry } from '../engine/binfmtfs';
 import { distroCandidates, readStoreEntries, storeCandidate, storeCandidates } from '../engine/emulators';
 import { gunzipHead } from '../engine/gunzip-head';
-import { readHead, type HostFacts } from '../engine/host';
+import { readElf, type HostFacts } from '../engine/host';
 import { PERSIST_HEADER, readBinfmtSupport, readBinfmtd, readRecord } from '../engine/owners';
 import { persistFile, type ArchwayPaths } from '../engine/paths';
 import { trustInterpreter } from '../engine/trust';
@@ -155,6 +155,7 @@ export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: Sn
   const interpreters: Record<string, InterpreterFact> = {};
   // Directories found root-owned and not writable by others during this one reading.
   const trustedDirs = new Set<string>();
+  const realDirs = new Map<string, string>();
   // For status: the ELF facts of each file the checks read, so the interpreter facts of the same
   // file (same device and inode) are not read a second time (one ELF read per file).
   const elfRead = new Map<string, ElfRead>();
@@ -165,7 +166,7 @@ export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: Sn
       const key = trustKey(q.path, q);
       if (!(key in fact.trust)) {
         try {
-          const t = trustInterpreter(q.path, { hostElf: host.elf, allowDynamic: q.allowDynamic, allowSymlink: q.allowSymlink, trustedDirs });
+          const t = trustInterpreter(q.path, { hostElf: host.elf, allowDynamic: q.allowDynamic, allowSymlink: q.allowSymlink, trustedDirs, realDirs });
           if (scope.status) elfRead.set(t.realPath, { dev: t.dev, ino: t.ino, elf: t.elf });
           fact.trust[key] = null;
         } catch (err) {
@@ -229,7 +230,7 @@ export function interpreterFacts(path: string, read?: ReadonlyMap<string, ElfRea
     facts.mode = st.mode;
     if (st.isFile()) {
       const seen = st === l ? read?.get(path) : undefined;
-      facts.elf = seen && seen.dev === st.dev && seen.ino === st.ino ? seen.elf : (parseElf(readHead(path)) ?? null);
+      facts.elf = seen && seen.dev === st.dev && seen.ino === st.ino ? seen.elf : (readElf(path) ?? null);
     }
   } catch (err) {
     facts.error = (err as Error).message;

@@ -11,6 +11,28 @@ export interface HostFacts {
 
 let cached: HostFacts | undefined;
 
+/**
+ * One buffer for ELF headers that are parsed at once and not kept (status reads one per emulator:
+ * a fresh zero-filled 4 KiB each was 300 KiB of garbage per `archway status`). Never returned.
+ */
+const SCRATCH = Buffer.allocUnsafe(ELF_PROBE_BYTES);
+
+/** parseElf of the first bytes of an open file (undefined: not an ELF program). */
+export function elfOfFd(fd: number): ElfInfo | undefined {
+  const n = readSync(fd, SCRATCH, 0, SCRATCH.length, 0);
+  return parseElf(SCRATCH.subarray(0, n));
+}
+
+/** parseElf of a file's first bytes. */
+export function readElf(path: string): ElfInfo | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    return elfOfFd(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readHead(path: string, bytes = ELF_PROBE_BYTES): Uint8Array {
   const fd = openSync(path, 'r');
   try {

@@ -5,11 +5,12 @@
  * the caller explicitly accepts a dynamic one. The file is opened with O_NOFOLLOW and fstat'ed so
  * what is checked is what was stat'ed.
  */
-import { closeSync, fstatSync, lstatSync, openSync, readSync, readlinkSync, realpathSync, constants, type Stats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, realpathSync, constants, type Stats } from 'node:fs';
 import { dirname, isAbsolute, posix, resolve } from 'node:path';
 import { ArchwayError } from '../../shared/errors';
 import { validateInterpreter, RuleError } from '../../shared/binfmt/register';
-import { describeHostProgramProblem, ELF_PROBE_BYTES, EM_NAMES, hostProgramProblem, parseElf, type ElfInfo } from '../../shared/elf';
+import { describeHostProgramProblem, EM_NAMES, hostProgramProblem, type ElfInfo } from '../../shared/elf';
+import { elfOfFd } from './host';
 
 export interface TrustOptions {
   hostElf: ElfInfo;
@@ -21,6 +22,8 @@ export interface TrustOptions {
    * snapshot): their chains are not walked again. Filled as chains check out.
    */
   trustedDirs?: Set<string>;
+  /** Real paths of directories resolved during the same reading (every Debian -binfmt-P link lives in one). */
+  realDirs?: Map<string, string>;
 }
 
 export interface TrustedFile {
@@ -100,7 +103,13 @@ export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile 
       throw unsafe(`${path} is a symbolic link${target ? ` to ${target}` : ''}`, target ? `Give the real file: ${target}` : undefined);
     }
     if (lst.uid !== 0) throw unsafe(`the link ${path} is owned by uid ${lst.uid}, not root`);
-    checkDirChain(realpath(dirname(path)), opts.trustedDirs);
+    const linkDir = dirname(path);
+    let realLinkDir = opts.realDirs?.get(linkDir);
+    if (realLinkDir === undefined) {
+      realLinkDir = realpath(linkDir);
+      opts.realDirs?.set(linkDir, realLinkDir);
+    }
+    checkDirChain(realLinkDir, opts.trustedDirs);
     try {
       realPath = realpath(resolve(dirname(path), readlinkSync(path)));
     } catch (err) {
@@ -125,9 +134,7 @@ export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile 
       throw unsafe(`${realPath} is writable by group or others (mode ${(st.mode & 0o7777).toString(8)})`, `chmod go-w ${realPath}`);
     }
     if ((st.mode & 0o111) === 0) throw unsafe(`${realPath} is not executable`, `chmod 755 ${realPath}`);
-    const buf = Buffer.alloc(ELF_PROBE_BYTES);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const elf = parseElf(buf.subarray(0, n));
+    const elf = elfOfFd(fd);
     if (!elf) throw unsafe(`${realPath} is not an ELF program`, 'Point Archway at a QEMU user-mode emulator binary.');
     // "A program for this host" is decided in one place (shared/elf.ts): machine, class, byte order, type, static.
     const problem = hostProgramProblem(elf, opts.hostElf, { allowDynamic: opts.allowDynamic === true });

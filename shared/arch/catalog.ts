@@ -176,26 +176,51 @@ export interface CatalogEntry extends CatalogRow {
   platforms: readonly DockerPlatform[];
 }
 
-/** The value of one hex digit's char code, or -1. (Called thousands of times per status: no regex, no slices.) */
-function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48; // 0-9
-  const l = c | 0x20; // A-F → a-f
-  return l >= 97 && l <= 102 ? l - 87 : -1;
+/** The value of each hex digit by char code (-1: not one). A table, not a function per digit: a
+ * status decodes thousands of digits in code that runs once per process, before any JIT helps. */
+const HEX_VALUE: Int8Array = (() => {
+  const t = new Int8Array(128).fill(-1);
+  for (let d = 0; d < 10; d++) t[48 + d] = d;
+  for (let d = 0; d < 6; d++) t[65 + d] = t[97 + d] = 10 + d;
+  return t;
+})();
+
+/** The value of hex digit `i` of `hex`, or -1. */
+export function hexDigitAt(hex: string, i: number): number {
+  return HEX_VALUE[hex.charCodeAt(i)] ?? -1;
 }
 
 export function hexToBytes(hex: string): Uint8Array {
   if (hex.length % 2 !== 0) throw new Error(`not a hex string: ${hex}`);
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) {
-    const hi = hexDigit(hex.charCodeAt(i * 2));
-    const lo = hexDigit(hex.charCodeAt(i * 2 + 1));
+    const hi = hexDigitAt(hex, i * 2);
+    const lo = hexDigitAt(hex, i * 2 + 1);
     if (hi < 0 || lo < 0) throw new Error(`not a hex string: ${hex}`);
     out[i] = (hi << 4) | lo;
   }
   return out;
 }
 
-const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+const HEX_DIGITS = '0123456789abcdef';
+const HEX_BYTE: readonly string[] = (() => {
+  const t: string[] = [];
+  for (let b = 0; b < 256; b++) t.push(HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 15]!);
+  return t;
+})();
+
+/** Lower-case hex of `a` AND `b` (two hex strings; `b` shorter: ff beyond its end), digit by digit. */
+export function andHex(a: string, b: string): string {
+  if (a.length % 2 !== 0 || b.length % 2 !== 0) throw new Error(`not a hex string: ${a.length % 2 ? a : b}`);
+  let out = '';
+  for (let i = 0; i < a.length; i++) {
+    const x = hexDigitAt(a, i);
+    const y = i < b.length ? hexDigitAt(b, i) : 15;
+    if (x < 0 || y < 0) throw new Error(`not a hex string: ${x < 0 ? a : b}`);
+    out += HEX_DIGITS[x & y];
+  }
+  return out;
+}
 
 export function bytesToHex(bytes: Uint8Array): string {
   let s = '';
@@ -203,24 +228,35 @@ export function bytesToHex(bytes: Uint8Array): string {
   return s;
 }
 
+/** Byte `i` of a hex string (-1 when it is not hex there). */
+export function hexByteAt(hex: string, i: number): number {
+  const hi = hexDigitAt(hex, 2 * i);
+  const lo = hexDigitAt(hex, 2 * i + 1);
+  return hi < 0 || lo < 0 ? -1 : (hi << 4) | lo;
+}
+
 function toEntry(row: CatalogRow): CatalogEntry {
-  const magicBytes = hexToBytes(row.magic);
-  const maskBytes = hexToBytes(row.mask);
-  const endian = magicBytes[5] === 2 ? 'big' : 'little';
-  const lo = magicBytes[18] ?? 0;
-  const hi = magicBytes[19] ?? 0;
-  return {
+  const endian = hexByteAt(row.magic, 5) === 2 ? 'big' : 'little';
+  const lo = Math.max(hexByteAt(row.magic, 18), 0);
+  const hi = Math.max(hexByteAt(row.magic, 19), 0);
+  let magicBytes: Uint8Array | undefined;
+  let maskBytes: Uint8Array | undefined;
+  const entry = {
     ...row,
     handlerName: `qemu-${row.cpu}`,
     emulator: row.cpu === 'i486' ? 'qemu-i386' : `qemu-${row.cpu}`,
-    magicBytes,
-    maskBytes,
-    elfClass: magicBytes[4] === 2 ? 64 : 32,
+    elfClass: hexByteAt(row.magic, 4) === 2 ? 64 : 32,
     endian,
     elfMachine: endian === 'little' ? lo | (hi << 8) : hi | (lo << 8),
     aliases: CPU_ALIASES[row.cpu] ?? [],
     platforms: DOCKER_PLATFORMS.filter((p) => p.cpu === row.cpu),
-  };
+  } as Omit<CatalogEntry, 'magicBytes' | 'maskBytes'> as CatalogEntry;
+  // Decoded when first asked for: every `archway` start builds the catalog, few commands need the bytes.
+  Object.defineProperties(entry, {
+    magicBytes: { enumerable: true, get: () => (magicBytes ??= hexToBytes(row.magic)) },
+    maskBytes: { enumerable: true, get: () => (maskBytes ??= hexToBytes(row.mask)) },
+  });
+  return entry;
 }
 
 export const CATALOG: readonly CatalogEntry[] = CATALOG_ROWS.map(toEntry);

@@ -83,16 +83,24 @@ export class FlagError extends Error {
  * Canonical form of a flag string: unique letters in kernel order, with C implying O (the kernel
  * sets both). Throws FlagError on anything but P, O, C, F.
  */
+/** Answers already given (a status or plan asks for the same few flag strings hundreds of times). */
+const NORMALISED = new Map<string, FlagString>();
+
 export function normaliseFlags(flags: string): FlagString {
-  const set = new Set<FlagLetter>();
-  for (const ch of flags) {
-    if (ch !== 'P' && ch !== 'O' && ch !== 'C' && ch !== 'F') {
-      throw new FlagError(`unknown flag "${ch === '\n' ? '\\n' : ch}": binfmt_misc knows only P, O, C and F`);
-    }
-    set.add(ch);
+  const known = NORMALISED.get(flags);
+  if (known !== undefined) return known;
+  let bits = 0;
+  for (let i = 0; i < flags.length; i++) {
+    const ch = flags[i]!;
+    const at = ORDER.indexOf(ch as FlagLetter);
+    if (at < 0) throw new FlagError(`unknown flag "${ch === '\n' ? '\\n' : ch}": binfmt_misc knows only P, O, C and F`);
+    bits |= 1 << at;
   }
-  if (set.has('C')) set.add('O');
-  return ORDER.filter((l) => set.has(l)).join('');
+  if (bits & (1 << ORDER.indexOf('C'))) bits |= 1 << ORDER.indexOf('O');
+  let out = '';
+  for (let i = 0; i < ORDER.length; i++) if (bits & (1 << i)) out += ORDER[i];
+  if (NORMALISED.size < 64) NORMALISED.set(flags, out); // valid flag strings only; bounded
+  return out;
 }
 
 export function decodeFlags(flags: string): FlagInfo[] {

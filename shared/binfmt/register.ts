@@ -3,7 +3,7 @@
  * Rules follow the kernel's create_entry() (fs/binfmt_misc.c), tightened where older kernels are
  * stricter (offset + magic ≤ 128, the BINPRM_BUF_SIZE of kernels before 5.1). Pure.
  */
-import { bytesToHex, hexToBytes } from '../arch/catalog';
+import { andHex, bytesToHex } from '../arch/catalog';
 import { normaliseFlags, type FlagString } from './flags';
 
 export const MAX_REGISTER_LENGTH = 1920;
@@ -94,9 +94,16 @@ export function validateRule(rule: Rule): void {
   }
 }
 
+const ESCAPED = new Map<string, string>();
 /** Every byte as \xHH: no delimiter, newline or backslash can hide inside. */
 export function escapeBytes(hex: string): string {
-  return hex.replace(/(..)/g, '\\x$1');
+  let out = ESCAPED.get(hex);
+  if (out === undefined) {
+    out = hex.replace(/(..)/g, '\\x$1');
+    // The catalog's magics and masks, asked for again by every plan and status line: kept (bounded).
+    if (ESCAPED.size < 512) ESCAPED.set(hex, out);
+  }
+  return out;
 }
 
 /**
@@ -191,7 +198,7 @@ export function sameMatch(a: Rule, b: Rule): boolean {
   return a.offset === b.offset && effectiveMask(a) === effectiveMask(b) && maskedMagic(a) === maskedMagic(b);
 }
 
-function effectiveMask(r: MagicRule): string {
+function effectiveMask(r: Pick<MagicRule, 'magic' | 'mask'>): string {
   return r.mask === '' ? 'ff'.repeat(r.magic.length / 2) : r.mask;
 }
 
@@ -199,14 +206,12 @@ function effectiveMask(r: MagicRule): string {
 const MASKED = new Map<string, string>();
 
 /** magic & mask, which is what the kernel really compares. */
-export function maskedMagic(r: MagicRule): string {
+export function maskedMagic(r: Pick<MagicRule, 'magic' | 'mask'>): string {
   const mask = effectiveMask(r);
   const key = `${r.magic}/${mask}`;
   let out = MASKED.get(key);
   if (out === undefined) {
-    const m = hexToBytes(r.magic);
-    const k = hexToBytes(mask);
-    out = bytesToHex(m.map((b, i) => b & (k[i] ?? 0xff)));
+    out = andHex(r.magic, mask);
     if (MASKED.size < 512) MASKED.set(key, out);
   }
   return out;

@@ -4,30 +4,23 @@
  * native-hijack check (EXEC and DYN headers of the host's own programs), and never-touch. Pure.
  * Status, the dry run and the helper all decide through these.
  */
-import { CATALOG, hexToBytes, type Cpu } from '../arch/catalog';
+import { CATALOG, hexByteAt, type Cpu } from '../arch/catalog';
 import { maskedMagic, type MagicRule, type Rule } from '../binfmt/register';
 import type { ElfInfo } from '../elf';
-
-/** Bytes of a magic or mask, decoded once per distinct string (status asks for every catalog rule against two host headers). */
-const BYTES = new Map<string, Uint8Array>();
-function bytesOf(hex: string): Uint8Array {
-  let b = BYTES.get(hex);
-  if (!b) {
-    b = hexToBytes(hex);
-    if (BYTES.size < 512) BYTES.set(hex, b);
-  }
-  return b;
-}
 
 /** Does an entry's magic/mask select a file whose first bytes are `header`? (what the kernel checks) */
 export function ruleMatchesHeader(rule: Rule, header: Uint8Array): boolean {
   if (rule.type !== 'M') return false;
-  const magic = bytesOf(rule.magic);
-  const mask = rule.mask === '' ? undefined : bytesOf(rule.mask);
-  for (let i = 0; i < magic.length; i++) {
+  // Compared in the hex text, byte by byte, up to the first difference (most rules differ from a
+  // header within a few bytes): no decoded copies, in code that runs once per `archway status`.
+  const n = rule.magic.length / 2;
+  const masked = rule.mask !== '';
+  for (let i = 0; i < n; i++) {
+    const m = hexByteAt(rule.magic, i);
+    const k = masked ? hexByteAt(rule.mask, i) : 0xff;
+    if (m < 0 || k < 0) throw new Error(`not a hex string: ${m < 0 ? rule.magic : rule.mask}`);
     const b = header[rule.offset + i] ?? 0;
-    const k = mask ? mask[i]! : 0xff;
-    if ((b & k) !== (magic[i]! & k)) return false;
+    if ((b & k) !== (m & k)) return false;
   }
   return true;
 }
@@ -40,14 +33,15 @@ export function catalogRule(cpu: Cpu | string, interpreter: string, flags: strin
 }
 
 /** Mask and masked magic of each catalog CPU, computed once: what the kernel compares. */
-const CATALOG_MATCH = CATALOG.map((c) => ({ cpu: c.cpu, mask: c.mask, masked: maskedMagic(catalogRule(c.cpu, '/x', '')) }));
+let catalogMatch: { cpu: Cpu; mask: string; masked: string }[] | undefined;
+const CATALOG_MATCH = () => (catalogMatch ??= CATALOG.map((c) => ({ cpu: c.cpu, mask: c.mask, masked: maskedMagic(c) })));
 
 /** Catalog CPUs whose canonical ELF header (the catalog magic) this rule selects. */
 export function cpusForRule(rule: Rule): Cpu[] {
   if (rule.type !== 'M' || rule.offset !== 0) return [];
   const mask = rule.mask === '' ? 'ff'.repeat(rule.magic.length / 2) : rule.mask;
   const masked = maskedMagic(rule);
-  const exact = CATALOG_MATCH.filter((c) => c.mask === mask && c.masked === masked);
+  const exact = CATALOG_MATCH().filter((c) => c.mask === mask && c.masked === masked);
   if (exact.length > 0) return exact.map((c) => c.cpu);
   return CATALOG.filter((c) => ruleMatchesHeader(rule, c.magicBytes)).map((c) => c.cpu);
 }
