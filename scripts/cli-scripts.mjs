@@ -3,15 +3,16 @@
 // (esbuild-common.mjs) builds ES modules into .cjs files; this step rewrites each one to CommonJS
 // with esbuild's own transform: imports between chunks become require() calls through the loader's
 // registry (exports stay live: esbuild exports by getters), `import()` of a chunk becomes a require
-// in a promise, and `import.meta.url` the script's own file URL. Then dist/cli/archway.mjs is the loader.
+// in a promise, and `import.meta.url` the script's own file URL (made when read). Then dist/cli/archway.mjs is the loader.
 import { build, transform } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ESBUILD_COMMON } from './esbuild-common.mjs';
 
-const URL_VAR = '__archwayUrl';
+/** What `import.meta` becomes: an object the loader passes, whose `url` is made only when read. */
+const META_VAR = '__archwayMeta';
 /** A script is one function expression, called by the loader like Node calls a CommonJS module (electron/cli/loader.ts). */
-export const SCRIPT_HEAD = '/* Archway CLI script: run by archway.mjs (electron/cli/loader.ts), not a module of its own */(function (exports, require, module, __filename, __dirname) {';
+export const SCRIPT_HEAD = `/* Archway CLI script: run by archway.mjs (electron/cli/loader.ts), not a module of its own */(function (exports, require, module, __filename, __dirname, ${META_VAR}) {`;
 export const SCRIPT_TAIL = '\n})';
 
 /**
@@ -48,13 +49,13 @@ async function toScript(file, target, minify) {
     legalComments: 'none',
     // import('./x.cjs') → Promise.resolve().then(() => require('./x.cjs')): through the loader's registry.
     supported: { 'dynamic-import': false },
-    define: { 'import.meta.url': URL_VAR },
+    define: { 'import.meta.url': `${META_VAR}.url` },
     logLevel: 'silent',
     sourcefile: file,
   });
   if (r.warnings.length) throw new Error(`cli-scripts: ${relative(process.cwd(), file)}: ${r.warnings.map((w) => w.text).join('; ')}`);
   if (/\bimport\.meta\b/.test(r.code)) throw new Error(`cli-scripts: ${file} still uses import.meta`);
-  const code = r.code.includes(URL_VAR) ? `var ${URL_VAR}=require("node:url").pathToFileURL(__filename).href;${r.code}` : r.code;
+  const code = r.code;
   // The CommonJS wrapper is written here, not added when loading: a second copy of a 130 KB source
   // string at every start is young-generation garbage (a scavenge more per `archway status`).
   writeFileSync(file, `${SCRIPT_HEAD}${code}${SCRIPT_TAIL}`);

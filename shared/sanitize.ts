@@ -42,6 +42,9 @@ const JSON_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-
  * is a CSI to terminals that honour 8-bit controls).
  */
 export function jsonForTerminal(json: string): string {
+  // Nearly always nothing to escape: then no second copy of a 100 KB document.
+  JSON_UNSAFE.lastIndex = 0;
+  if (!JSON_UNSAFE.test(json)) return json;
   return json.replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

@@ -3,6 +3,7 @@ import { existsSync, openSync, opendirSync, readFileSync, realpathSync, statSync
 import { dirname, isAbsolute, join, posix } from 'node:path';
 import { parseProcEntry, type ProcEntry } from '../../shared/binfmt/entry';
 import { ArchwayError } from '../../shared/errors';
+import { childPath } from './paths';
 
 export interface RawEntry {
   name: string;
@@ -71,7 +72,7 @@ export function readEntries(path: string): RawEntry[] {
   const out: RawEntry[] = [];
   entryNamesOldestFirst(path).forEach((name, seq) => {
     try {
-      out.push({ name, text: readFileSync(join(path, name), 'utf8'), seq });
+      out.push({ name, text: readFileSync(childPath(path, name), 'utf8'), seq });
     } catch {
       // removed between readdir and read: skip
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseRegister } from '../../shared/binfmt/register';
 import { ArchwayRecordSchema, emptyRecord, type ArchwayRecord } from '../../shared/record';
 import type { BinfmtdRule } from '../../shared/status';
-import { recordFile, type ArchwayPaths } from './paths';
+import { childPath, recordFile, type ArchwayPaths } from './paths';
 
 export const PERSIST_HEADER = '# Managed by Archway';
 
@@ -21,7 +21,7 @@ export function readBinfmtd(dirs: readonly string[], only?: ReadonlySet<string>)
     } catch {
       continue;
     }
-    for (const n of names) if (n.endsWith('.conf') && !effective.has(n)) effective.set(n, join(dir, n));
+    for (const n of names) if (n.endsWith('.conf') && !effective.has(n)) effective.set(n, childPath(dir, n));
   }
   const rules: BinfmtdRule[] = [];
   const problems: string[] = [];

@@ -45,8 +45,9 @@ export function archwayPaths(root = '', binfmt = DEFAULT_BINFMT): ArchwayPaths {
 
 /** The initial user namespace maps every id to itself: exactly `0 0 4294967295`. */
 export function isInitialUserNs(uidMap: string): boolean {
-  const lines = uidMap.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
-  return lines.length === 1 && lines[0] === '0 0 4294967295';
+  // One line "0 0 4294967295" (any spacing): exactly these three numbers in the whole map.
+  const f = uidMap.trim().split(/\s+/);
+  return f.length === 3 && f[0] === '0' && f[1] === '0' && f[2] === '4294967295';
 }
 
 /** Which binfmt_misc instance this process works on: the host's, or a private one (and its key). */
@@ -94,5 +95,14 @@ export function recordFile(paths: ArchwayPaths): string {
 }
 
 export function persistFile(paths: ArchwayPaths, name: string): string {
-  return join(paths.persistDir, `${name}.conf`);
+  return childPath(paths.persistDir, `${name}.conf`);
+}
+
+/**
+ * `dir`/`name` for a directory path already normalised (as ArchwayPaths are) and a name read from
+ * that directory or checked to be one component: what path.join would give, without its
+ * normalising pass (status joins a few hundred such paths in code that runs once).
+ */
+export function childPath(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
 }

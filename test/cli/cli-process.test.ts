@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../fixtures/foreign';
@@ -103,6 +103,23 @@ describe('archway as a process', () => {
     }
     const json = await archway(['status', '--json'], { COLUMNS: '20', LANG: 'C' });
     expect(() => JSON.parse(json.stdout)).not.toThrow();
+  });
+
+  it('stdout on /dev/null is no terminal: Node’s tty and stream stack stay unloaded; on a pty they load', async () => {
+    // A preload that reports, at exit, which of Node's own modules were loaded (write(2): no stream of its own).
+    const dir = mkdtempSync(join(tmpdir(), 'archway-devnull-'));
+    try {
+      const probe = join(dir, 'loaded.cjs');
+      writeFileSync(probe, "process.on('exit', () => require('fs').writeSync(2, '\\nLOADED ' + process.moduleLoadList.filter((m) => /^NativeModule (tty|net|stream)$/.test(m)).join(',') + '\\n'));\n");
+      const loaded = (stderr: string) => /LOADED (.*)/.exec(stderr)?.[1]?.split(',').filter(Boolean) ?? ['(no report)'];
+      const devnull = spawnSync('sh', ['-c', `'${process.execPath}' --require '${probe}' '${BIN}' status >/dev/null`], { env: { ...BASE }, encoding: 'utf8' });
+      expect(devnull.status, devnull.stderr).toBe(0);
+      expect(loaded(devnull.stderr)).toEqual([]);
+      const pty = await inPty(['status'], { NODE_OPTIONS: `--require ${probe}` });
+      expect(pty.stdout).toMatch(/LOADED .*tty/); // the check is real: a terminal does load them
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('completion scripts come out of the CLI; an unknown shell is a usage error', async () => {
