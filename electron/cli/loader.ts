@@ -60,10 +60,16 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process
   }
 }
 
-/** The command word the cache files are kept per (`status`, `probe`, …); `-` when the first argument is not one. */
+/**
+ * What the cache files are kept per: the command word (`-` when the first argument is not one) and
+ * the long options given, without their values: `status` and `status --json` run different code.
+ * Only option names that look like Archway's are taken, at most six, so the number of files stays small.
+ */
 export function commandKey(argv: readonly string[]): string {
   const w = argv[0] ?? '';
-  return /^[a-z][a-z0-9-]{0,23}$/.test(w) ? w : '-';
+  const command = /^[a-z][a-z0-9-]{0,23}$/.test(w) ? w : '-';
+  const options = [...new Set(argv.flatMap((a) => (/^--[a-z][a-z0-9-]{0,23}(=|$)/.test(a) ? [a.slice(2).split('=')[0]!] : [])))].sort().slice(0, 6);
+  return [command, ...options].join('+');
 }
 
 interface Loaded {

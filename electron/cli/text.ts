@@ -1,7 +1,11 @@
 /** Fitting text to a width: wrapping prose, shortening cells, and tables that fit $COLUMNS. Pure. */
 
+const NOT_PLAIN = /[\x1b\ud800-\udfff]/;
+
 /** Columns a string takes: one per code point (the CLI prints no wide characters of its own); colour sequences take none. */
 export function width(s: string): number {
+  // Most strings have neither a colour sequence nor a character outside the BMP: one column a unit.
+  if (!NOT_PLAIN.test(s)) return s.length;
   let n = 0;
   // eslint-disable-next-line no-control-regex
   for (const _ of s.replace(/\x1b\[[0-9;]*m/g, '')) n++;
@@ -39,29 +43,39 @@ export function truncate(s: string, max: number, ellipsis = '…'): string {
  */
 export function wrap(text: string, cols: number, indent = '', hang = ''): string[] {
   const out: string[] = [];
+  // The width of the line so far is kept, not measured again for every word.
+  const indentWidth = width(indent);
+  const nextWidth = width(indent + hang);
   for (const para of text.split('\n')) {
     let line = indent;
+    let lineWidth = indentWidth;
     let first = true;
-    const avail = () => Math.max(1, cols - width(line));
-    for (let word of para.split(/ +/).filter((w) => w.length > 0)) {
-      const sep = first ? '' : ' ';
-      if (width(line) + width(sep) + width(word) <= cols) {
-        line += sep + word;
+    for (let word of para.split(/ +/)) {
+      if (word.length === 0) continue;
+      let wordWidth = width(word);
+      const sep = first ? 0 : 1;
+      if (lineWidth + sep + wordWidth <= cols) {
+        line += first ? word : ` ${word}`;
+        lineWidth += sep + wordWidth;
         first = false;
         continue;
       }
       if (!first) {
         out.push(line);
         line = indent + hang;
+        lineWidth = nextWidth;
         first = true;
       }
-      while (width(line) + width(word) > cols) {
-        const n = avail();
+      while (wordWidth > 0 && lineWidth + wordWidth > cols) {
+        const n = Math.max(1, cols - lineWidth);
         out.push(line + sliceCols(word, 0, n));
         word = sliceCols(word, n);
+        wordWidth = width(word);
         line = indent + hang;
+        lineWidth = nextWidth;
       }
       line += word;
+      lineWidth += wordWidth;
       first = false;
     }
     out.push(line.trimEnd());

@@ -185,17 +185,12 @@ const HEX_VALUE: Int8Array = (() => {
   return t;
 })();
 
-/** The value of hex digit `i` of `hex`, or -1. */
-export function hexDigitAt(hex: string, i: number): number {
-  return HEX_VALUE[hex.charCodeAt(i)] ?? -1;
-}
-
 export function hexToBytes(hex: string): Uint8Array {
   if (hex.length % 2 !== 0) throw new Error(`not a hex string: ${hex}`);
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) {
-    const hi = hexDigitAt(hex, i * 2);
-    const lo = hexDigitAt(hex, i * 2 + 1);
+    const hi = HEX_VALUE[hex.charCodeAt(i * 2)] ?? -1;
+    const lo = HEX_VALUE[hex.charCodeAt(i * 2 + 1)] ?? -1;
     if (hi < 0 || lo < 0) throw new Error(`not a hex string: ${hex}`);
     out[i] = (hi << 4) | lo;
   }
@@ -214,8 +209,8 @@ export function andHex(a: string, b: string): string {
   if (a.length % 2 !== 0 || b.length % 2 !== 0) throw new Error(`not a hex string: ${a.length % 2 ? a : b}`);
   let out = '';
   for (let i = 0; i < a.length; i++) {
-    const x = hexDigitAt(a, i);
-    const y = i < b.length ? hexDigitAt(b, i) : 15;
+    const x = HEX_VALUE[a.charCodeAt(i)] ?? -1; // (inline: no call per digit in code run once)
+    const y = i < b.length ? (HEX_VALUE[b.charCodeAt(i)] ?? -1) : 15;
     if (x < 0 || y < 0) throw new Error(`not a hex string: ${x < 0 ? a : b}`);
     out += HEX_DIGITS[x & y];
   }
@@ -230,8 +225,8 @@ export function bytesToHex(bytes: Uint8Array): string {
 
 /** Byte `i` of a hex string (-1 when it is not hex there). */
 export function hexByteAt(hex: string, i: number): number {
-  const hi = hexDigitAt(hex, 2 * i);
-  const lo = hexDigitAt(hex, 2 * i + 1);
+  const hi = HEX_VALUE[hex.charCodeAt(2 * i)] ?? -1;
+  const lo = HEX_VALUE[hex.charCodeAt(2 * i + 1)] ?? -1;
   return hi < 0 || lo < 0 ? -1 : (hi << 4) | lo;
 }
 
