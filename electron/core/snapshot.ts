@@ -7,7 +7,7 @@
  * facts (shared/status.ts statusOf; electron/engine/inspect.ts readStatus), so the two never read or
  * assemble the same facts twice.
  */
-import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { CATALOG, catalogEntry, type Cpu } from '../../shared/arch/catalog';
 import { parseProcEntry } from '../../shared/binfmt/entry';
 import type { ElfInfo } from '../../shared/elf';
@@ -125,14 +125,22 @@ export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: Sn
   // status readiness plan reads owners only of names in the table, so status parses no more.
   const names = new Set<string>([...Object.keys(rec.record.handlers), ...(scope.status ? raw.map((e) => e.name) : handlerNames)]);
   const persistFiles: Record<string, { path: string; exists: boolean; ours: boolean }> = {};
+  // One listing of the boot-time directory instead of a lookup per CPU (status asks for all 32).
+  let listed: Set<string> | undefined;
+  try {
+    listed = new Set(readdirSync(paths.persistDir));
+  } catch {
+    listed = new Set(); // no such directory: no boot-time files
+  }
   for (const name of handlerNames) {
     const path = persistFile(paths, name);
     let text: string | undefined;
-    if (existsSync(path)) {
+    if (listed.has(`${name}.conf`)) {
       try {
         text = readFileSync(path, 'utf8');
-      } catch {
-        text = ''; // unreadable: not ours
+      } catch (err) {
+        // Gone since the listing, or a dangling link: not there (as existsSync said before); else unreadable: not ours.
+        text = (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : '';
       }
     }
     persistFiles[name] = { path, exists: text !== undefined, ours: text?.startsWith(PERSIST_HEADER) ?? false };

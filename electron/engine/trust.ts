@@ -6,7 +6,7 @@
  * what is checked is what was stat'ed.
  */
 import { closeSync, fstatSync, lstatSync, openSync, readlinkSync, realpathSync, constants, type Stats } from 'node:fs';
-import { dirname, isAbsolute, posix, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { ArchwayError } from '../../shared/errors';
 import { validateInterpreter, RuleError } from '../../shared/binfmt/register';
 import { describeHostProgramProblem, EM_NAMES, hostProgramProblem, type ElfInfo } from '../../shared/elf';
@@ -75,6 +75,15 @@ export function checkPathSyntax(path: string): void {
   }
 }
 
+/** lstat says a regular file (not a link); false also when it cannot be read (realpath then says why). */
+function isPlainFile(p: string): boolean {
+  try {
+    return lstatSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** realpath(3): one call into libc instead of Node's lstat per path component in JavaScript (the same answer). */
 const realpath = (p: string): string => realpathSync.native(p);
 
@@ -111,7 +120,16 @@ export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile 
     }
     checkDirChain(realLinkDir, opts.trustedDirs);
     try {
-      realPath = realpath(resolve(dirname(path), readlinkSync(path)));
+      const target = resolve(dirname(path), readlinkSync(path));
+      // The usual link names a plain file: its directory's real path (once per reading) and its
+      // name. Anything else (a chain of links, a missing file) takes realpath(3) as before.
+      const targetDir = dirname(target);
+      let realDir = opts.realDirs?.get(targetDir);
+      if (realDir === undefined) {
+        realDir = realpath(targetDir);
+        opts.realDirs?.set(targetDir, realDir);
+      }
+      realPath = isPlainFile(target) ? join(realDir, basename(target)) : realpath(target);
     } catch (err) {
       throw new ArchwayError('no-emulator', `${path} points to a missing file: ${(err as Error).message}`, 'Reinstall qemu-user-static.');
     }
