@@ -1,12 +1,13 @@
 // The one bundle configuration of the CLI and the root helper, shared by scripts/build.mjs (dist/,
 // run from a checkout by the development Node) and scripts/package.mjs (the .deb/.rpm bundles, run
 // by the distribution's /usr/bin/node): both get the same start-up build (code splitting, one hot
-// chunk, fs without its ESM facade, minified for the CLI; one plain file for the helper). What differs is passed in: output place, target
-// Node, what stays external, extra plugins, defines.
+// chunk, CommonJS scripts run with a code cache, minified for the CLI; one plain file for the
+// helper). What differs is passed in: output place, target Node, what stays external, extra
+// plugins, defines.
 import { build } from 'esbuild';
 import { join } from 'node:path';
 import { finishCliScripts } from './cli-scripts.mjs';
-import { fsWithoutFacade, oneHotChunk } from './esbuild-cli-plugins.mjs';
+import { oneHotChunk } from './esbuild-cli-plugins.mjs';
 
 export const ESBUILD_COMMON = {
   bundle: true,
@@ -64,7 +65,7 @@ export function helperBundle(c) {
 /**
  * The CLI bundle: `archway status` must start nearly as fast as bare node, so the Docker half
  * (probe, engines, emulators fetch) and everything a change needs are chunks loaded on demand, and
- * what `status` runs is one hot chunk; `node:fs` comes without its ESM facade (≈3 ms per start).
+ * what `status` runs is one hot chunk. ES modules here; buildCli makes them CommonJS scripts.
  * @param {BundleChoice & { outdir: string }} c
  */
 export function cliBundle(c) {
@@ -82,7 +83,9 @@ export function cliBundle(c) {
     chunkNames: 'chunks/[name]-[hash]',
     minify: c.minify ?? true,
     external: c.external ?? [],
-    plugins: [fsWithoutFacade, oneHotChunk(join(c.root, ENTRIES.cliMain)), ...(c.plugins ?? [])],
+    // No fs facade plugin any more: the chunks become CommonJS scripts, which take node:fs from
+    // require (the loader: process.getBuiltinModule), with no ES module facade to build.
+    plugins: [oneHotChunk(join(c.root, ENTRIES.cliMain)), ...(c.plugins ?? [])],
   };
 }
 
