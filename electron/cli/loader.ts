@@ -12,9 +12,10 @@
  * ~/.cache/…), used only when that directory and its parents up to the cache home belong to this user
  * and no one else may write them. Root with another user's HOME (sudo -E) uses none and creates
  * nothing there: V8's cached data is code, and root must never run code another user could write.
- * One cache file per script and command (what `status` runs differs from what `probe` runs), named by
- * the script file's identity (device, inode, size, change time) and the Node version, so a rebuilt or
- * upgraded file never meets old code; V8 also rejects data from another V8 version or flags.
+ * One cache file per script, command and long options (what `status --json` runs differs from what
+ * `probe` runs), named by the Node version and the script file's identity (device, inode, size,
+ * change time), so a rebuilt or upgraded file never meets old code; V8 also rejects data from
+ * another V8 version or flags.
  * ARCHWAY_CODE_CACHE=0 turns it off; ARCHWAY_CODE_CACHE=debug says on stderr what was used.
  */
 import type * as FsT from 'node:fs';
@@ -22,11 +23,8 @@ import type * as ModuleT from 'node:module';
 import type * as PathT from 'node:path';
 import type * as UrlT from 'node:url';
 import type * as VmT from 'node:vm';
+import { builtin, codeCacheDir, commandKey } from './code-cache';
 
-// Builtins without their ES module facades (importing node:fs from an ES module loads fs streams);
-// Node < 20.16 (a distribution's Node 18) has no process.getBuiltinModule.
-const nodeRequire = typeof process.getBuiltinModule === 'function' ? undefined : (await import('node:module')).createRequire(import.meta.url);
-const builtin = <T>(name: string): T => (process.getBuiltinModule?.(name) ?? nodeRequire!(name)) as T;
 const fs = builtin<typeof FsT>('node:fs');
 const path = builtin<typeof PathT>('node:path');
 const vm = builtin<typeof VmT>('node:vm');
@@ -34,43 +32,6 @@ const url = builtin<typeof UrlT>('node:url');
 const nodeModule = builtin<typeof ModuleT>('node:module');
 
 const pathUrl = (file: string): string => url.pathToFileURL(file).href;
-
-/** The user's code cache directory (created when missing), or undefined when there may be none. */
-export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process.geteuid?.()): string | undefined {
-  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : '');
-  if (!path.isAbsolute(base) || uid === undefined) return undefined;
-  const dir = path.join(base, 'archway', 'code-cache');
-  const mine = (d: string): boolean => {
-    const st = fs.lstatSync(d);
-    return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
-  };
-  try {
-    // The usual case, from the second run on: three lstat calls and nothing created.
-    if ([dir, path.dirname(dir), base].every(mine)) return dir;
-  } catch {
-    // something is missing: made below, where allowed
-  }
-  try {
-    // Nothing is created in someone else's home (root with a user's HOME creates no root-owned folders there).
-    if (!mine(fs.existsSync(base) ? base : path.dirname(base))) return undefined;
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return [dir, path.dirname(dir), base].every(mine) ? dir : undefined;
-  } catch {
-    return undefined; // read-only or foreign home: run without a cache
-  }
-}
-
-/**
- * What the cache files are kept per: the command word (`-` when the first argument is not one) and
- * the long options given, without their values: `status` and `status --json` run different code.
- * Only option names that look like Archway's are taken, at most six, so the number of files stays small.
- */
-export function commandKey(argv: readonly string[]): string {
-  const w = argv[0] ?? '';
-  const command = /^[a-z][a-z0-9-]{0,23}$/.test(w) ? w : '-';
-  const options = [...new Set(argv.flatMap((a) => (/^--[a-z][a-z0-9-]{0,23}(=|$)/.test(a) ? [a.slice(2).split('=')[0]!] : [])))].sort().slice(0, 6);
-  return [command, ...options].join('+');
-}
 
 interface Loaded {
   exports: unknown;
@@ -110,8 +71,8 @@ export function scriptLoader(options: { cacheDir?: string; command: string; debu
       }
     }
     const started = debug ? performance.now() : 0;
-    // The file is one function expression, (function (exports, require, module, __filename, __dirname) {…})
-    // (scripts/cli-scripts.mjs writes the wrapper).
+    // The file is one function expression, (function (exports, require, module, __filename, __dirname,
+    // __archwayMeta) {…}) (scripts/cli-scripts.mjs writes the wrapper).
     const script = new vm.Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
     const compiled = debug ? performance.now() : 0;
     debug?.(`${path.basename(file)}: ${!cachedData ? 'no cached data' : script.cachedDataRejected ? 'cached data rejected' : 'cached data used'} (${(compiled - started).toFixed(2)} ms)`);
