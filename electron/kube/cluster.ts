@@ -63,7 +63,10 @@ async function loadClient(): Promise<K8s> {
   try {
     return await import('@kubernetes/client-node');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') throw unavailable('this package does not include the Kubernetes API client (@kubernetes/client-node)');
+    // ERR_MODULE_NOT_FOUND from an ES module's import(); MODULE_NOT_FOUND when the CLI's scripts
+    // (CommonJS, electron/cli/loader.ts) load it with require().
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw unavailable('this package does not include the Kubernetes API client (@kubernetes/client-node)');
     throw unavailable(`loading the Kubernetes API client failed: ${(err as Error).message}`);
   }
 }

