@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { codeCacheDir, commandKey } from './code-cache';
+import { cacheFileName, codeCacheDir, commandKey } from './code-cache';
 
 describe('commandKey: what the code cache files are kept per', () => {
   it('the command and its long options, sorted, without values', () => {
@@ -49,5 +49,13 @@ describe('codeCacheDir: only a folder the user alone may write', () => {
     mkdirSync(join(base, 'archway', 'code-cache'), { recursive: true, mode: 0o700 });
     chmodSync(join(base, 'archway'), 0o777);
     expect(codeCacheDir({ XDG_CACHE_HOME: base }, uid)).toBeUndefined();
+  });
+});
+
+describe('cacheFileName', () => {
+  it('folder key, script, command, Node and identity, so installations and versions never share a file', () => {
+    const a = cacheFileName({ dir: '/usr/lib/archway/cli/chunks', script: 'chunk-A.cjs', command: 'status+json', node: 'v24.22.3-x64', identity: '1-2-3-4' });
+    expect(a).toMatch(/^[0-9a-f]{8}~chunk-A\.cjs~status\+json~v24\.22\.3-x64~1-2-3-4$/);
+    expect(cacheFileName({ dir: '/home/u/archway/dist/cli/chunks', script: 'chunk-A.cjs', command: 'status+json', node: 'v24.22.3-x64', identity: '1-2-3-4' }).slice(0, 8)).not.toBe(a.slice(0, 8));
   });
 });

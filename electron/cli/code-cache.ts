@@ -49,3 +49,22 @@ export function commandKey(argv: readonly string[]): string {
   const options = [...new Set(own.flatMap((a) => (/^--[a-z][a-z0-9-]{0,23}(=|$)/.test(a) ? [a.slice(2).split('=')[0]!] : [])))].sort().slice(0, 6);
   return [command, ...options].join('+');
 }
+
+/** FNV-1a of a string, as 8 hex digits: a short, stable key for a folder's path. */
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * A cache file's name: `<folder key>~<script>~<command>~<node>~<identity>`. The folder key (a hash
+ * of the script's folder) keeps two installations (a checkout and the package) apart; the identity
+ * (device, inode, size, change time of the script) changes with every rebuild or upgrade.
+ */
+export function cacheFileName(p: { dir: string; script: string; command: string; node: string; identity: string }): string {
+  return [fnv1a(p.dir), p.script, p.command, p.node, p.identity].join('~');
+}

@@ -12,10 +12,10 @@
  * ~/.cache/…), used only when that directory and its parents up to the cache home belong to this user
  * and no one else may write them. Root with another user's HOME (sudo -E) uses none and creates
  * nothing there: V8's cached data is code, and root must never run code another user could write.
- * One cache file per script, command and long options (what `status --json` runs differs from what
- * `probe` runs), named by the Node version and the script file's identity (device, inode, size,
- * change time), so a rebuilt or upgraded file never meets old code; V8 also rejects data from
- * another V8 version or flags.
+ * One cache file per installation folder, script, command and long options (what `status --json`
+ * runs differs from what `probe` runs) and Node version, named also by the script file's identity
+ * (device, inode, size, change time), so a rebuilt or upgraded file never meets old code; V8 also
+ * rejects data from another V8 version or flags. Files of scripts gone since are swept at a write.
  * ARCHWAY_CODE_CACHE=0 turns it off; ARCHWAY_CODE_CACHE=debug says on stderr what was used.
  */
 import type * as FsT from 'node:fs';
@@ -23,7 +23,7 @@ import type * as ModuleT from 'node:module';
 import type * as PathT from 'node:path';
 import type * as UrlT from 'node:url';
 import type * as VmT from 'node:vm';
-import { builtin, codeCacheDir, commandKey } from './code-cache';
+import { builtin, cacheFileName, codeCacheDir, commandKey } from './code-cache';
 
 const fs = builtin<typeof FsT>('node:fs');
 const path = builtin<typeof PathT>('node:path');
@@ -41,6 +41,8 @@ interface Pending {
   script: VmT.Script;
   cacheFile: string;
   prefix: string;
+  /** The script's folder (its cache files start with this folder's key). */
+  dir: string;
 }
 
 /**
@@ -59,9 +61,11 @@ export function scriptLoader(options: { cacheDir?: string; command: string; debu
     modules.set(file, mod);
     const st = fs.statSync(file);
     const source = fs.readFileSync(file, 'utf8');
-    // Older data of this script, command and Node is replaced when written; another Node's is left alone.
-    const prefix = `${path.basename(file)}.${command}.${process.version}-${process.arch}.`;
-    const cacheFile = cacheDir ? path.join(cacheDir, `${prefix}${st.dev}-${st.ino}-${st.size}-${Math.trunc(st.ctimeMs)}`) : '';
+    // Named <folder>~<script>~<command>~<node>~<file identity> (cacheFileName): older data of this
+    // script, command and Node is replaced when written; another Node's or installation's is left alone.
+    const name = cacheFileName({ dir: path.dirname(file), script: path.basename(file), command, node: `${process.version}-${process.arch}`, identity: `${st.dev}-${st.ino}-${st.size}-${Math.trunc(st.ctimeMs)}` });
+    const prefix = name.slice(0, name.lastIndexOf('~') + 1);
+    const cacheFile = cacheDir ? path.join(cacheDir, name) : '';
     let cachedData: Buffer | undefined;
     if (cacheFile) {
       try {
@@ -76,7 +80,7 @@ export function scriptLoader(options: { cacheDir?: string; command: string; debu
     const script = new vm.Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
     const compiled = debug ? performance.now() : 0;
     debug?.(`${path.basename(file)}: ${!cachedData ? 'no cached data' : script.cachedDataRejected ? 'cached data rejected' : 'cached data used'} (${(compiled - started).toFixed(2)} ms)`);
-    if (cacheFile && (!cachedData || script.cachedDataRejected)) toWrite.push({ script, cacheFile, prefix });
+    if (cacheFile && (!cachedData || script.cachedDataRejected)) toWrite.push({ script, cacheFile, prefix, dir: path.dirname(file) });
     const plain = nodeModule.createRequire(file);
     const dir = path.dirname(file);
     const req = Object.assign(
@@ -108,14 +112,21 @@ export function scriptLoader(options: { cacheDir?: string; command: string; debu
   return load;
 }
 
-/** Writes one cache file (private, atomically) and removes older ones of the same script, command and Node. */
+/**
+ * Writes one cache file (private, atomically) and removes, of this installation's folder, the older
+ * ones of the same script, command and Node, and those of scripts that are no longer there (a
+ * rebuild or an upgrade names its chunks anew): the folder does not grow with every version.
+ */
 function writeCache(cacheDir: string, p: Pending, debug?: (line: string) => void): void {
   try {
     const tmp = `${p.cacheFile}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, p.script.createCachedData(), { mode: 0o600, flag: 'wx' });
     fs.renameSync(tmp, p.cacheFile);
+    const folder = p.prefix.slice(0, p.prefix.indexOf('~') + 1);
     for (const f of fs.readdirSync(cacheDir)) {
-      if (f.startsWith(p.prefix) && path.join(cacheDir, f) !== p.cacheFile && !f.endsWith('.tmp')) fs.rmSync(path.join(cacheDir, f), { force: true });
+      if (f.endsWith('.tmp') || !f.startsWith(folder) || path.join(cacheDir, f) === p.cacheFile) continue;
+      const script = f.split('~')[1] ?? '';
+      if (f.startsWith(p.prefix) || !script || !fs.existsSync(path.join(p.dir, script))) fs.rmSync(path.join(cacheDir, f), { force: true });
     }
     debug?.(`wrote ${path.basename(p.cacheFile)}`);
   } catch (err) {

@@ -73,7 +73,7 @@ describe('the code cache of the CLI', () => {
     const first = run(home, { asNobody: true });
     expect(first.stdout).toMatch(/^archway \d/);
     expect(first.said).toContain('archway.cjs: no cached data');
-    expect(first.said.some((s) => s.startsWith('wrote archway.cjs.-.'))).toBe(true);
+    expect(first.said.some((s) => /^wrote [0-9a-f]{8}~archway\.cjs~-\+version~v\d/.test(s))).toBe(true);
     const cache = join(home, '.cache/archway/code-cache');
     const written = files(cache);
     expect(written.length).toBeGreaterThanOrEqual(2); // the entry and the hot chunk
@@ -94,8 +94,8 @@ describe('the code cache of the CLI', () => {
     expect(help.stdout).toMatch(/Usage: archway/);
     expect(help.said).toContain('archway.cjs: no cached data');
     const names = files(join(home, '.cache/archway/code-cache')).map((f) => f.name);
-    expect(names.some((n) => n.startsWith('archway.cjs.help.'))).toBe(true);
-    expect(names.some((n) => n.startsWith('archway.cjs.-.'))).toBe(true);
+    expect(names.some((n) => n.includes('~archway.cjs~help~'))).toBe(true);
+    expect(names.some((n) => n.includes('~archway.cjs~-+version~'))).toBe(true);
     expect(run(home, { asNobody: true }).said).toContain('archway.cjs: cached data used');
   });
 
@@ -107,7 +107,7 @@ describe('the code cache of the CLI', () => {
     const damaged = run(home, { asNobody: true, args: ['help'] });
     expect(damaged.stdout).toBe(good.stdout);
     expect(damaged.said).toContain('archway.cjs: cached data rejected');
-    expect(damaged.said.some((s) => s.startsWith('wrote archway.cjs.help.'))).toBe(true);
+    expect(damaged.said.some((s) => s.includes('~archway.cjs~help~'))).toBe(true);
     expect(run(home, { asNobody: true, args: ['help'] }).said).toContain('archway.cjs: cached data used');
   });
 
@@ -115,15 +115,32 @@ describe('the code cache of the CLI', () => {
     const home = userHome('changed');
     run(home, { asNobody: true });
     const cache = join(home, '.cache/archway/code-cache');
-    const before = files(cache).map((f) => f.name).filter((n) => n.startsWith('archway.cjs.-.'));
+    const before = files(cache).map((f) => f.name).filter((n) => n.includes('~archway.cjs~-+version~'));
     expect(before).toHaveLength(1);
     const entry = join(REPO_ROOT, 'dist/cli/archway.cjs');
     chmodSync(entry, statSync(entry).mode); // same bytes, new change time: as a rebuild or an upgrade would
     const after = run(home, { asNobody: true });
     expect(after.said).toContain('archway.cjs: no cached data');
-    const now = files(cache).map((f) => f.name).filter((n) => n.startsWith('archway.cjs.-.'));
+    const now = files(cache).map((f) => f.name).filter((n) => n.includes('~archway.cjs~-+version~'));
     expect(now).toHaveLength(1);
     expect(now[0]).not.toBe(before[0]);
+  });
+
+  it("files of scripts a rebuild or upgrade removed go at the next write; another installation's stay", () => {
+    const home = userHome('stale');
+    run(home, { asNobody: true });
+    const cache = join(home, '.cache/archway/code-cache');
+    const ours = files(cache).find((f) => f.name.includes('~archway.cjs~'))!.name;
+    const folder = ours.slice(0, ours.indexOf('~'));
+    const gone = `${folder}~chunk-GONE1234.cjs~status~${process.version}-x64~1-2-3-4`;
+    const other = `0badc0de~archway.cjs~status~${process.version}-x64~1-2-3-4`;
+    for (const n of [gone, other]) writeFileSync(join(cache, n), 'x', { mode: 0o600 });
+    chownSync(join(cache, gone), NOBODY, NOBODY);
+    chownSync(join(cache, other), NOBODY, NOBODY);
+    run(home, { asNobody: true, args: ['help'] }); // a first run of `help`: it writes, and sweeps
+    const names = files(cache).map((f) => f.name);
+    expect(names).not.toContain(gone);
+    expect(names).toContain(other);
   });
 
   it('ARCHWAY_CODE_CACHE=0 runs without one and writes nothing', () => {
