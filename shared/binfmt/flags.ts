@@ -79,21 +79,23 @@ export class FlagError extends Error {
   readonly code = 'invalid-flags';
 }
 
+/** Answers already given (a status or plan asks for the same few flag strings hundreds of times). */
+const NORMALISED = new Map<string, FlagString>();
+
 /**
  * Canonical form of a flag string: unique letters in kernel order, with C implying O (the kernel
  * sets both). Throws FlagError on anything but P, O, C, F.
  */
-/** Answers already given (a status or plan asks for the same few flag strings hundreds of times). */
-const NORMALISED = new Map<string, FlagString>();
-
 export function normaliseFlags(flags: string): FlagString {
   const known = NORMALISED.get(flags);
   if (known !== undefined) return known;
   let bits = 0;
   for (let i = 0; i < flags.length; i++) {
-    const ch = flags[i]!;
-    const at = ORDER.indexOf(ch as FlagLetter);
-    if (at < 0) throw new FlagError(`unknown flag "${ch === '\n' ? '\\n' : ch}": binfmt_misc knows only P, O, C and F`);
+    const at = ORDER.indexOf(flags[i] as FlagLetter);
+    if (at < 0) {
+      const ch = String.fromCodePoint(flags.codePointAt(i)!); // the whole character, also outside the BMP
+      throw new FlagError(`unknown flag "${ch === '\n' ? '\\n' : ch}": binfmt_misc knows only P, O, C and F`);
+    }
     bits |= 1 << at;
   }
   if (bits & (1 << ORDER.indexOf('C'))) bits |= 1 << ORDER.indexOf('O');
