@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { CATALOG, catalogEntry, nativeCpus, type Cpu } from '../../shared/arch/catalog';
 import { parseProcEntry } from '../../shared/binfmt/entry';
 import { buildRegister } from '../../shared/binfmt/register';
-import { parseElf } from '../../shared/elf';
+import { describeHostProgramProblem, hostProgramProblem, parseElf } from '../../shared/elf';
 import { ArchwayError, type HelperOp, type OpResult } from '../../shared/helper-protocol';
 
 type InstallOp = Extract<HelperOp, { op: 'install' }>;
@@ -51,12 +51,12 @@ function allCandidates(): { cpu: Cpu; path: string; preserveArgv0: boolean }[] {
   return CATALOG.flatMap((c) => distroCandidates(c.cpu).map((d) => ({ cpu: c.cpu, path: d.path, preserveArgv0: d.preserveArgv0 })));
 }
 
-/** Read one engine host's table and emulator files through the registrar's read mode. */
 /** Where distributions keep QEMU (every candidate) and a native program: bound read-only in read mode. */
 const HOST_DIRS = ['/usr'];
 
 const underHostDirs = (p: string) => HOST_DIRS.some((d) => p.startsWith(`${d}/`));
 
+/** Read one engine host's table and emulator files through the registrar's read mode. */
 export async function readRemote(conn: Connection, opts: SessionOptions = {}): Promise<RemoteRead> {
   const s = await ContainerBinfmtSession.open(conn, [], { ...opts, hostDirs: HOST_DIRS });
   let read: RemoteRead;
@@ -166,11 +166,13 @@ function remoteTrust(f: EngineHostFile & { head?: Uint8Array }, q: { allowSymlin
   if (f.symlink && !q.allowSymlink) return { code: 'unsafe-interpreter', message: `${f.path} is a symbolic link on the host` };
   if (!f.regular) return { code: 'unsafe-interpreter', message: `${f.path} is not a regular file on the host` };
   if (f.uid !== 0 || (f.mode & 0o022) !== 0) return { code: 'unsafe-interpreter', message: `${f.path} is owned by uid ${f.uid} with mode ${f.mode.toString(8)} on the host: whoever can change it runs code in every program it handles` };
+  if ((f.mode & 0o111) === 0) return { code: 'unsafe-interpreter', message: `${f.path} is not executable on the host` };
   const want = hostElf(hostMachine);
-  const elf = f.head ? parseElf(f.head) : undefined;
-  if (!want || !elf) return { code: 'unsafe-interpreter', message: `${f.path} is not an ELF program for a ${hostMachine} host` };
-  if (elf.machine !== want.machine || elf.class !== want.class) return { code: 'unsafe-interpreter', message: `${f.path} is not built for this ${hostMachine} host` };
-  if (elf.dynamic && !q.allowDynamic) return { code: 'dynamic-interpreter', message: `${f.path} is dynamically linked: it fails inside containers with a foreign root file system`, hint: 'Install qemu-user-static on the host.' };
+  if (!want) return { code: 'unsafe-interpreter', message: `${f.path}: Archway does not know which programs a ${hostMachine} host runs` };
+  // "A program for this host" is decided in one place (shared/elf.ts), as for a local emulator.
+  const problem = hostProgramProblem(f.head ? parseElf(f.head) : undefined, want, { allowDynamic: q.allowDynamic });
+  if (problem?.kind === 'dynamic') return { code: 'dynamic-interpreter', message: `${f.path} is dynamically linked: it fails inside containers with a foreign root file system`, hint: 'Install qemu-user-static on the host.' };
+  if (problem) return { code: 'unsafe-interpreter', message: `${describeHostProgramProblem(f.path, problem)} (on a ${hostMachine} host)` };
   return null;
 }
 
