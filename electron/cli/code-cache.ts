@@ -12,28 +12,66 @@ export const builtin = <T>(name: string): T => (process.getBuiltinModule?.(name)
 const fs = builtin<typeof FsT>('node:fs');
 const path = builtin<typeof PathT>('node:path');
 
-/** The user's code cache directory (created when missing), or undefined when there may be none. */
+/**
+ * The user's code cache directory (created when missing), or undefined when there may be none.
+ * V8's cached data is code: the folder, `archway/` and the cache home must belong to this user
+ * and be closed to others, and every folder above them (real paths) must belong to this user or
+ * root and be closed to others (or sticky), so nobody else can swap any of them after this check.
+ * So root with a HOME inside a user's home (sudo -E) gets no cache even where `.cache` is root's.
+ */
 export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process.geteuid?.()): string | undefined {
-  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : '');
-  if (!path.isAbsolute(base) || uid === undefined) return undefined;
-  const dir = path.join(base, 'archway', 'code-cache');
+  const given = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : '');
+  if (!path.isAbsolute(given) || uid === undefined) return undefined;
   const mine = (d: string): boolean => {
     const st = fs.lstatSync(d);
     return st.isDirectory() && st.uid === uid && (st.mode & 0o022) === 0;
   };
+  const closedUpTo = (d: string): boolean => {
+    for (let p = d; ; p = path.dirname(p)) {
+      const st = fs.lstatSync(p);
+      if (!st.isDirectory() || (st.uid !== uid && st.uid !== 0)) return false;
+      if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return false;
+      if (p === '/') return true;
+    }
+  };
   try {
-    // The usual case, from the second run on: three lstat calls and nothing created.
-    if ([dir, path.dirname(dir), base].every(mine)) return dir;
-  } catch {
-    // something is missing: made below, where allowed
-  }
-  try {
+    // Real paths: a link on the way (/home -> /usr/home) is judged by what it names.
+    const exists = fs.existsSync(given);
+    const real = fs.realpathSync.native(exists ? given : path.dirname(given));
+    const base = exists ? real : path.join(real, path.basename(given));
+    if (!closedUpTo(path.dirname(base))) return undefined;
+    const dir = path.join(base, 'archway', 'code-cache');
+    const ours = (): boolean => [dir, path.dirname(dir), base].every(mine);
+    try {
+      // The usual case, from the second run on: nothing created.
+      if (ours()) return dir;
+    } catch {
+      // something is missing: made below, where allowed
+    }
     // Nothing is created in someone else's home (root with a user's HOME creates no root-owned folders there).
-    if (!mine(fs.existsSync(base) ? base : path.dirname(base))) return undefined;
+    if (!mine(exists ? base : path.dirname(base))) return undefined;
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return [dir, path.dirname(dir), base].every(mine) ? dir : undefined;
+    return ours() ? dir : undefined;
   } catch {
     return undefined; // read-only or foreign home: run without a cache
+  }
+}
+
+/**
+ * A cache file's bytes, read through one descriptor opened without following a link, and only when
+ * that file belongs to `uid`, is closed to others and has no second name (not a hard link to
+ * someone else's data); otherwise undefined.
+ */
+export function readPrivateFile(file: string, uid: number): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    const st = fs.fstatSync(fd);
+    return st.isFile() && st.uid === uid && st.nlink === 1 && (st.mode & 0o022) === 0 ? fs.readFileSync(fd) : undefined;
+  } catch {
+    return undefined; // none yet (the first run of this command with this file)
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 

@@ -23,7 +23,7 @@ import type * as ModuleT from 'node:module';
 import type * as PathT from 'node:path';
 import type * as UrlT from 'node:url';
 import type * as VmT from 'node:vm';
-import { builtin, cacheFileName, codeCacheDir, commandKey } from './code-cache';
+import { builtin, cacheFileName, codeCacheDir, commandKey, readPrivateFile } from './code-cache';
 
 const fs = builtin<typeof FsT>('node:fs');
 const path = builtin<typeof PathT>('node:path');
@@ -66,14 +66,7 @@ export function scriptLoader(options: { cacheDir?: string; command: string; debu
     const name = cacheFileName({ dir: path.dirname(file), script: path.basename(file), command, node: `${process.version}-${process.arch}`, identity: `${st.dev}-${st.ino}-${st.size}-${Math.trunc(st.ctimeMs)}` });
     const prefix = name.slice(0, name.lastIndexOf('~') + 1);
     const cacheFile = cacheDir ? path.join(cacheDir, name) : '';
-    let cachedData: Buffer | undefined;
-    if (cacheFile) {
-      try {
-        cachedData = fs.readFileSync(cacheFile);
-      } catch {
-        cachedData = undefined; // first run of this command with this file
-      }
-    }
+    const cachedData = cacheFile ? readPrivateFile(cacheFile, process.geteuid!()) : undefined;
     const started = debug ? performance.now() : 0;
     // The file is one function expression, (function (exports, require, module, __filename, __dirname,
     // __archwayMeta) {…}) (scripts/cli-scripts.mjs writes the wrapper).

@@ -158,6 +158,15 @@ describe('the code cache of the CLI', () => {
     expect(existsSync(join(home, '.cache'))).toBe(false);
   });
 
+  it("root with another user's HOME uses no cache there even where .cache is root's (the user could swap it)", () => {
+    const home = userHome('foreign-home-root-cache');
+    mkdirSync(join(home, '.cache/archway/code-cache'), { recursive: true, mode: 0o700 }); // root's, as an earlier sudo would leave it
+    const r = run(home);
+    expect(r.said).toContain('archway.cjs: no cached data');
+    expect(r.said.filter((s) => s.startsWith('wrote'))).toEqual([]);
+    expect(files(join(home, '.cache'))).toEqual([]);
+  });
+
   it('root with a cache home another user owns, or a cache folder others may write, uses no cache from it', () => {
     const home = join(base, 'root-home-foreign-cache');
     mkdirSync(join(home, '.cache'), { recursive: true, mode: 0o755 });
