@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import { Duplex } from 'node:stream';
+import { cleanText } from '../../shared/sanitize';
 
 export interface SshTarget {
   host: string;
@@ -54,8 +55,6 @@ export class SshDialError extends Error {
   }
 }
 
-const clean = (s: string) => s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, ' ');
-
 /** A connection to the engine through one ssh process: its stdout is read, its stdin written. */
 export class SshStream extends Duplex {
   private stderr = '';
@@ -89,8 +88,8 @@ export class SshStream extends Duplex {
     child.on('close', (code, signal) => {
       if (this.destroyed) return;
       if (code !== 0 && !this.gotData) {
-        const words = clean(this.stderr.trim().split('\n').filter(Boolean).slice(-2).join('; ')) || (signal ? `killed by ${signal}` : `exit status ${code}`);
-        this.destroy(new SshDialError(`ssh ${argv.slice(-4, -3)[0] ?? t.host} ended before the engine answered: ${words}`, code, this.stderr));
+        const words = cleanText(this.stderr.trim().split('\n').filter(Boolean).slice(-2).join('; ')) || (signal ? `killed by ${signal}` : `exit status ${code}`);
+        this.destroy(new SshDialError(`ssh ${t.host} ended before the engine answered: ${words}`, code, this.stderr));
       } else this.push(null);
     });
   }
