@@ -5,6 +5,7 @@
 import type { Intent } from '../../shared/actions';
 import { catalogEntry } from '../../shared/arch/catalog';
 import { resolveOne } from '../../shared/arch/resolve';
+import { SETUID_RISK } from '../../shared/binfmt/flags';
 import { answered, CELL_WORD, REACH_WORD, type FleetMatrix } from '../../shared/fleet';
 import { cleanText } from '../../shared/sanitize';
 import { connect, describeContainerEngine, type Connection } from '../container/endpoint';
@@ -73,7 +74,7 @@ export function formatMatrix(m: FleetMatrix, t: Term): string {
     out.push('', m.differences.length ? `Differences from ${clean(m.baseline)} (≠):` : `No differences from ${clean(m.baseline)}.`);
     for (const d of m.differences) out.push(`  ${clean(d.host)} ${d.cpu}: ${d.here} (${clean(m.baseline)}: ${d.baseline})`);
   }
-  if (m.hosts.some((h) => h.cells.some((c) => c.cRisk))) out.push('', '!C: the handler has flag C: setuid foreign programs run QEMU as root.');
+  if (m.hosts.some((h) => h.cells.some((c) => c.cRisk))) out.push('', `!C: the handler has flag C. ${SETUID_RISK}`);
   if (notes.length) out.push('', ...notes);
   if (m.hosts.some((h) => h.kind !== 'docker-context')) out.push('', `Kubernetes nodes are changed through the cluster: archway kube apply ARCH${sym.ellipsis} --image REF@sha256:${sym.ellipsis} (archway kube delete removes it).`);
   return `${out.join('\n')}\n`;

@@ -5,6 +5,7 @@
  * kubeconfig, the cluster's nodes are rows of the same matrix, read-only (`archway kube apply`).
  */
 import { useEffect, useState } from 'react';
+import { SETUID_RISK } from '../../shared/binfmt/flags';
 import { CELL_WORD, REACH_WORD, type FleetHost, type FleetMatrix } from '../../shared/fleet';
 import { cleanText } from '../../shared/sanitize';
 import { useApi } from '../api';
@@ -91,7 +92,7 @@ function Matrix({ m, baseline, onBaseline, onMatch }: { m: FleetMatrix; baseline
                 return (
                   <td key={c} data-cpu={c} className={`state-${cell?.state ?? 'unknown'}${differs ? ' differs' : ''}`} title={cell?.note ? cleanText(cell.note) : cell?.interpreter ? cleanText(cell.interpreter) : undefined}>
                     {cell ? CELL_WORD[cell.state] : '?'}
-                    {cell?.cRisk ? <span className="badge warn" title="flag C: setuid foreign programs run QEMU as root"> C</span> : null}
+                    {cell?.cRisk ? <span className="badge warn" title={SETUID_RISK}> C</span> : null}
                     {differs ? <span className="sr-only"> (differs from the baseline)</span> : null}
                   </td>
                 );
