@@ -56,7 +56,7 @@ export function formatMatrix(m: FleetMatrix, t: Term): string {
     rows.push([
       name,
       clean(h.endpoint),
-      h.machine ?? '?',
+      clean(h.machine ?? '?'),
       clean(h.emulatorVersion?.split(' ')[0] ?? '-'),
       ...m.cpus.map((c) => {
         const cell = byCpu.get(c);

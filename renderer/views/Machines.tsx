@@ -84,7 +84,7 @@ function Matrix({ m, baseline, onBaseline, onMatch }: { m: FleetMatrix; baseline
                   </div>
                 ) : null}
               </th>
-              <td>{h.machine ?? '—'}</td>
+              <td>{h.machine ? cleanText(h.machine) : '—'}</td>
               <td className="small">{h.emulatorVersion ? cleanText(h.emulatorVersion.split(' ')[0] ?? '') : '—'}</td>
               {m.cpus.map((c) => {
                 const cell = h.cells.find((x) => x.cpu === c);
