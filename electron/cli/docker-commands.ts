@@ -15,6 +15,7 @@ import { controlThroughContainerEngine, registerThroughContainerEngine, type Reg
 import type { Engine } from '../engine';
 import { EXIT, exitForErrorCode } from './exit-codes';
 import type { Io } from './main';
+import type { Out } from './respond';
 
 /** `--image`: REPO:TAG@sha256:… or MIRROR/REPO@sha256:… → a pin (pins.ts parseImageRef decides). */
 export function parsePin(ref: string): PinnedImage {
@@ -48,11 +49,11 @@ async function withConnection(io: Io, json: boolean, work: (conn: Connection) =>
   }
 }
 
-export async function fetchEmulators(args: string[], opts: { image?: string; json: boolean; dryRun?: boolean }, io: Io, engine: Engine): Promise<number> {
+export async function fetchEmulators(args: string[], opts: { image?: string; json: boolean; dryRun?: boolean }, io: Out, engine: Engine): Promise<number> {
   return withConnection(io, opts.json, (conn) => fetchWith(conn, args, opts, io, engine));
 }
 
-async function fetchWith(conn: Connection, args: string[], opts: { image?: string; json: boolean; dryRun?: boolean }, io: Io, engine: Engine): Promise<number> {
+async function fetchWith(conn: Connection, args: string[], opts: { image?: string; json: boolean; dryRun?: boolean }, io: Out, engine: Engine): Promise<number> {
   const pin = opts.image ? parsePin(opts.image) : BINFMT_IMAGE;
   if (!opts.json) io.stderr(`${pullRoute(pin, conn.info.registryMirrors).words}\n`);
   let lastPercent = -1;

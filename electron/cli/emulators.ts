@@ -14,6 +14,7 @@ import type { Engine } from '../engine';
 import { listEmulators, resolveUseChoice, type ListedEmulator } from '../engine/emulator-list';
 import { EXIT, exitForErrorCode } from './exit-codes';
 import type { Io } from './main';
+import { applyPreviewed, type Out } from './respond';
 import { UsageError } from './parse';
 
 const mib = (n: number | undefined) => (n === undefined ? '-' : `${(n / (1 << 20)).toFixed(1)} MiB`);
@@ -38,34 +39,10 @@ export function emulatorsList(engine: Engine, opts: { all: boolean; json: boolea
   return EXIT.ok;
 }
 
-function printResults(io: Io, res: HelperResponse, dryRun: boolean): void {
-  const out = res.ok ? io.stdout : io.stderr;
-  if (!res.ok) out('Nothing was changed:\n');
-  else if (dryRun) out('Dry run - nothing was changed. Archway would:\n');
-  for (const r of res.results) {
-    out(`${r.ok ? (r.changed ? '✓' : '·') : '✗'} ${r.error ? r.error.message : r.message}${r.error?.hint ? `\n  → ${r.error.hint}` : ''}\n`);
-    if (dryRun && r.ok && r.register) out(`    register: ${r.register}\n`);
-    if (dryRun && r.ok && r.files?.length) out(`    files: ${r.files.join(', ')}\n`);
-  }
-  if (res.error) io.stderr(`archway: ${res.error.message}${res.error.hint ? `\n  → ${res.error.hint}` : ''}\n`);
-}
+/** A refused emulator request exits by its error's code (e.g. 3 when not authorized), else as a usage error. */
+const refusedByCode = (res: HelperResponse) => exitForErrorCode(res.error?.code ?? res.results.find((r) => r.error)?.error?.code, EXIT.usage);
 
-/** Preview a helper request, then (unless a dry run) apply exactly what the preview showed: one elevation. */
-async function previewThenApply(engine: Engine, request: HelperRequest, preview: HelperResponse, opts: { json: boolean; dryRun: boolean }, io: Io): Promise<number> {
-  if (!preview.ok || opts.dryRun || preview.results.every((r) => !r.changed)) {
-    if (opts.json) io.stdout(`${JSON.stringify({ ...preview, dryRun: opts.dryRun || !preview.ok })}\n`);
-    else printResults(io, preview, opts.dryRun);
-    return preview.ok ? EXIT.ok : exitForErrorCode(preview.error?.code ?? preview.results.find((r) => r.error)?.error?.code, EXIT.usage);
-  }
-  if (engine.elevation() === 'pkexec' && !opts.json) io.stderr(`Asking for administrator rights (pkexec) to:\n${preview.results.filter((r) => r.changed).map((r) => `  - ${r.message}`).join('\n')}\n`);
-  const run = await engine.apply(request);
-  if (opts.json) io.stdout(`${JSON.stringify(run.response)}\n`);
-  else printResults(io, run.response, false);
-  if (run.response.ok) return EXIT.ok;
-  return run.response.error ? exitForErrorCode(run.response.error.code, EXIT.usage) : EXIT.failed;
-}
-
-export async function emulatorsUse(engine: Engine, args: readonly string[], opts: { json: boolean; dryRun: boolean }, io: Io): Promise<number> {
+export async function emulatorsUse(engine: Engine, args: readonly string[], opts: { json: boolean; dryRun: boolean }, io: Out): Promise<number> {
   if (args.length !== 2) throw new UsageError('emulators use takes ARCH and VERSION|SHA256|distro, e.g. archway emulators use aarch64 7.2.22');
   const choice = resolveUseChoice(engine.paths, args[0]!, args[1]!);
   const intent: Intent = { action: 'use', archs: [choice.cpu], emulator: choice.emulator };
@@ -74,23 +51,23 @@ export async function emulatorsUse(engine: Engine, args: readonly string[], opts
     io.stdout('Nothing to do.\n');
     return EXIT.ok;
   }
-  return previewThenApply(engine, plan.request, plan.preview, opts, io);
+  return applyPreviewed(engine, plan.request, plan.preview, { ...opts, elevation: engine.elevation(), refusedExit: refusedByCode }, io);
 }
 
 /**
  * Store extracted emulators (fetch and import share this): the helper's dry run of the store-add
  * batch, then the apply bound to it. The caller disposes of the temporary copies.
  */
-export async function storeExtracted(engine: Engine, request: HelperRequest, emulators: readonly ExtractedEmulator[], opts: { json: boolean; dryRun?: boolean }, io: Io): Promise<number> {
+export async function storeExtracted(engine: Engine, request: HelperRequest, emulators: readonly ExtractedEmulator[], opts: { json: boolean; dryRun?: boolean }, io: Out): Promise<number> {
   const { bindToPlan } = await import('../../shared/helper-protocol');
   const preview = await engine.preview(request);
   if (!opts.json) for (const e of emulators) io.stderr(`${e.emulator}: ${e.size} bytes, sha256 ${e.sha256}; ${describeReported(e.provenance)} (not run)\n`);
-  const code = await previewThenApply(engine, bindToPlan(request, preview), preview, { json: opts.json, dryRun: opts.dryRun === true }, io);
+  const code = await applyPreviewed(engine, bindToPlan(request, preview), preview, { json: opts.json, dryRun: opts.dryRun === true, elevation: engine.elevation(), refusedExit: refusedByCode }, io);
   if (code === EXIT.ok && !opts.dryRun && !opts.json) io.stdout(`Use them: archway install ${emulators.map((e) => e.cpu).join(' ')} --source store, or archway emulators use ARCH VERSION\n`);
   return code;
 }
 
-export async function emulatorsImport(engine: Engine, args: readonly string[], opts: { json: boolean; dryRun: boolean }, io: Io): Promise<number> {
+export async function emulatorsImport(engine: Engine, args: readonly string[], opts: { json: boolean; dryRun: boolean }, io: Out): Promise<number> {
   if (!args.length) throw new UsageError('emulators import takes a PATH: a `docker save` archive, an OCI layout, or a directory of qemu-* programs');
   const { prepareEmulatorImport } = await import('../container/fetch');
   const prepared = await prepareEmulatorImport(args[0]!, { archs: args.slice(1) });

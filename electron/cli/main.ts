@@ -5,7 +5,6 @@
 import type { Intent } from '../../shared/actions';
 import { UnknownArchError } from '../../shared/arch/resolve';
 import { ArchwayError } from '../../shared/errors';
-import type { HelperResponse, OpResult } from '../../shared/helper-protocol';
 import type { ArchStatus, HandlerStatus, Status } from '../../shared/status';
 import { jsonForTerminal } from '../../shared/sanitize';
 import { Engine } from '../engine';
@@ -17,6 +16,7 @@ import { commandHelp, topHelp, usageError } from './help';
 import { optionValue, parseLine, UsageError, type ParsedLine } from './parse';
 import { commandSpec } from './spec';
 import { asciify, detectTerm, paint, symbols, terminalSafe, type ColorChoice, type StreamFacts, type Term } from './term';
+import { applyPreviewed, type Out } from './respond';
 import { wrap } from './text';
 import { archwayVersion } from './version';
 
@@ -32,11 +32,6 @@ export interface Io {
   stdoutClosed?: AbortSignal;
 }
 
-/** What commands print through: text already fitted to the terminal's abilities. */
-interface Out extends Io {
-  term: Term;
-  errTerm: Term;
-}
 
 function intentFrom(p: ParsedLine, IntentSchema: typeof import('../../shared/actions').IntentSchema): Intent {
   const cmd = p.command!;
@@ -73,30 +68,6 @@ function intentFrom(p: ParsedLine, IntentSchema: typeof import('../../shared/act
   return checked.data;
 }
 
-function describeResult(r: OpResult, t: Term): string {
-  const sym = symbols(t);
-  const mark = !r.ok ? paint(t, 'red', sym.fail) : r.changed ? paint(t, 'green', sym.ok) : sym.none;
-  const lines = [`${mark} ${r.message}`];
-  if (r.error?.hint) lines.push(`  ${sym.arrow} ${r.error.hint}`);
-  for (const w of r.warnings ?? []) lines.push(`  ${sym.warn} ${w}`);
-  for (const k of r.risks ?? []) lines.push(`  ${sym.warn} risk: ${k.message}`);
-  return lines.join('\n');
-}
-
-function printResponse(o: Out, res: HelperResponse, dryRun: boolean): void {
-  // A refusal goes to stderr as a whole, so it reads in order.
-  const [out, t] = res.ok ? [o.stdout, o.term] : [o.stderr, o.errTerm];
-  if (!res.ok && dryRun) out('Nothing was changed:\n');
-  else if (dryRun) out(`Dry run ${symbols(t).dash} nothing was changed. Archway would:\n`);
-  for (const r of res.results) {
-    out(`${describeResult(r, t)}\n`);
-    if (dryRun && r.ok && r.register) out(`    register: ${r.register}\n`);
-    if (dryRun && r.ok && r.files?.length) out(`    files: ${r.files.join(', ')}\n`);
-  }
-  for (const rep of res.repairs ?? []) out(`  (repair) ${rep}\n`);
-  if (res.error) o.stderr(`archway: ${res.error.message}${res.error.hint ? `\n  ${symbols(o.errTerm).arrow} ${res.error.hint}` : ''}\n`);
-}
-
 async function change(engine: Engine, p: ParsedLine, o: Out): Promise<number> {
   const cmd = p.command!;
   // The intent's schema (zod) is loaded by the commands that change something, never by `status`.
@@ -121,27 +92,8 @@ async function change(engine: Engine, p: ParsedLine, o: Out): Promise<number> {
     else o.stdout('Nothing to do.\n');
     return EXIT.ok;
   }
-  if (!plan.preview.ok || dryRun) {
-    if (json) o.stdout(`${JSON.stringify({ ...plan.preview, dryRun: true, skipped: plan.skipped })}\n`);
-    else printResponse(o, plan.preview, true);
-    // A dry run that says no is a refusal: nothing was changed.
-    return plan.preview.ok ? EXIT.ok : EXIT.usage;
-  }
-  const changes = plan.preview.results.filter((r) => r.changed);
-  if (changes.length === 0) {
-    if (json) o.stdout(`${JSON.stringify({ ...plan.preview, dryRun: false, skipped: plan.skipped })}\n`);
-    else printResponse(o, plan.preview, false);
-    return EXIT.ok;
-  }
-  if (plan.elevation === 'pkexec' && !json) {
-    o.stderr(`Asking for administrator rights (pkexec) to:\n${changes.map((r) => `  - ${r.message}`).join('\n')}\n`);
-  }
-  const run = await engine.apply(plan.request);
-  if (json) o.stdout(`${JSON.stringify({ ...run.response, skipped: plan.skipped })}\n`);
-  else printResponse(o, run.response, false);
-  if (run.response.ok) return EXIT.ok;
-  // The whole request refused before anything ran (2, or 3 when e.g. not authorized); else an operation failed (1).
-  return run.response.error ? exitForErrorCode(run.response.error.code, EXIT.usage) : EXIT.failed;
+  // A dry run that says no is a refusal: nothing was changed (usage, as a refused request).
+  return applyPreviewed(engine, plan.request, plan.preview, { json, dryRun, elevation: plan.elevation, skipped: plan.skipped, refusedExit: () => EXIT.usage }, o);
 }
 
 function status(engine: Engine, p: ParsedLine, o: Out): number {

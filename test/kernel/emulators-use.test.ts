@@ -20,6 +20,7 @@ import { foreignBusybox, REPO_ROOT } from '../fixtures/foreign';
 import { debianWrapper, qemuRegister } from '../support/register-strings';
 import { privateBinfmt, requireBuilt, type PrivateBinfmt } from './namespace';
 import { qemuAarch64Versions } from '../fixtures/qemu-versions';
+import { SETUID_RISK } from '../../shared/binfmt/flags';
 
 const CLI = join(REPO_ROOT, 'dist/cli/archway.mjs');
 const DISTRO = '/usr/bin/qemu-aarch64-static';
@@ -176,5 +177,18 @@ describe('two versions of one emulator, switched with emulators use', () => {
     expect(rest).toEqual(before);
     expect(readFileSync(persistFile(), 'utf8')).toBe(file);
     expect(existsSync(join(root, 'etc/binfmt.d/qemu-s390x.conf'))).toBe(false);
+  });
+
+  it('a handler that keeps flag C: the switch shows the setuid risk where it is chosen (dry run and apply)', async () => {
+    const c = await archway(['install', 'aarch64', '--source', 'store', '--allow-setuid']);
+    expect(c.code, c.stdout + c.stderr).toBe(0);
+    expect((await kernelInterpreter()).flags).toContain('C');
+    const dry = await archway(['emulators', 'use', 'aarch64', 'distro', '--dry-run']);
+    expect(dry.code, dry.stdout + dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`risk: ${SETUID_RISK}`);
+    const run = await archway(['emulators', 'use', 'aarch64', 'distro']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`risk: ${SETUID_RISK}`);
+    expect((await kernelInterpreter()).interpreter).toBe(debianWrapper('aarch64'));
   });
 });
