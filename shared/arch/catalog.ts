@@ -166,8 +166,6 @@ export interface CatalogEntry extends CatalogRow {
   handlerName: string;
   /** Emulator program name: `qemu-<cpu>` (i486 uses qemu-i386). */
   emulator: string;
-  magicBytes: Uint8Array;
-  maskBytes: Uint8Array;
   elfClass: 32 | 64;
   endian: 'little' | 'big';
   /** ELF e_machine the magic selects. */
@@ -189,10 +187,9 @@ export function hexToBytes(hex: string): Uint8Array {
   if (hex.length % 2 !== 0) throw new Error(`not a hex string: ${hex}`);
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) {
-    const hi = HEX_VALUE[hex.charCodeAt(i * 2)] ?? -1;
-    const lo = HEX_VALUE[hex.charCodeAt(i * 2 + 1)] ?? -1;
-    if (hi < 0 || lo < 0) throw new Error(`not a hex string: ${hex}`);
-    out[i] = (hi << 4) | lo;
+    const v = hexByteAt(hex, i);
+    if (v < 0) throw new Error(`not a hex string: ${hex}`);
+    out[i] = v;
   }
   return out;
 }
@@ -234,9 +231,7 @@ function toEntry(row: CatalogRow): CatalogEntry {
   const endian = hexByteAt(row.magic, 5) === 2 ? 'big' : 'little';
   const lo = Math.max(hexByteAt(row.magic, 18), 0);
   const hi = Math.max(hexByteAt(row.magic, 19), 0);
-  let magicBytes: Uint8Array | undefined;
-  let maskBytes: Uint8Array | undefined;
-  const entry = {
+  return {
     ...row,
     handlerName: `qemu-${row.cpu}`,
     emulator: row.cpu === 'i486' ? 'qemu-i386' : `qemu-${row.cpu}`,
@@ -245,13 +240,7 @@ function toEntry(row: CatalogRow): CatalogEntry {
     elfMachine: endian === 'little' ? lo | (hi << 8) : hi | (lo << 8),
     aliases: CPU_ALIASES[row.cpu] ?? [],
     platforms: DOCKER_PLATFORMS.filter((p) => p.cpu === row.cpu),
-  } as Omit<CatalogEntry, 'magicBytes' | 'maskBytes'> as CatalogEntry;
-  // Decoded when first asked for: every `archway` start builds the catalog, few commands need the bytes.
-  Object.defineProperties(entry, {
-    magicBytes: { enumerable: true, get: () => (magicBytes ??= hexToBytes(row.magic)) },
-    maskBytes: { enumerable: true, get: () => (maskBytes ??= hexToBytes(row.mask)) },
-  });
-  return entry;
+  };
 }
 
 export const CATALOG: readonly CatalogEntry[] = CATALOG_ROWS.map(toEntry);

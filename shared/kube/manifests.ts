@@ -21,7 +21,7 @@ import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { IToleration } from 'kubernetes-models/v1/Toleration';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
-import { catalogEntry, DOCKER_PLATFORMS, nativeCpus, type Cpu } from '../arch/catalog';
+import { catalogEntry, DOCKER_PLATFORMS, hexToBytes, nativeCpus, type Cpu } from '../arch/catalog';
 import { resolveArchs } from '../arch/resolve';
 import { procEntryText } from '../binfmt/entry';
 import { SETUID_RISK, SETUID_RISK_MARKER, type Risk } from '../binfmt/flags';
@@ -176,7 +176,7 @@ export function planKubernetes(req: KubeExportRequest): KubePlan {
       flags = f;
       const rule = catalogRule(e.cpu, interpreter, f);
       // The node's own programs start with its CPU's catalog header: the planner's hijack rule decides.
-      if (hijacksHost(rule, { header: catalogEntry(nodeCpu)!.magicBytes })) {
+      if (hijacksHost(rule, { header: hexToBytes(catalogEntry(nodeCpu)!.magic) })) {
         skipped.push({ cpu: e.cpu, why: `the ${e.cpu} rule would match ${nodeArch} nodes' own programs` });
         continue;
       }

@@ -5,7 +5,7 @@
  * of a foreign handler as a take-over.
  */
 import { describe, expect, it } from 'vitest';
-import { catalogEntry } from '../arch/catalog';
+import { catalogEntry, hexToBytes } from '../arch/catalog';
 import { SETUID_RISK_MARKER } from '../binfmt/flags';
 import { buildRegister } from '../binfmt/register';
 import type { ElfInfo } from '../elf';
@@ -125,7 +125,7 @@ describe('plan: native hijack over the host\'s own ELF header (EXEC-only and DYN
   // A host whose programs are aarch64, on a kernel name the native table does not know: only the
   // header check stands between an aarch64 rule and every native program.
   const aarch64Host = (type: 2 | 3): HostSnapshot['host'] => {
-    const header = Uint8Array.from(catalogEntry('aarch64')!.magicBytes);
+    const header = hexToBytes(catalogEntry('aarch64')!.magic);
     header[16] = type;
     header[17] = 0;
     return { machine: 'unknown-machine', header, elf: { class: 64, endian: 'little', type, machine: 183, dynamic: type === 3 } };

@@ -4,7 +4,7 @@
  * native-hijack check (EXEC and DYN headers of the host's own programs), and never-touch. Pure.
  * Status, the dry run and the helper all decide through these.
  */
-import { CATALOG, hexByteAt, type Cpu } from '../arch/catalog';
+import { CATALOG, hexByteAt, hexToBytes, type Cpu } from '../arch/catalog';
 import { maskedMagic, type MagicRule, type Rule } from '../binfmt/register';
 import type { ElfInfo } from '../elf';
 
@@ -43,7 +43,7 @@ export function cpusForRule(rule: Rule): Cpu[] {
   const masked = maskedMagic(rule);
   const exact = CATALOG_MATCH().filter((c) => c.mask === mask && c.masked === masked);
   if (exact.length > 0) return exact.map((c) => c.cpu);
-  return CATALOG.filter((c) => ruleMatchesHeader(rule, c.magicBytes)).map((c) => c.cpu);
+  return CATALOG.filter((c) => ruleMatchesHeader(rule, hexToBytes(c.magic))).map((c) => c.cpu);
 }
 
 /** Native executables come as EXEC (2) and DYN/PIE (3): a handler matching either hijacks them. */

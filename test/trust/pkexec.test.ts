@@ -30,7 +30,7 @@ import { cpusForRule } from '../../shared/plan/rules';
 import { isMounted } from '../../electron/engine/binfmtfs';
 import { AuditEntrySchema } from '../../electron/engine/audit';
 import { ArchwayRecordSchema } from '../../shared/record';
-import { CATALOG } from '../../shared/arch/catalog';
+import { CATALOG, hexToBytes } from '../../shared/arch/catalog';
 import { EXIT } from '../../electron/cli/exit-codes';
 import { REPO_ROOT, foreignBusybox } from '../fixtures/foreign';
 import { requireBuilt } from '../kernel/namespace';
@@ -206,7 +206,7 @@ function chooseArches(table: Record<string, string>): { arches: string[]; moveAs
 function foreignElf(cpu: string, dir: string): string {
   const c = CATALOG.find((x) => x.cpu === cpu)!;
   const h = Buffer.alloc(c.elfClass === 64 ? 64 : 52);
-  h.set(c.magicBytes.subarray(0, 20));
+  h.set(hexToBytes(c.magic).subarray(0, 20));
   const le = c.endian === 'little';
   if (le) h.writeUInt32LE(1, 20);
   else h.writeUInt32BE(1, 20);
