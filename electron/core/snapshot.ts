@@ -8,6 +8,7 @@
  * assemble the same facts twice.
  */
 import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { CATALOG, catalogEntry, type Cpu } from '../../shared/arch/catalog';
 import { parseProcEntry } from '../../shared/binfmt/entry';
 import type { ElfInfo } from '../../shared/elf';
@@ -135,7 +136,7 @@ export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: Sn
   for (const name of handlerNames) {
     const path = persistFile(paths, name);
     let text: string | undefined;
-    if (listed.has(`${name}.conf`)) {
+    if (listed.has(basename(path))) {
       try {
         text = readFileSync(path, 'utf8');
       } catch (err) {

@@ -87,6 +87,16 @@ function isPlainFile(p: string): boolean {
 /** realpath(3): one call into libc instead of Node's lstat per path component in JavaScript (the same answer). */
 const realpath = (p: string): string => realpathSync.native(p);
 
+/** A directory's real path, resolved once per reading when `memo` is given. */
+function realDirOf(dir: string, memo?: Map<string, string>): string {
+  let real = memo?.get(dir);
+  if (real === undefined) {
+    real = realpath(dir);
+    memo?.set(dir, real);
+  }
+  return real;
+}
+
 export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile {
   checkPathSyntax(path);
   let lst: Stats;
@@ -112,23 +122,12 @@ export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile 
       throw unsafe(`${path} is a symbolic link${target ? ` to ${target}` : ''}`, target ? `Give the real file: ${target}` : undefined);
     }
     if (lst.uid !== 0) throw unsafe(`the link ${path} is owned by uid ${lst.uid}, not root`);
-    const linkDir = dirname(path);
-    let realLinkDir = opts.realDirs?.get(linkDir);
-    if (realLinkDir === undefined) {
-      realLinkDir = realpath(linkDir);
-      opts.realDirs?.set(linkDir, realLinkDir);
-    }
-    checkDirChain(realLinkDir, opts.trustedDirs);
+    checkDirChain(realDirOf(dirname(path), opts.realDirs), opts.trustedDirs);
     try {
       const target = resolve(dirname(path), readlinkSync(path));
       // The usual link names a plain file: its directory's real path (once per reading) and its
       // name. Anything else (a chain of links, a missing file) takes realpath(3) as before.
-      const targetDir = dirname(target);
-      let realDir = opts.realDirs?.get(targetDir);
-      if (realDir === undefined) {
-        realDir = realpath(targetDir);
-        opts.realDirs?.set(targetDir, realDir);
-      }
+      const realDir = realDirOf(dirname(target), opts.realDirs);
       realPath = isPlainFile(target) ? join(realDir, basename(target)) : realpath(target);
     } catch (err) {
       throw new ArchwayError('no-emulator', `${path} points to a missing file: ${(err as Error).message}`, 'Reinstall qemu-user-static.');
