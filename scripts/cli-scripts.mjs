@@ -12,8 +12,8 @@ import { ESBUILD_COMMON } from './esbuild-common.mjs';
 /** What `import.meta` becomes: an object the loader passes, whose `url` is made only when read. */
 const META_VAR = '__archwayMeta';
 /** A script is one function expression, called by the loader like Node calls a CommonJS module (electron/cli/loader.ts). */
-export const SCRIPT_HEAD = `/* Archway CLI script: run by archway.mjs (electron/cli/loader.ts), not a module of its own */(function (exports, require, module, __filename, __dirname, ${META_VAR}) {`;
-export const SCRIPT_TAIL = '\n})';
+const SCRIPT_HEAD = `/* Archway CLI script: run by archway.mjs (electron/cli/loader.ts), not a module of its own */(function (exports, require, module, __filename, __dirname, ${META_VAR}) {`;
+const SCRIPT_TAIL = '\n})';
 
 /**
  * @param {{ root: string; outdir: string; target: string; metafile: import('esbuild').Metafile; minify: boolean }} c
@@ -37,11 +37,7 @@ export async function finishCliScripts(c) {
 }
 
 async function toScript(file, target, minify) {
-  let text = readFileSync(file, 'utf8');
-  // The ES module banner makes a require() from import.meta.url; a CommonJS script has its own.
-  const banner = `${ESBUILD_COMMON.banner.js}\n`;
-  if (text.startsWith(banner)) text = text.slice(banner.length);
-  const r = await transform(text, {
+  const r = await transform(readFileSync(file, 'utf8'), {
     format: 'cjs',
     platform: 'node',
     target,

@@ -75,8 +75,10 @@ export function cliBundle(c) {
     target: c.target,
     entryPoints: { archway: join(c.root, ENTRIES.cli) },
     outdir: c.outdir,
-    // ES modules at first: scripts/cli-scripts.mjs turns each into a CommonJS script (buildCli).
+    // ES modules at first: scripts/cli-scripts.mjs turns each into a CommonJS script (buildCli),
+    // which has a require() of its own (no banner making one from import.meta.url).
     outExtension: { '.js': '.cjs' },
+    banner: {},
     // `archway --version` from package.json, without reading a file at start-up.
     define: { __ARCHWAY_VERSION__: JSON.stringify(c.version) },
     splitting: true,

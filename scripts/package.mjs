@@ -103,7 +103,7 @@ const noNativeAddons = {
 /**
  * The bundles, for node18, with every dependency inside (no node_modules on the target): the same
  * bundle configuration as the development build (scripts/esbuild-common.mjs: code splitting, the
- * one hot chunk, fs without its ESM facade), so `archway status` starts as fast from the package.
+ * one hot chunk, the scripts run with the code cache), so `archway status` starts as fast from the package.
  */
 async function bundles() {
   const common = {

@@ -9,9 +9,9 @@
  * and compiled every function it called (≈ 9 ms of a ≈ 25 ms start, bench/run.mjs status).
  *
  * The cache lives where only the running user can write: $XDG_CACHE_HOME/archway/code-cache (default
- * ~/.cache/…), used only when that directory and its parents up to the cache home belong to this user
- * and no one else may write them. Root with another user's HOME (sudo -E) uses none and creates
- * nothing there: V8's cached data is code, and root must never run code another user could write.
+ * ~/.cache/…), used only where nobody else can write or swap it (code-cache.ts codeCacheDir,
+ * readPrivateFile). Root with another user's HOME (sudo -E) uses none and creates nothing there:
+ * V8's cached data is code, and root must never run code another user could write.
  * One cache file per installation folder, script, command and long options (what `status --json`
  * runs differs from what `probe` runs) and Node version, named also by the script file's identity
  * (device, inode, size, change time), so a rebuilt or upgraded file never meets old code; V8 also
@@ -60,10 +60,11 @@ export function scriptLoader(options: { cacheDir?: string; command: string; debu
     const mod: Loaded = { exports: {} };
     modules.set(file, mod);
     const st = fs.statSync(file);
+    const dir = path.dirname(file);
     const source = fs.readFileSync(file, 'utf8');
     // Named <folder>~<script>~<command>~<node>~<file identity> (cacheFileName): older data of this
     // script, command and Node is replaced when written; another Node's or installation's is left alone.
-    const name = cacheFileName({ dir: path.dirname(file), script: path.basename(file), command, node: `${process.version}-${process.arch}`, identity: `${st.dev}-${st.ino}-${st.size}-${Math.trunc(st.ctimeMs)}` });
+    const name = cacheFileName({ dir, script: path.basename(file), command, node: `${process.version}-${process.arch}`, identity: `${st.dev}-${st.ino}-${st.size}-${Math.trunc(st.ctimeMs)}` });
     const prefix = name.slice(0, name.lastIndexOf('~') + 1);
     const cacheFile = cacheDir ? path.join(cacheDir, name) : '';
     const cachedData = cacheFile ? readPrivateFile(cacheFile, process.geteuid!()) : undefined;
@@ -73,16 +74,17 @@ export function scriptLoader(options: { cacheDir?: string; command: string; debu
     const script = new vm.Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
     const compiled = debug ? performance.now() : 0;
     debug?.(`${path.basename(file)}: ${!cachedData ? 'no cached data' : script.cachedDataRejected ? 'cached data rejected' : 'cached data used'} (${(compiled - started).toFixed(2)} ms)`);
-    if (cacheFile && (!cachedData || script.cachedDataRejected)) toWrite.push({ script, cacheFile, prefix, dir: path.dirname(file) });
-    const plain = nodeModule.createRequire(file);
-    const dir = path.dirname(file);
+    if (cacheFile && (!cachedData || script.cachedDataRejected)) toWrite.push({ script, cacheFile, prefix, dir });
+    // Node's require for anything outside the scripts, made only when first needed.
+    let plainRequire: NodeJS.Require | undefined;
+    const plain = (): NodeJS.Require => (plainRequire ??= nodeModule.createRequire(file));
     const req = Object.assign(
       (spec: string) =>
         spec.startsWith('./') || spec.startsWith('../')
           ? load(path.resolve(dir, spec))
           : // Node's own modules without the CommonJS loader's resolution and hooks (≈ 1 ms per start).
-            ((spec.startsWith('node:') ? process.getBuiltinModule?.(spec) : undefined) ?? plain(spec)),
-      { resolve: plain.resolve, cache: plain.cache },
+            ((spec.startsWith('node:') ? process.getBuiltinModule?.(spec) : undefined) ?? plain()(spec)),
+      { resolve: (spec: string, o?: { paths?: string[] }) => plain().resolve(spec, o) },
     );
     let fileUrl: string | undefined;
     const meta = {
