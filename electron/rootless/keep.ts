@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parseRegister } from '../../shared/binfmt/register';
 import { ArchwayError } from '../../shared/errors';
 import type { HelperResponse } from '../../shared/helper-protocol';
 import type { HandlerRecord } from '../../shared/record';
@@ -32,17 +33,17 @@ export function wanted(scope: RootlessScope, env: NodeJS.ProcessEnv = process.en
   const running = isNamespace(found);
   const own = running && instanceState(found.pid) === 'own';
   const paths = rootlessPaths(scope, running ? found.pid : 0, own, env);
-  const handlers = Object.entries(readRecord(paths).record.handlers).map(([, h]) => h);
-  const missing = handlers.filter((h) => {
-    if (!own) return true;
-    const name = h.register.split(':')[1] ?? '';
+  const recorded = Object.entries(readRecord(paths).record.handlers);
+  // The record is keyed by handler name: no name is cut out of a register string.
+  const missing = recorded.flatMap(([name, h]) => {
+    if (!own) return [h];
     try {
-      return !readEntry(instancePath(found.pid), name);
+      return readEntry(instancePath(found.pid), name) ? [] : [h];
     } catch {
-      return true;
+      return [h];
     }
   });
-  return { scope, handlers, missing, running };
+  return { scope, handlers: recorded.map(([, h]) => h), missing, running };
 }
 
 export interface Reapplied {
@@ -70,7 +71,7 @@ export async function reapply(scope: RootlessScope, env: NodeJS.ProcessEnv = pro
   // One request per emulator source: the planner picks the emulator from the source, the flags from the record.
   const bySource = new Map<string, HandlerRecord[]>();
   for (const h of now) {
-    const key = h.source === 'path' ? `path:${h.register.split(':')[6]}` : h.source;
+    const key = h.source === 'path' ? `path:${parseRegister(h.register).interpreter}` : h.source;
     bySource.set(key, [...(bySource.get(key) ?? []), h]);
   }
   for (const [key, list] of bySource) {
