@@ -15,9 +15,8 @@
  * diagnosis, errors, toasts, the CLI's own lines — is untrusted text and passes shared/sanitize
  * (cleanText/cleanLines) as before.
  */
-import * as z from 'zod/mini';
-import { FixIntentSchema, type FixIntent } from './actions';
-import { ProbeStatusSchema, type Classification, type ProbeStatus } from './probe';
+import type { FixIntent } from './actions';
+import type { Classification, ProbeStatus } from './probe';
 
 /** Programs that are shells: an image whose own command is one of these gets it (ubuntu's `bash`, alpine's `/bin/sh`). */
 export const SHELL_PROGRAMS: readonly string[] = ['sh', 'bash', 'ash', 'dash', 'zsh', 'ksh', 'mksh', 'yash', 'fish', 'busybox'];
@@ -62,12 +61,6 @@ export function chooseShell(given: readonly string[] | undefined, image: { cmd?:
 }
 
 /** Why a shell could not start or ended badly, with Archway's fix (the probe classifier's words and intents). */
-export const ShellDiagnosisSchema = z.strictObject({
-  status: ProbeStatusSchema,
-  message: z.string(),
-  fix: z.optional(z.string()),
-  intent: z.optional(FixIntentSchema),
-});
 export interface ShellDiagnosis {
   status: ProbeStatus;
   message: string;

@@ -56,9 +56,6 @@ export function parseNodeResult(log: string): NodeResult | undefined {
   return undefined;
 }
 
-/** A cell of the nodes × platforms matrix: the fleet matrix's cell (one model). */
-export type KubeCell = FleetCell;
-
 /** A node's row: a fleet host of kind `kubernetes-node` (id `node/<name>`, `nodeArch` its kubernetes.io/arch). */
 export type KubeNodeRow = FleetHost;
 

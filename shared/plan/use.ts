@@ -17,11 +17,6 @@ import type { HostSnapshot, SnapshotCandidate } from './snapshot';
 
 type UseOp = Extract<HelperOp, { op: 'use' }>;
 
-/** How a person names the emulator a `use` asks for (words for messages and hints). */
-export function describeUseChoice(e: UseOp['emulator']): string {
-  return e.source === 'distro' ? "the distribution's emulator" : `the store's emulator sha256 ${e.sha256.slice(0, 12)}…`;
-}
-
 /** The candidates a `use` may pick, in order (distro: the P wrapper first, as install does). */
 function useCandidates(s: Pick<HostSnapshot, 'candidates'>, cpu: Cpu, op: UseOp): readonly SnapshotCandidate[] {
   const all = s.candidates[cpu] ?? [];
