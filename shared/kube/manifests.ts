@@ -165,14 +165,8 @@ export function planKubernetes(req: KubeExportRequest): KubePlan {
         continue;
       }
       const interpreter = emulators === 'image' ? `/usr/bin/${e.emulator}` : `/usr/bin/${e.emulator}-static`;
-      let f: string;
-      try {
-        f = decideFlags({ cpu: e.cpu, ...(req.flags !== undefined ? { requested: req.flags } : {}), allowSetuid, preserveArgv0: false, interpreter });
-      } catch (err) {
-        // The same rule as local installs; the way out is spelled for this command.
-        if (err instanceof ArchwayError && err.hint) throw new ArchwayError(err.code, err.message, err.hint.replace(/archway install (\S+)/, 'archway export kubernetes $1 …'));
-        throw err;
-      }
+      // The same rule as local installs; the way out is spelled for this command.
+      const f = decideFlags({ cpu: e.cpu, ...(req.flags !== undefined ? { requested: req.flags } : {}), allowSetuid, preserveArgv0: false, interpreter, command: `archway export kubernetes ${e.cpu} …` });
       flags = f;
       const rule = catalogRule(e.cpu, interpreter, f);
       // The node's own programs start with its CPU's catalog header: the planner's hijack rule decides.

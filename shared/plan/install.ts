@@ -38,18 +38,21 @@ export interface FlagRequest {
   /** The chosen emulator is a Debian *-binfmt-P wrapper. */
   preserveArgv0: boolean;
   interpreter: string;
+  /** The command a refusal's hint names (default `archway install <cpu>`). */
+  command?: string;
 }
 
 /** The flags to register, or a bad-flags refusal that says what to do. */
 export function decideFlags(r: FlagRequest): string {
+  const command = r.command ?? `archway install ${r.cpu}`;
   if (r.requested !== undefined && r.requested.includes('C') && !r.allowSetuid) {
-    throw new ArchwayError('bad-flags', `flag C needs the explicit setuid opt-in: ${SETUID_RISK}`, `If you accept that: archway install ${r.cpu} --allow-setuid`);
+    throw new ArchwayError('bad-flags', `flag C needs the explicit setuid opt-in: ${SETUID_RISK}`, `If you accept that: ${command} --allow-setuid`);
   }
   let flags = r.recorded !== undefined ? r.recorded : r.requested === undefined ? defaultFlags(r.preserveArgv0, r.allowSetuid) : r.requested;
   if (r.recorded !== undefined && r.allowSetuid) flags = `${flags}C`;
   flags = normaliseFlags(flags);
   if (lacksF(flags)) {
-    throw new ArchwayError('bad-flags', `flags "${flags || 'none'}" lack F: ${F_REQUIRED}`, `Add F: archway install ${r.cpu} --flags ${normaliseFlags(`${flags}F`)}`);
+    throw new ArchwayError('bad-flags', `flags "${flags || 'none'}" lack F: ${F_REQUIRED}`, `Add F: ${command} --flags ${normaliseFlags(`${flags}F`)}`);
   }
   if (flags.includes('P') && !r.preserveArgv0) {
     throw new ArchwayError(
