@@ -34,6 +34,8 @@ describe('planKubernetes', () => {
   it('applies the flags rules of local installs: F required, C only by opt-in, with the risk named', () => {
     expect(() => planKubernetes(req({ flags: 'P' }))).toThrow(expect.objectContaining({ code: 'bad-flags' }));
     expect(() => planKubernetes(req({ flags: 'O' }))).toThrow(/lack F/);
+    // The way out names this command, not `archway install`.
+    expect(() => planKubernetes(req({ flags: 'O' }))).toThrow(expect.objectContaining({ hint: expect.stringMatching(/^Add F: archway export kubernetes \S+ … --flags OF$/) }));
     const c = planKubernetes(req({ allowSetuid: true, nodeArchs: ['amd64'] }));
     expect(c.flags).toBe('OCF');
     expect(c.risks.map((r) => r.message)).toEqual([SETUID_RISK]);
