@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { killProcessesMatching } from '../support/processes';
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
@@ -196,13 +197,7 @@ export async function ensureDockerd(opts: DockerdOptions = {}): Promise<DockerdH
         // A daemon that was killed leaves its container shims behind (they serve our private
         // containerd socket): end them, then whatever they kept mounted under our directory.
         const ours = `${root}/exec/containerd/containerd.sock`;
-        for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-          try {
-            if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(ours)) process.kill(Number(pid), 'SIGKILL');
-          } catch {
-            // gone already
-          }
-        }
+        killProcessesMatching((argv) => argv.includes(ours));
         for (let i = 0; i < 50 && mountsUnder(root).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
         for (const m of mountsUnder(root)) spawnSync('umount', ['-l', m]);
         if (mountsUnder(root).length === 0) fs.rmSync(root, { recursive: true, force: true });

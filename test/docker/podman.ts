@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { killProcessesMatching } from '../support/processes';
 import { ping } from './dockerd';
 
 export interface PodmanHandle {
@@ -94,13 +95,7 @@ export async function startPodman(opts: { socket?: string; insecureRegistries?: 
       spawnSync('podman', ['--root', path.join(root, 'storage'), '--runroot', path.join(root, 'run'), '--storage-driver', 'vfs', 'system', 'reset', '--force'], { stdio: 'ignore', timeout: 60_000 });
       // Podman 4.3 leaves the conmon of each exec session (the engine registrar's) running after
       // the service and its containers are gone: end every process that still names this root.
-      for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-        try {
-          if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`${root}/`)) process.kill(Number(p), 'SIGKILL');
-        } catch {
-          // gone, or not ours to read
-        }
-      }
+      killProcessesMatching((_argv, raw) => raw.includes(`${root}/`));
       fs.rmSync(root, { recursive: true, force: true });
     },
   };

@@ -22,6 +22,7 @@ import type { Connection } from '../../electron/container/endpoint';
 import { connect } from '../../electron/container/endpoint';
 import { ping, tail } from '../docker/dockerd';
 import { loadBusybox, loadNativeBusybox } from '../docker/env';
+import { killProcessesMatching } from './processes';
 
 function run(argv: string[]): string {
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
@@ -111,13 +112,7 @@ export async function startIsolatedHost(label = 'h2'): Promise<IsolatedHost> {
       }
       // Container shims of this daemon serve its private containerd socket: end any left over.
       const ours = `${root}/exec/containerd/containerd.sock`;
-      for (const p of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-        try {
-          if (fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(ours)) process.kill(Number(p), 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
+      killProcessesMatching((argv) => argv.includes(ours));
       spawnSync('ip', ['netns', 'del', netns]);
       // The daemon's mounts lived in its own mount namespace and died with it.
       fs.rmSync(root, { recursive: true, force: true, maxRetries: 3 });
