@@ -514,3 +514,18 @@ export function statusOf(s: HostSnapshot): Status {
   status.warnings.push(...(s.status?.problems ?? []), ...(s.recordProblem ? [s.recordProblem] : []));
   return status;
 }
+
+/**
+ * What Archway knows of the host's handler for a platform's CPU, to sharpen a probe's or a shell's
+ * diagnosis. Nothing for a rootless engine: its containers may not see the host's table (a private
+ * binfmt_misc instance hides it all), so the host's state says nothing about them.
+ */
+export function handlerStateFor(status: Status, cpu: string, engine?: { rootless?: boolean }): 'ready' | 'disabled' | 'missing' | undefined {
+  if (engine?.rootless) return undefined;
+  const a = status.archs.find((x) => x.cpu === cpu);
+  if (!a) return undefined;
+  if (a.state === 'ready' || a.state === 'conflict' || a.state === 'broken') return 'ready';
+  if (a.state === 'disabled') return 'disabled';
+  if (a.state === 'missing') return 'missing';
+  return undefined;
+}

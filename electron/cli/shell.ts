@@ -17,7 +17,7 @@ import { ContainerEngineError } from '../container/errors';
 import type { PullPolicy } from '../container/images';
 import { reapLeftovers } from '../container/reap';
 import { openShell, ShellError, type ShellExit, type ShellSession } from '../container/shell';
-import { handlerStateFor } from '../main/docker';
+import { handlerStateFor } from '../../shared/status';
 import { EXIT, exitForErrorCode, SHELL_EXIT } from './exit-codes';
 import { ArgsUsageError as UsageError, checkPlatformArg, pullPolicy, walkArgs } from './own-args';
 
@@ -147,7 +147,7 @@ export async function runShellCommand(argv: string[], io: ShellIo): Promise<numb
     const rec = platformRecord(args.platform);
     let handler: ReturnType<typeof handlerStateFor>;
     try {
-      handler = io.status ? handlerStateFor(io.status(), rec.cpu) : undefined;
+      handler = io.status ? handlerStateFor(io.status(), rec.cpu, conn.info) : undefined;
     } catch {
       handler = undefined;
     }

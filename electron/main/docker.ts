@@ -6,7 +6,7 @@
 import type { ProbeEvent, ProbeResult } from '../../shared/probe';
 import type { ContainerEngineView, ProbeRequest, ShellOpenRequest } from '../../shared/ipc/contract';
 import type { ContainerEngineOffer } from '../../shared/probe';
-import type { Status } from '../../shared/status';
+import { handlerStateFor, type Status } from '../../shared/status';
 import type { Connection } from '../container/endpoint';
 import type { PreparedFetch } from '../container/fetch';
 import type { PinnedImage } from '../container/pins';
@@ -40,16 +40,6 @@ export interface DockerGatewayOptions {
   binfmtImage?: PinnedImage;
   /** Where the private temporary directories for fetched emulators go (default os.tmpdir()). */
   tmpRoot?: string;
-}
-
-/** What Archway knows of the handler for a platform's CPU (sharpens the probe's diagnosis). */
-export function handlerStateFor(status: Status, cpu: string): 'ready' | 'disabled' | 'missing' | undefined {
-  const a = status.archs.find((x) => x.cpu === cpu);
-  if (!a) return undefined;
-  if (a.state === 'ready' || a.state === 'conflict' || a.state === 'broken') return 'ready';
-  if (a.state === 'disabled') return 'disabled';
-  if (a.state === 'missing') return 'missing';
-  return undefined;
 }
 
 export class DockerGateway implements ProbeGateway {
@@ -171,8 +161,7 @@ export class DockerGateway implements ProbeGateway {
     };
     if (req.platforms.length === 1) {
       const platform = req.platforms[0]!;
-      // A rootless engine's containers may not see the host's table (issue 10): no host hint for them.
-      const handler = conn.info.rootless ? undefined : handlerStateFor(status, platformRecord(platform).cpu);
+      const handler = handlerStateFor(status, platformRecord(platform).cpu, conn.info);
       return [await probe({ ...common, platform, ...(handler ? { handler } : {}) }, onEvent, signal)];
     }
     return probeMatrix({ ...common, platforms: req.platforms }, onEvent, signal);
@@ -181,7 +170,7 @@ export class DockerGateway implements ProbeGateway {
   async openShell(req: ShellOpenRequest, status: Status, hooks: { onOutput: (data: Buffer) => void; signal: AbortSignal }): Promise<ShellSession> {
     const conn = await this.connection(false);
     const [{ openShell }, { platformRecord }] = await Promise.all([import('../container/shell'), import('../../shared/probe')]);
-    const handler = handlerStateFor(status, platformRecord(req.platform).cpu);
+    const handler = handlerStateFor(status, platformRecord(req.platform).cpu, conn.info);
     return openShell({
       conn,
       platform: req.platform,

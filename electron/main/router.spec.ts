@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../engine';
 import { archwayPaths } from '../engine/paths';
-import { DockerGateway, handlerStateFor } from './docker';
+import { DockerGateway } from './docker';
+import { handlerStateFor } from '../../shared/status';
 import { createRouter, type Emit, type Router } from './router';
 import { StateFile } from './state';
 import { DEFAULT_FLAGS, debianWrapper, qemuRegister } from '../../test/support/register-strings';
@@ -110,5 +111,11 @@ describe('handlerStateFor', () => {
     expect(handlerStateFor(s, 'aarch64')).toBe('missing');
     expect(handlerStateFor(s, 'x86_64')).toBeUndefined();
     expect(handlerStateFor(s, 'not-a-cpu')).toBeUndefined();
+  });
+
+  it('says nothing for a rootless engine (its containers may not see the host table): probes and shells alike', async () => {
+    const s = await router.handlers.getStatus(undefined as never);
+    expect(handlerStateFor(s, 'aarch64', { rootless: true })).toBeUndefined();
+    expect(handlerStateFor(s, 'aarch64', { rootless: false })).toBe('missing');
   });
 });
