@@ -22,7 +22,6 @@ export const INITIAL_MACHINES: MachinesState = { matrix: null, loading: false, p
 
 export const machinesStore = createStore<MachinesState>(INITIAL_MACHINES);
 
-const errorOf = (err: unknown): IpcErrorShape => toIpcError(err);
 
 /** Ask every host (each within its bound); the matrix replaces the old one when all have answered or timed out. */
 export async function refreshMachines(api: ArchwayApi, baseline = machinesStore.get().baseline): Promise<void> {
@@ -31,7 +30,7 @@ export async function refreshMachines(api: ArchwayApi, baseline = machinesStore.
     const matrix = await api.getFleet(baseline ? { baseline } : undefined);
     machinesStore.set((s) => ({ ...s, matrix, loading: false, error: undefined }));
   } catch (err) {
-    machinesStore.set((s) => ({ ...s, loading: false, error: errorOf(err) }));
+    machinesStore.set((s) => ({ ...s, loading: false, error: toIpcError(err) }));
   }
 }
 
@@ -46,7 +45,7 @@ export async function planMatch(api: ArchwayApi, target: string, model: string):
     const view = await api.planFleetMatch({ target, model });
     machinesStore.set((s) => ({ ...s, plan: { loading: false, view } }));
   } catch (err) {
-    machinesStore.set((s) => ({ ...s, plan: { loading: false, error: errorOf(err) } }));
+    machinesStore.set((s) => ({ ...s, plan: { loading: false, error: toIpcError(err) } }));
   }
 }
 
@@ -58,7 +57,7 @@ export async function applyMatch(api: ArchwayApi): Promise<void> {
     const result = await api.applyFleetPlan({ planId: p.planId });
     machinesStore.set((s) => ({ ...s, plan: s.plan ? { ...s.plan, applying: false, result } : s.plan }));
   } catch (err) {
-    machinesStore.set((s) => ({ ...s, plan: s.plan ? { ...s.plan, applying: false, error: errorOf(err) } : s.plan }));
+    machinesStore.set((s) => ({ ...s, plan: s.plan ? { ...s.plan, applying: false, error: toIpcError(err) } : s.plan }));
   }
   await refreshMachines(api);
 }
@@ -79,6 +78,6 @@ export async function probeEveryHost(api: ArchwayApi): Promise<void> {
     const results = await api.probeFleet({ image, platform });
     machinesStore.set((s) => ({ ...s, probe: { ...s.probe, running: false, results } }));
   } catch (err) {
-    machinesStore.set((s) => ({ ...s, probe: { ...s.probe, running: false, error: errorOf(err) } }));
+    machinesStore.set((s) => ({ ...s, probe: { ...s.probe, running: false, error: toIpcError(err) } }));
   }
 }
