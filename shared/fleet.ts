@@ -7,7 +7,7 @@
  * `kubernetes-cluster` row). The CLI tables (`archway fleet status`, `archway kube status`), `--json`
  * and the window's Machines view all read this one model. Pure.
  */
-import { CATALOG, DOCKER_PLATFORMS, type Cpu } from './arch/catalog';
+import { CATALOG_CPUS, DOCKER_PLATFORMS, type Cpu } from './arch/catalog';
 import type { ArchState, Status } from './status';
 
 /** What a cell says: the status model's state per architecture. */
@@ -129,8 +129,7 @@ export function differencesFrom(hosts: readonly FleetHost[], baselineId: string)
 export function shownCpus(hosts: readonly FleetHost[]): Cpu[] {
   const interesting = new Set<Cpu>(DOCKER_PLATFORMS.map((p) => p.cpu));
   for (const h of hosts) for (const c of h.cells) if (c.state !== 'missing' && c.state !== 'native') interesting.add(c.cpu);
-  const order = [...new Set(CATALOG.map((c) => c.cpu))];
-  return order.filter((c) => interesting.has(c));
+  return CATALOG_CPUS.filter((c) => interesting.has(c));
 }
 
 export function buildMatrix(hosts: FleetHost[], baseline?: string): FleetMatrix {

@@ -5,7 +5,7 @@
  * (electron/kube/cluster.ts, @kubernetes/client-node) is loaded only by `kube` and `fleet status --kube`.
  */
 import * as fs from 'node:fs';
-import { CATALOG } from '../../shared/arch/catalog';
+import { CATALOG_CPUS } from '../../shared/arch/catalog';
 import { SETUID_RISK } from '../../shared/binfmt/flags';
 import type { FleetHost } from '../../shared/fleet';
 import type { KubeExportRequest, KubePlan } from '../../shared/kube/manifests';
@@ -13,7 +13,6 @@ import { EXIT } from './exit-codes';
 import { optionValue, UsageError, type ParsedLine } from './parse';
 import type { Term } from './term';
 
-const CPU_ORDER = [...new Set(CATALOG.map((c) => c.cpu))];
 
 export interface KubeIo {
   stdout: (s: string) => void;
@@ -84,7 +83,7 @@ export async function runExport(p: ParsedLine, io: KubeIo): Promise<number> {
 async function nodesTable(rows: FleetHost[], term: Term): Promise<string> {
   if (rows.length === 0) return 'No nodes.\n';
   const { formatMatrix } = await import('./fleet');
-  return formatMatrix({ cpus: [...new Set(rows.flatMap((r) => r.cells.map((c) => c.cpu)))].sort((a, b) => CPU_ORDER.indexOf(a) - CPU_ORDER.indexOf(b)), hosts: rows, differences: [] }, term);
+  return formatMatrix({ cpus: [...new Set(rows.flatMap((r) => r.cells.map((c) => c.cpu)))].sort((a, b) => CATALOG_CPUS.indexOf(a) - CATALOG_CPUS.indexOf(b)), hosts: rows, differences: [] }, term);
 }
 
 export async function runKube(p: ParsedLine, io: KubeIo): Promise<number> {

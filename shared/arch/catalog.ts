@@ -245,6 +245,9 @@ function toEntry(row: CatalogRow): CatalogEntry {
 
 export const CATALOG: readonly CatalogEntry[] = CATALOG_ROWS.map(toEntry);
 
+/** Every catalog CPU, in the catalog's order (the order tables and matrices show them in). */
+export const CATALOG_CPUS: readonly Cpu[] = CATALOG.map((c) => c.cpu);
+
 const BY_CPU = new Map<string, CatalogEntry>(CATALOG.map((e) => [e.cpu, e]));
 
 export function catalogEntry(cpu: string): CatalogEntry | undefined {

@@ -18,7 +18,7 @@
  * `kubernetes-node`), made here and nowhere else. Pure.
  */
 import * as z from 'zod/mini';
-import { CATALOG, catalogEntry, DOCKER_PLATFORMS, nativeCpus, type Cpu } from '../arch/catalog';
+import { CATALOG_CPUS, catalogEntry, DOCKER_PLATFORMS, nativeCpus, type Cpu } from '../arch/catalog';
 import type { FleetCell, FleetHost, FleetReach } from '../fleet';
 
 export const NODE_RESULT_SCHEMA = 'archway.dev/binfmt-node-result/v1';
@@ -75,7 +75,6 @@ function cpuOfHandler(name: string): Cpu | undefined {
 
 const READY = new Set(['registered', 'present', 'enabled', 'replaced']);
 
-const CATALOG_ORDER = [...new Set(CATALOG.map((c) => c.cpu))];
 
 /**
  * One node's row: native cells for what the node runs itself (from its kubernetes.io/arch), and for
@@ -97,7 +96,7 @@ export function kubeNodeRow(f: KubeNodeFacts, cpus: readonly Cpu[], endpoint = '
   const pendingWhy = !f.pod ? 'no pod on this node (no DaemonSet for its architecture, or not scheduled: taints need --toleration)' : f.pod.waiting ?? `pod ${f.pod.phase.toLowerCase()}, no result yet`;
   // A CPU neither native, nor in this node's result, nor registered by its DaemonSet: unknown, no cell.
   const shown = new Set<Cpu>([...native, ...cpus.filter((c) => byCpu.has(c) || expected.has(c))]);
-  const cells = CATALOG_ORDER.filter((cpu) => shown.has(cpu)).map((cpu): FleetCell => {
+  const cells = CATALOG_CPUS.filter((cpu) => shown.has(cpu)).map((cpu): FleetCell => {
     const cRisk = expected.has(cpu) && (f.expected?.flags.includes('C') ?? false);
     if (native.has(cpu)) return { cpu, state: 'native', cRisk: false };
     const e = byCpu.get(cpu);
