@@ -6,6 +6,7 @@
  * Calls resolve with the value or reject with a plain `{ name: 'ArchwayError', code, message, hint }`
  * object: plain data survives contextBridge and structured cloning intact, Error subclasses do not.
  */
+import { cleanLines } from '../sanitize';
 import {
   EVENT_NAMES,
   EVENTS,
@@ -45,17 +46,19 @@ export function ipcError(shape: IpcErrorShape): ArchwayErrorObject {
 
 /** Whatever a call rejected with → code, message, hint (for showing to a person). */
 export function toIpcError(e: unknown): IpcErrorShape {
+  // Every error main sends the window passes here: its words (which may quote an engine, a kernel
+  // entry or ssh) lose control characters and escape sequences once, for every view that shows them.
   if (e && typeof e === 'object') {
     const o = e as Partial<IpcErrorShape>;
     if (typeof o.message === 'string') {
       return {
         code: typeof o.code === 'string' ? o.code : 'internal',
-        message: o.message,
-        ...(typeof o.hint === 'string' && o.hint ? { hint: o.hint } : {}),
+        message: cleanLines(o.message),
+        ...(typeof o.hint === 'string' && o.hint ? { hint: cleanLines(o.hint) } : {}),
       };
     }
   }
-  return { code: 'internal', message: String(e) };
+  return { code: 'internal', message: cleanLines(String(e)) };
 }
 
 function unwrap(channel: string, reply: unknown): unknown {
