@@ -1,6 +1,6 @@
 /** Facts about the machine we run on. */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { machine } from 'node:os';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { lazyBuiltin } from './lazy-builtin';
 import { ELF_PROBE_BYTES, parseElf, type ElfInfo } from '../../shared/elf';
 
 export interface HostFacts {
@@ -10,6 +10,24 @@ export interface HostFacts {
 }
 
 let cached: HostFacts | undefined;
+
+const os = lazyBuiltin<typeof import('node:os')>('node:os');
+
+/**
+ * The kernel's machine name (uname -m), from /proc/sys/kernel/arch where the kernel has it: loading
+ * node:os for uname(2) cost every `archway status` 0.3 ms. That file names the kernel's own
+ * architecture also under a 32-bit personality (setarch i686), where uname says i686 though the
+ * kernel still runs x86_64 programs natively: the answer binfmt_misc decisions need.
+ */
+export function kernelMachine(): string {
+  try {
+    const name = readFileSync('/proc/sys/kernel/arch', 'latin1').trim();
+    if (/^[a-z0-9_]+$/.test(name)) return name;
+  } catch {
+    /* older kernels: uname(2) */
+  }
+  return os().machine();
+}
 
 /**
  * One buffer for ELF headers that are parsed at once and not kept (status reads one per emulator:
@@ -50,6 +68,6 @@ export function hostFacts(): HostFacts {
   const header = readHead('/proc/self/exe');
   const elf = parseElf(header);
   if (!elf) throw new Error('cannot read the ELF header of the running program (/proc/self/exe)');
-  cached = { machine: machine(), header: header.subarray(0, 128), elf };
+  cached = { machine: kernelMachine(), header: header.subarray(0, 128), elf };
   return cached;
 }

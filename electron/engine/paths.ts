@@ -4,9 +4,9 @@
  * ARCHWAY_BINFMT — but the privileged helper ignores both when it runs through pkexec, so a
  * caller cannot point a root process at files of their choosing.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { lazyBuiltin } from './lazy-builtin';
 
 export interface ArchwayPaths {
   /** Prefix of every file location ('' = the real system). */
@@ -79,14 +79,23 @@ export function binfmtInstance(env: NodeJS.ProcessEnv, read: (path: string) => s
  * (falling back to ~/.local/state), never in the host's /var/lib/archway or /var/log/archway.
  * Under pkexec (trustEnv false) the helper always works on the host's instance and files.
  */
+const os = lazyBuiltin<typeof import('node:os')>('node:os');
+
+/**
+ * An XDG base directory (XDG_STATE_HOME, XDG_CONFIG_HOME…): the variable when it is an absolute
+ * path, else `fallback` under the home directory ($HOME first, as os.homedir() itself does).
+ */
+export function xdgDir(value: string | undefined, fallback: string, env: NodeJS.ProcessEnv = process.env): string {
+  return value && value.startsWith('/') ? value : join(env.HOME || os().homedir(), fallback);
+}
+
 export function pathsFromEnv(env: NodeJS.ProcessEnv = process.env, trustEnv = true, instance = binfmtInstance): ArchwayPaths {
   if (!trustEnv) return archwayPaths();
   const paths = archwayPaths(env.ARCHWAY_ROOT ?? '', env.ARCHWAY_BINFMT || DEFAULT_BINFMT);
   if (env.ARCHWAY_ROOT) return paths;
   const inst = instance(env);
   if (inst.host) return paths;
-  const base = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(env.HOME || homedir(), '.local/state');
-  const dir = join(base, 'archway', inst.key);
+  const dir = join(xdgDir(env.XDG_STATE_HOME, '.local/state', env), 'archway', inst.key);
   return { ...paths, stateDir: dir, storeDir: join(dir, 'emulators'), auditLog: join(dir, 'audit.log') };
 }
 
@@ -105,4 +114,33 @@ export function persistFile(paths: ArchwayPaths, name: string): string {
  */
 export function childPath(dir: string, name: string): string {
   return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+const absent = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
+
+/**
+ * A file's text, or undefined when there is none. stat(2) asks first: a thrown ENOENT (an Error
+ * with its stack) costs a short command more than the extra call, and much of what status reads
+ * (Archway's record, the store's manifest, binfmt.d directories) is usually absent. Any other
+ * error is thrown, as readFileSync throws it.
+ */
+export function readIfPresent(path: string): string | undefined {
+  if (!statSync(path, { throwIfNoEntry: false })) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (absent(err)) return undefined; // removed since
+    throw err;
+  }
+}
+
+/** A directory's names (readdirSync's order), or undefined when there is no such directory: as readIfPresent. */
+export function listIfPresent(dir: string): string[] | undefined {
+  if (!statSync(dir, { throwIfNoEntry: false })) return undefined;
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if (absent(err)) return undefined;
+    throw err;
+  }
 }

@@ -6,7 +6,6 @@
  * call reapply().
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseRegister } from '../../shared/binfmt/register';
 import { ArchwayError } from '../../shared/errors';
@@ -14,6 +13,7 @@ import type { HelperResponse } from '../../shared/helper-protocol';
 import type { HandlerRecord } from '../../shared/record';
 import { readEntry } from '../engine/binfmtfs';
 import { readRecord } from '../engine/owners';
+import { xdgDir } from '../engine/paths';
 import { findNamespace, isNamespace, instancePath, instanceState, type RootlessScope } from './detect';
 import { ensureInstance, engineFor, requireNamespace, rootlessPaths } from './target';
 
@@ -123,8 +123,7 @@ export function unitText(argv: readonly string[]): string {
 }
 
 export function unitPath(env: NodeJS.ProcessEnv = process.env): string {
-  const config = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(env.HOME || homedir(), '.config');
-  return join(config, 'systemd/user', UNIT_NAME);
+  return join(xdgDir(env.XDG_CONFIG_HOME, '.config', env), 'systemd/user', UNIT_NAME);
 }
 
 export function writeUnit(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): string {

@@ -16,13 +16,12 @@
  * effect; nsenter works the same for rootlesskit's namespaces.)
  */
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ArchwayError } from '../../shared/errors';
 import type { HelperRequest } from '../../shared/helper-protocol';
 import { Engine, type Plan } from '../engine';
 import type { HelperRun } from '../engine/elevate';
-import { archwayPaths, type ArchwayPaths } from '../engine/paths';
+import { archwayPaths, xdgDir, type ArchwayPaths } from '../engine/paths';
 import { findNamespace, instancePath, instanceState, isNamespace, SCOPE_NAMES, type EngineNamespace, type InstanceState, type RootlessScope } from './detect';
 
 /** Archway's own root store: read-only here (root-owned, so its emulators pass the trust checks). */
@@ -30,8 +29,7 @@ const SYSTEM_STORE = '/var/lib/archway/emulators';
 
 /** The user's state directory for an engine's instance: $XDG_STATE_HOME/archway/rootless-<engine>. */
 export function scopeStateDir(scope: RootlessScope, env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(env.HOME || homedir(), '.local/state');
-  return join(base, 'archway', `rootless-${scope}`);
+  return join(xdgDir(env.XDG_STATE_HOME, '.local/state', env), 'archway', `rootless-${scope}`);
 }
 
 /**
