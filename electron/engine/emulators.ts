@@ -1,11 +1,10 @@
 /** Where emulators come from: the distribution's static QEMU, or Archway's own store. */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Cpu, catalogEntry } from '../../shared/arch/catalog';
 import { SHA256_HEX } from '../../shared/errors';
 import { describeReported, type ReportedProvenance } from '../../shared/provenance';
 import { PRINTABLE_ASCII } from '../../shared/sanitize';
-import type { ArchwayPaths } from './paths';
+import { readIfPresent, type ArchwayPaths } from './paths';
 
 export type EmulatorSource = 'distro' | 'store';
 
@@ -108,7 +107,9 @@ function validEntry(e: unknown): e is StoreEntry {
 /** Every valid entry, oldest first (entries that do not check out are ignored, never chosen). */
 export function readStoreEntries(paths: ArchwayPaths): StoreEntry[] {
   try {
-    const parsed = JSON.parse(readFileSync(join(paths.storeDir, STORE_MANIFEST), 'utf8')) as { version?: number; entries?: unknown[] };
+    const text = readIfPresent(join(paths.storeDir, STORE_MANIFEST));
+    if (text === undefined) return [];
+    const parsed = JSON.parse(text) as { version?: number; entries?: unknown[] };
     return parsed.version === 2 && Array.isArray(parsed.entries) ? parsed.entries.filter(validEntry) : [];
   } catch {
     return [];

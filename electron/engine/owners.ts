@@ -1,10 +1,10 @@
 /** Who declared which handler: systemd binfmt.d files, Debian binfmt-support, Archway's record. */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseRegister } from '../../shared/binfmt/register';
 import { ArchwayRecordSchema, emptyRecord, type ArchwayRecord } from '../../shared/record';
 import type { BinfmtdRule } from '../../shared/status';
-import { childPath, recordFile, type ArchwayPaths } from './paths';
+import { childPath, listIfPresent, readIfPresent, recordFile, type ArchwayPaths } from './paths';
 
 export const PERSIST_HEADER = '# Managed by Archway';
 
@@ -15,13 +15,13 @@ export const PERSIST_HEADER = '# Managed by Archway';
 export function readBinfmtd(dirs: readonly string[], only?: ReadonlySet<string>): { rules: BinfmtdRule[]; problems: string[] } {
   const effective = new Map<string, string>();
   for (const dir of dirs) {
-    let names: string[] = [];
+    let names: string[] | undefined;
     try {
-      names = readdirSync(dir);
+      names = listIfPresent(dir);
     } catch {
       continue;
     }
-    for (const n of names) if (n.endsWith('.conf') && !effective.has(n)) effective.set(n, childPath(dir, n));
+    for (const n of names ?? []) if (n.endsWith('.conf') && !effective.has(n)) effective.set(n, childPath(dir, n));
   }
   const rules: BinfmtdRule[] = [];
   const problems: string[] = [];
@@ -49,13 +49,13 @@ export function readBinfmtd(dirs: readonly string[], only?: ReadonlySet<string>)
 
 /** Debian binfmt-support keeps one file per registered format; the first line is the package. */
 export function readBinfmtSupport(dir: string): { name: string; package?: string }[] {
-  let names: string[] = [];
+  let names: string[] | undefined;
   try {
-    names = readdirSync(dir);
+    names = listIfPresent(dir);
   } catch {
     return [];
   }
-  return names.map((name) => {
+  return (names ?? []).map((name) => {
     try {
       const pkg = readFileSync(join(dir, name), 'utf8').split('\n')[0]?.trim();
       return pkg ? { name, package: pkg } : { name };
@@ -66,13 +66,13 @@ export function readBinfmtSupport(dir: string): { name: string; package?: string
 }
 
 export function readRecord(paths: ArchwayPaths): { record: ArchwayRecord; problem?: string } {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = readFileSync(recordFile(paths), 'utf8');
+    text = readIfPresent(recordFile(paths));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { record: emptyRecord() };
     return { record: emptyRecord(), problem: `cannot read Archway's record: ${(err as Error).message}` };
   }
+  if (text === undefined) return { record: emptyRecord() };
   try {
     return { record: ArchwayRecordSchema.parse(JSON.parse(text)) };
   } catch (err) {
