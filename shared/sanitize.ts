@@ -35,6 +35,8 @@ export function cleanLines(s: string): string {
 
 /** What JSON.stringify leaves raw that a terminal acts on: DEL, C1, bidi controls, U+2028/U+2029 (and any C0 but \n, \t in text that is not JSON.stringify's). */
 const JSON_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** Anything but tab, newline and printable ASCII: none of JSON_UNSAFE's characters is outside this. */
+const NOT_PLAIN_ASCII = /[^\t\n\x20-\x7e]/;
 
 /**
  * JSON text on its way to a terminal: those characters written as \uXXXX escapes. Lossless — the
@@ -42,7 +44,9 @@ const JSON_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-
  * is a CSI to terminals that honour 8-bit controls).
  */
 export function jsonForTerminal(json: string): string {
-  // Nearly always nothing to escape: then no second copy of a 100 KB document.
+  // Nearly always plain ASCII with nothing to escape: then no second copy of a 100 KB document, and
+  // a simple class scans it (the full class above is a large regular expression to compile).
+  if (!NOT_PLAIN_ASCII.test(json)) return json;
   JSON_UNSAFE.lastIndex = 0;
   if (!JSON_UNSAFE.test(json)) return json;
   return json.replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
