@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import fc from 'fast-check';
-import { CATALOG, DOCKER_PLATFORMS, bytesToHex, catalogEntry, hexToBytes, nativeCpus } from './catalog';
+import { CATALOG, DOCKER_PLATFORMS, andHex, bytesToHex, catalogEntry, hexToBytes, nativeCpus } from './catalog';
 import { resolveArchs, resolveOne, resolvePlatform, UnknownArchError } from './resolve';
 import { parseRegister } from '../binfmt/register';
 
@@ -138,5 +138,31 @@ describe('hexToBytes / bytesToHex (the fast versions agree with the plain defini
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('andHex (built only where the mask changes a digit) agrees with the plain definition', () => {
+  const plainAnd = (a: string, b: string): string => {
+    // (the mask's digits beyond the magic's length are never read)
+    if (a.length % 2 !== 0 || b.length % 2 !== 0 || /[^0-9a-f]/i.test(a) || /[^0-9a-f]/i.test(b.slice(0, a.length))) throw new Error('not a hex string');
+    return [...a].map((d, i) => (parseInt(d, 16) & (i < b.length ? parseInt(b[i]!, 16) : 15)).toString(16)).join('');
+  };
+  const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), maxLength: 16 });
+  it('on hex strings of both cases, a mask longer, shorter or as long, and on what is not hex', () => {
+    fc.assert(
+      fc.property(fc.oneof(hex, fc.string({ maxLength: 6 })), fc.oneof(hex, fc.string({ maxLength: 6 })), (a, b) => {
+        let want: string | 'throws';
+        try { want = plainAnd(a, b); } catch { want = 'throws'; }
+        if (want === 'throws') expect(() => andHex(a, b)).toThrow(/not a hex string/);
+        else expect(andHex(a, b)).toBe(want);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+  it("a magic its mask leaves as it is comes back as is; the catalog's x86 magics are changed by theirs", () => {
+    expect(andHex('7f454c46', 'ffffffff')).toBe('7f454c46');
+    expect(andHex('7F454C46', 'ffffffff')).toBe('7f454c46');
+    const i386 = catalogEntry('i386')!;
+    expect(andHex(i386.magic, i386.mask)).not.toBe(i386.magic);
   });
 });

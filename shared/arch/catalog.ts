@@ -204,14 +204,22 @@ const HEX_BYTE: readonly string[] = (() => {
 /** Lower-case hex of `a` AND `b` (two hex strings; `b` shorter: ff beyond its end), digit by digit. */
 export function andHex(a: string, b: string): string {
   if (a.length % 2 !== 0 || b.length % 2 !== 0) throw new Error(`not a hex string: ${a.length % 2 ? a : b}`);
-  let out = '';
+  // Built only from the first digit that differs from `a`'s: a magic the mask leaves as it is (the
+  // catalog's, and every magic the kernel lists) is `a` itself, with no string built digit by digit.
+  let out: string | undefined;
   for (let i = 0; i < a.length; i++) {
-    const x = HEX_VALUE[a.charCodeAt(i)] ?? -1; // (inline: no call per digit in code run once)
+    const ch = a.charCodeAt(i);
+    const x = HEX_VALUE[ch] ?? -1; // (inline: no call per digit in code run once)
     const y = i < b.length ? (HEX_VALUE[b.charCodeAt(i)] ?? -1) : 15;
     if (x < 0 || y < 0) throw new Error(`not a hex string: ${x < 0 ? a : b}`);
-    out += HEX_DIGITS[x & y];
+    const digit = HEX_DIGITS[x & y]!;
+    if (out === undefined) {
+      if (digit.charCodeAt(0) === ch) continue;
+      out = a.slice(0, i);
+    }
+    out += digit;
   }
-  return out;
+  return out ?? a;
 }
 
 export function bytesToHex(bytes: Uint8Array): string {
