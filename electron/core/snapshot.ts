@@ -108,8 +108,8 @@ export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: Sn
   for (const cpu of cpus) {
     // Status lists every stored version (newest first: what *Use previous* and the version picker
     // offer); a plan offers the newest, and a `use` of a store entry also the one its sha256 names.
-    const named = ops.flatMap((op) => (op.op === 'use' && op.emulator.source === 'store' && catalogEntry(op.arch)?.cpu === cpu ? [storeCandidate(paths, cpu, store, { sha256: op.emulator.sha256 })] : []));
-    const stored = scope.status ? storeCandidates(paths, cpu, store) : [storeCandidate(paths, cpu, store), ...named];
+    const named = () => ops.flatMap((op) => (op.op === 'use' && op.emulator.source === 'store' && catalogEntry(op.arch)?.cpu === cpu ? [storeCandidate(paths, cpu, store, { sha256: op.emulator.sha256 })] : []));
+    const stored = scope.status ? storeCandidates(paths, cpu, store) : [storeCandidate(paths, cpu, store), ...named()];
     candidates[cpu] = [...distroCandidates(cpu), ...stored].map((c) => ({
       path: c.path,
       source: c.source,
