@@ -57,7 +57,7 @@ function inside() {
   const systemd = existsSync('/lib/systemd/systemd-binfmt')
     ? ['/lib/systemd/systemd-binfmt', ...rules]
     : ['sh', '-c', `for f in ${rules.join(' ')}; do grep -v '^#' "$f" > ${BINFMT}/register; done`];
-  const cli = join(root, 'bin/archway.mjs'); // what `archway` runs (with the CLI's code cache)
+  const cli = join(root, 'bin/archway.cjs'); // what `archway` runs (with the CLI's code cache)
   const stateParent = mkdtempSync(join(tmpdir(), 'archway-bench-install-'));
 
   const node = [];

@@ -55,7 +55,7 @@ function dockerRun(socket: string, image: string, platform: string): Promise<str
   });
 }
 
-const CLI = path.resolve(process.env.ARCHWAY_BENCH_CLI ?? 'bin/archway.mjs');
+const CLI = path.resolve(process.env.ARCHWAY_BENCH_CLI ?? 'bin/archway.cjs');
 /** The Node the CLI runs on as a process (run.mjs passes Node 24 when the repository has it). */
 const NODE = process.env.ARCHWAY_BENCH_NODE || process.execPath;
 

@@ -93,7 +93,7 @@ async function inside() {
   const inproc = measureStatus(200);
   let ok = line('status read, in-process (reference: a library call)', `${inproc.entries} entries: median ${inproc.medianMs.toFixed(2)} ms, p95 ${inproc.p95Ms.toFixed(2)} ms`, inproc.medianMs / 5, '5 ms');
 
-  const cli = join(root, 'bin/archway.mjs'); // what `archway` runs (with the CLI's code cache)
+  const cli = join(root, 'bin/archway.cjs'); // what `archway` runs (with the CLI's code cache)
   const time = (args) => {
     const t = process.hrtime.bigint();
     const r = spawnSync(benchNode, args, { stdio: ['ignore', 'pipe', 'inherit'] });

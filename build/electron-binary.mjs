@@ -46,6 +46,6 @@ export function electronHelp(reason) {
     `  - run Electron's installer, \`node node_modules/electron/install.js\`: it needs Node >= ${INSTALLER_NODE}${oldNode ? ` (this is Node ${process.versions.node})` : ''} and access to github.com, or`,
     '  - point ELECTRON_OVERRIDE_DIST_PATH at a directory holding an Electron 45 build (the `electron` executable).',
     '',
-    'Without it, everything else works: the CLI (`node bin/archway.mjs status`), the unit tests and the Chromium end-to-end tests.',
+    'Without it, everything else works: the CLI (`node bin/archway.cjs status`), the unit tests and the Chromium end-to-end tests.',
   ].join('\n');
 }

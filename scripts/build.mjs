@@ -22,7 +22,7 @@ const here = { root, target: 'node20', version };
 // The helper never talks to Docker: keep it small.
 await build(helperBundle({ ...here, outfile: join(root, 'dist/helper/archway-helper.mjs'), shebang: true }));
 await buildCli({ ...here, outdir: join(root, 'dist/cli') });
-console.log('built dist/helper/archway-helper.mjs and dist/cli/archway.mjs');
+console.log('built dist/helper/archway-helper.mjs and the CLI (dist/cli: loader.cjs, archway.cjs, chunks)');
 
 if (only !== 'cli' && existsSync(join(root, 'electron.vite.config.ts'))) {
   const r = spawnSync(process.execPath, [join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });

@@ -3,7 +3,8 @@
 // (esbuild-common.mjs) builds ES modules into .cjs files; this step rewrites each one to CommonJS
 // with esbuild's own transform: imports between chunks become require() calls through the loader's
 // registry (exports stay live: esbuild exports by getters), `import()` of a chunk becomes a require
-// in a promise, and `import.meta.url` the script's own file URL (made when read). Then dist/cli/archway.mjs is the loader.
+// in a promise, and `import.meta.url` the script's own file URL (made when read). Then dist/cli/loader.cjs is the
+// loader (and dist/cli/archway.mjs an ES module entry that requires it).
 import { build, transform } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -26,15 +27,24 @@ export async function finishCliScripts(c) {
     const file = join(process.cwd(), rel);
     await toScript(file, c.target, c.minify);
   }
+  // The loader, a CommonJS module: `archway` runs it with vm.compileFunction (bin/archway.cjs).
   await build({
     ...ESBUILD_COMMON,
+    format: 'cjs',
     banner: {},
     target: c.target,
     entryPoints: [join(c.root, 'electron/cli/loader.ts')],
-    outfile: join(c.outdir, 'archway.mjs'),
+    outfile: join(c.outdir, 'loader.cjs'),
     minify: c.minify,
   });
+  writeFileSync(join(c.outdir, 'archway.mjs'), ESM_ENTRY);
 }
+
+/** `node dist/cli/archway.mjs …`: the same CLI from an ES module (tests, scripts); `archway` itself skips this hop. */
+const ESM_ENTRY = `// The archway CLI as an ES module entry: runs loader.cjs (electron/cli/loader.ts) as \`archway\` does.
+import { createRequire } from 'node:module';
+createRequire(import.meta.url)('./loader.cjs');
+`;
 
 async function toScript(file, target, minify) {
   const r = await transform(readFileSync(file, 'utf8'), {

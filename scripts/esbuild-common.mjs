@@ -92,7 +92,7 @@ export function cliBundle(c) {
 }
 
 /**
- * Builds the CLI: cliBundle's chunks, turned into CommonJS scripts, and dist/cli/archway.mjs, the
+ * Builds the CLI: cliBundle's chunks, turned into CommonJS scripts, and dist/cli/loader.cjs, the
  * loader that runs them with a code cache (scripts/cli-scripts.mjs, electron/cli/loader.ts).
  * @param {BundleChoice & { outdir: string }} c
  */

@@ -58,10 +58,10 @@ function gz(text) {
 
 /**
  * A launcher: plain ES5 CommonJS, so that an older Node gets far enough to say what to install
- * instead of failing on newer syntax; then it loads the ESM bundle (load.cjs holds the import(),
- * which very old Node cannot even parse).
+ * instead of failing on newer syntax; then `run`: the CLI's loader (CLI_RUN), or the helper's ESM
+ * bundle (load.cjs holds the import(), which very old Node cannot even parse).
  */
-function launcher(what, bundle) {
+function launcher(what, run) {
   return `#!/usr/bin/node
 // ${what} (installed by the archway package; built by scripts/package.mjs).
 // Plain ES5 CommonJS on purpose: an older Node must get far enough to say what to install.
@@ -72,9 +72,22 @@ if (parseInt(process.versions.node, 10) < MIN_NODE) {
     '  -> Install a newer nodejs: apt install nodejs (Debian 12 or later, Ubuntu 24.04 or later), or dnf install nodejs (Fedora).\\n');
   process.exit(3);
 }
-require('${HEADLESS.libDir}/load.cjs')('${bundle}');
+${run}
 `;
 }
+
+/** A launcher's last line for an ES module bundle (the helper): load.cjs import()s it. */
+const importBundle = (bundle) => `require('${HEADLESS.libDir}/load.cjs')('${bundle}');`;
+
+/**
+ * The CLI launcher's last lines: the CLI's loader (a CommonJS module, electron/cli/loader.ts) compiled
+ * with vm.compileFunction, as bin/archway.cjs does from a checkout: no module resolution on the way
+ * to every command (≈1.5 ms of each start as an import() of an ES module).
+ */
+const CLI_RUN = `var loader = '${HEADLESS.libDir}/cli/loader.cjs';
+require('vm')
+  .compileFunction(require('fs').readFileSync(loader, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], { filename: loader })
+  .call(exports, exports, require, module, loader, '${HEADLESS.libDir}/cli');`;
 
 const LOADER = `'use strict';
 // Loads one of Archway's ESM bundles for a launcher (/usr/bin/archway, ${HEADLESS.helper}).
@@ -120,8 +133,8 @@ async function bundles() {
   const helper = await build(helperBundle({ ...common, outfile: staged(`${HEADLESS.libDir}/helper/archway-helper.mjs`) }));
   const cli = await buildCli({ ...common, outdir: staged(`${HEADLESS.libDir}/cli`) });
   put(`${HEADLESS.libDir}/load.cjs`, LOADER);
-  put(HEADLESS.cli, launcher('The archway command', `${HEADLESS.libDir}/cli/archway.mjs`), 0o755);
-  put(HEADLESS.helper, launcher("Archway's privileged helper, run by pkexec (polkit action dev.archway.helper.run) or by root", `${HEADLESS.libDir}/helper/archway-helper.mjs`), 0o755);
+  put(HEADLESS.cli, launcher('The archway command', CLI_RUN), 0o755);
+  put(HEADLESS.helper, launcher("Archway's privileged helper, run by pkexec (polkit action dev.archway.helper.run) or by root", importBundle(`${HEADLESS.libDir}/helper/archway-helper.mjs`)), 0o755);
   const inputs = [...Object.keys(helper.metafile.inputs), ...Object.keys(cli.metafile.inputs)];
   return [...new Set(inputs.filter((i) => i.includes('node_modules/')).map((i) => i.replace(/^.*node_modules\/((?:@[^/]+\/)?[^/]+).*$/, '$1')))].sort();
 }

@@ -1,4 +1,4 @@
-/** Entry point of the bundled CLI (dist/cli/archway.mjs). */
+/** The CLI's main script (dist/cli/archway.cjs), run by the loader (dist/cli/loader.cjs: electron/cli/loader.ts). */
 import { fstatSync, writeSync } from 'node:fs';
 import { lazyBuiltin } from '../engine/lazy-builtin';
 import { main } from './main';

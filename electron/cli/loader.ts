@@ -1,5 +1,10 @@
 /**
- * dist/cli/archway.mjs: loads the CLI's code and keeps a code cache of it between runs.
+ * dist/cli/loader.cjs: loads the CLI's code and keeps a code cache of it between runs.
+ *
+ * A CommonJS module, run by `archway` (bin/archway.cjs, the packages' /usr/bin/archway) with
+ * vm.compileFunction: no module resolution at all (an ES module entry importing an ES module loader
+ * cost every command ≈1.5 ms of resolving, realpath and module jobs). `node dist/cli/archway.mjs`
+ * (an ES module that requires this file) runs the same CLI.
  *
  * The CLI is built as code-split chunks (scripts/esbuild-common.mjs cliBundle) that scripts/cli-scripts.mjs
  * turns into CommonJS scripts (dist/cli/archway.cjs, dist/cli/chunks/*.cjs). This loader runs them
@@ -21,17 +26,15 @@
 import type * as FsT from 'node:fs';
 import type * as ModuleT from 'node:module';
 import type * as PathT from 'node:path';
-import type * as UrlT from 'node:url';
 import type * as VmT from 'node:vm';
 import { builtin, cacheFileName, codeCacheDir, commandKey, readPrivateFile } from './code-cache';
 
 const fs = builtin<typeof FsT>('node:fs');
 const path = builtin<typeof PathT>('node:path');
 const vm = builtin<typeof VmT>('node:vm');
-const url = builtin<typeof UrlT>('node:url');
 const nodeModule = builtin<typeof ModuleT>('node:module');
 
-const pathUrl = (file: string): string => url.pathToFileURL(file).href;
+const pathUrl = (file: string): string => builtin<typeof import('node:url')>('node:url').pathToFileURL(file).href;
 
 interface Loaded {
   exports: unknown;
@@ -133,5 +136,5 @@ const mode = process.env.ARCHWAY_CODE_CACHE;
 // Written with write(2): process.stderr would load Node's stream stack and skew what is measured.
 const debug = mode === 'debug' ? (line: string) => void fs.writeSync(2, `archway code cache: [${performance.now().toFixed(1)} ms] ${line}\n`) : undefined;
 const cacheDir = mode === '0' ? undefined : codeCacheDir();
-const entry = path.join(path.dirname(url.fileURLToPath(import.meta.url)), 'archway.cjs');
+const entry = path.join(__dirname, 'archway.cjs');
 scriptLoader({ ...(cacheDir ? { cacheDir } : {}), command: commandKey(process.argv.slice(2)), ...(debug ? { debug } : {}) })(entry);

@@ -1,5 +1,5 @@
 /**
- * The built CLI as a user meets it: `node bin/archway.mjs …` as a process (build first:
+ * The built CLI as a user meets it: `node bin/archway.cjs …` as a process (build first:
  * `node scripts/build.mjs cli`). Help for every command, usage errors, the version, colour only on
  * a terminal (a real pty from script(1)), symbols by locale, $COLUMNS, and bash completing
  * `archway ins<TAB>` in a real interactive bash inside tmux.
@@ -14,7 +14,7 @@ import { requireBuilt, runArgv } from '../kernel/namespace';
 import { COMMANDS } from '../../electron/cli/spec';
 import { EXIT } from '../../electron/cli/exit-codes';
 
-const BIN = join(REPO_ROOT, 'bin/archway.mjs');
+const BIN = join(REPO_ROOT, 'bin/archway.cjs');
 const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 // A clean environment: no inherited NO_COLOR, COLUMNS or locale decides the outcome by accident.
 const BASE: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8' };

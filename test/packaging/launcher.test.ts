@@ -42,10 +42,17 @@ describe.each([HEADLESS.cli, HEADLESS.helper])('launcher %s', (path) => {
   });
 
   it('on this Node: passes the check and goes on to the installed loader', () => {
-    const r = spawnSync(process.execPath, [join(STAGE, path), '--version'], { encoding: 'utf8' });
+    // A copy outside the checkout, as installed: inside it, package.json's "type": "module" would
+    // make Node read the extensionless launcher as an ES module.
+    const copy = join(tmp, `launcher-${path.replaceAll('/', '-')}`);
+    cpSync(join(STAGE, path), copy);
+    const r = spawnSync(process.execPath, [copy, '--version'], { encoding: 'utf8' });
+    expect(r.stderr).not.toContain('ES module scope');
     expect(r.stderr).not.toContain('needs Node.js');
-    // Without the package installed on this machine, the next step fails naming the file it wanted.
-    if (!existsSync(`${HEADLESS.libDir}/load.cjs`)) expect(r.stderr).toContain(`${HEADLESS.libDir}/load.cjs`);
+    // Without the package installed on this machine, the next step fails naming the file it wanted:
+    // the CLI's loader, which the CLI launcher compiles itself; load.cjs, which imports the helper's bundle.
+    const next = path === HEADLESS.cli ? `${HEADLESS.libDir}/cli/loader.cjs` : `${HEADLESS.libDir}/load.cjs`;
+    if (!existsSync(next)) expect(r.stderr).toContain(next);
   });
 });
 
