@@ -159,6 +159,9 @@ describe('andHex (built only where the mask changes a digit) agrees with the pla
       { numRuns: 3000 },
     );
   });
+  it("every catalog entry's masked magic (data) is its magic & mask", () => {
+    for (const c of CATALOG) expect(c.masked, c.cpu).toBe(plainAnd(c.magic, c.mask));
+  });
   it("a magic its mask leaves as it is comes back as is; the catalog's x86 magics are changed by theirs", () => {
     expect(andHex('7f454c46', 'ffffffff')).toBe('7f454c46');
     expect(andHex('7F454C46', 'ffffffff')).toBe('7f454c46');

@@ -3,7 +3,7 @@
  * Rules follow the kernel's create_entry() (fs/binfmt_misc.c), tightened where older kernels are
  * stricter (offset + magic ≤ 128, the BINPRM_BUF_SIZE of kernels before 5.1). Pure.
  */
-import { andHex, bytesToHex } from '../arch/catalog';
+import { andHex, bytesToHex, CATALOG } from '../arch/catalog';
 import { normaliseFlags, type FlagString } from './flags';
 
 export const MAX_REGISTER_LENGTH = 1920;
@@ -202,13 +202,17 @@ function effectiveMask(r: Pick<MagicRule, 'magic' | 'mask'>): string {
   return r.mask === '' ? 'ff'.repeat(r.magic.length / 2) : r.mask;
 }
 
-/** Masked magic per (magic, mask) pair, computed once: status and the plans compare the same few rules many times. */
-const MASKED = new Map<string, string>();
+/**
+ * Masked magic per (magic, mask) pair, computed once: status and the plans compare the same few
+ * rules many times. Starts with the catalog's own (data: most rules in a table are the catalog's).
+ */
+let MASKED: Map<string, string> | undefined;
 
 /** magic & mask, which is what the kernel really compares. */
 export function maskedMagic(r: Pick<MagicRule, 'magic' | 'mask'>): string {
   const mask = effectiveMask(r);
   const key = `${r.magic}/${mask}`;
+  MASKED ??= new Map(CATALOG.map((c) => [`${c.magic}/${c.mask}`, c.masked]));
   let out = MASKED.get(key);
   if (out === undefined) {
     out = andHex(r.magic, mask);

@@ -32,16 +32,13 @@ export function catalogRule(cpu: Cpu | string, interpreter: string, flags: strin
   return { name: c.handlerName, type: 'M', offset: 0, magic: c.magic, mask: c.mask, interpreter, flags };
 }
 
-/** Mask and masked magic of each catalog CPU, computed once: what the kernel compares. */
-let catalogMatch: { cpu: Cpu; mask: string; masked: string }[] | undefined;
-const CATALOG_MATCH = () => (catalogMatch ??= CATALOG.map((c) => ({ cpu: c.cpu, mask: c.mask, masked: maskedMagic(c) })));
 
 /** Catalog CPUs whose canonical ELF header (the catalog magic) this rule selects. */
 export function cpusForRule(rule: Rule): Cpu[] {
   if (rule.type !== 'M' || rule.offset !== 0) return [];
   const mask = rule.mask === '' ? 'ff'.repeat(rule.magic.length / 2) : rule.mask;
   const masked = maskedMagic(rule);
-  const exact = CATALOG_MATCH().filter((c) => c.mask === mask && c.masked === masked);
+  const exact = CATALOG.filter((c) => c.mask === mask && c.masked === masked);
   if (exact.length > 0) return exact.map((c) => c.cpu);
   return CATALOG.filter((c) => ruleMatchesHeader(rule, hexToBytes(c.magic))).map((c) => c.cpu);
 }
