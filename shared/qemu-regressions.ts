@@ -44,12 +44,17 @@ export const QEMU_REGRESSIONS: readonly QemuRegression[] = [
   },
 ];
 
+const UPSTREAM = new Map<string, string | undefined>();
+
 /** The upstream x.y.z at the start of a version string as QEMU prints it (`7.2.22 (Debian …)` → `7.2.22`). */
 export function upstreamVersion(v: string | undefined): string | undefined {
-  const m = v ? /^v?(\d{1,3}\.\d{1,3}(?:\.\d{1,4})?)(?![\d.]*\d)/.exec(v.trim()) : null;
-  if (!m) return undefined;
-  const parts = m[1]!.split('.');
-  return parts.length === 2 ? `${m[1]}.0` : m[1];
+  if (!v) return undefined;
+  // Status asks once per handler, nearly always of the same one or two versions.
+  if (UPSTREAM.has(v)) return UPSTREAM.get(v);
+  const m = /^v?(\d{1,3}\.\d{1,3}(?:\.\d{1,4})?)(?![\d.]*\d)/.exec(v.trim());
+  const up = !m ? undefined : m[1]!.split('.').length === 2 ? `${m[1]}.0` : m[1];
+  if (UPSTREAM.size < 64) UPSTREAM.set(v, up);
+  return up;
 }
 
 /** The known regressions of this version (for this CPU, when the report names CPUs). */
