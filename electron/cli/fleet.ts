@@ -14,7 +14,7 @@ import { controlThroughContainerEngine, type SessionOptions } from '../container
 import { DEFAULT_REACH_MS, fleetInstall, fleetStatus, type HostInstallResult } from '../targets/fleet';
 import { installRemote, readRemote, remoteStatus } from '../targets/remote';
 import { EXIT, exitForErrorCode, type ExitCode } from './exit-codes';
-import { formatStatus, statusJson } from './format';
+import { printStatus } from './format';
 import { optionValue, UsageError, type ParsedLine } from './parse';
 import { paint, symbols, type Term } from './term';
 import { fitTable, type Column } from './text';
@@ -140,7 +140,7 @@ export async function remoteStatusCommand(p: ParsedLine, o: Out): Promise<number
     if (!json) o.stderr(`engine: ${describeContainerEngine(conn.info)}\n`);
     const session = registrar ? { registrar: { image: { ref: registrar, platform: `linux/${conn.info.arch}` } } } : {};
     const st = remoteStatus(await readRemote(conn, session).catch((err: unknown) => Promise.reject(toContainerEngineError(err, { endpoint: conn.info.endpoint, kind: conn.endpoint.kind, doing: 'reading binfmt_misc through the engine' }))));
-    o.stdout(json ? `${JSON.stringify(statusJson(st), null, 2)}\n` : formatStatus(st, { all: p.options.has('--all'), term: o.term }));
+    printStatus(o.stdout, st, { json, all: p.options.has('--all'), term: o.term });
     return EXIT.ok;
   } finally {
     conn.close();

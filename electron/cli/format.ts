@@ -85,6 +85,20 @@ export function formatStatus(s: Status, opts: { all?: boolean; term?: Term } = {
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * What `status` prints (this machine's, or another host's through its engine): the table, or
+ * statusJson pretty-printed. The document and its newline are written one after the other: a
+ * ≈115 KB string joined to "\n" is copied whole on its way out (young garbage in every status).
+ */
+export function printStatus(write: (s: string) => void, s: Status, opts: { json: boolean; all: boolean; term: Term; jsonExtra?: object }): void {
+  if (!opts.json) {
+    write(formatStatus(s, { all: opts.all, term: opts.term }));
+    return;
+  }
+  write(JSON.stringify(opts.jsonExtra ? { ...statusJson(s), ...opts.jsonExtra } : statusJson(s), null, 2));
+  write('\n');
+}
+
 /** tonistiigi/binfmt's keys (`supported`, `emulators` — null when none, as it prints) plus Archway's detail. */
 export function statusJson(s: Status) {
   return {

@@ -11,7 +11,7 @@ import { Engine } from '../engine';
 import { rootlessMayShow } from '../rootless/present';
 import { checkPlatforms } from './check';
 import { EXIT, exitForErrorCode } from './exit-codes';
-import { formatStatus, statusJson } from './format';
+import { printStatus } from './format';
 import { commandHelp, topHelp, usageError } from './help';
 import { optionValue, parseLine, UsageError, type ParsedLine } from './parse';
 import { commandSpec } from './spec';
@@ -102,7 +102,7 @@ function status(engine: Engine, p: ParsedLine, o: Out): number {
   const st = engine.status();
   if (!p.options.has('--check')) {
     if (p.positional.length) throw new UsageError('status takes platforms only with --check, e.g. archway status --check linux/arm64', cmd);
-    o.stdout(json ? `${JSON.stringify(statusJson(st), null, 2)}\n` : formatStatus(st, { all: p.options.has('--all'), term: o.term }));
+    printStatus(o.stdout, st, { json, all: p.options.has('--all'), term: o.term });
     return EXIT.ok;
   }
   if (p.options.has('--all')) throw new UsageError('status --check does not take --all', cmd);

@@ -14,7 +14,7 @@ import { reports, scopeReport, type ScopeReport } from '../rootless/report';
 import { reapply, wanted, writeUnit } from '../rootless/keep';
 import { engineFor, requireNamespace, rootlessPaths, type RootlessEngine } from '../rootless/target';
 import { EXIT } from './exit-codes';
-import { formatStatus, statusJson } from './format';
+import { formatStatus, printStatus, statusJson } from './format';
 import { optionValue, UsageError, type ParsedLine } from './parse';
 import { symbols, type Term } from './term';
 import { wrap } from './text';
@@ -95,11 +95,9 @@ export function statusAllScopes(engine: Engine, p: ParsedLine, o: Out): number {
   const env = o.env ?? process.env;
   const host = engine.status();
   const rs = reports(host, env);
-  if (p.options.has('--json')) {
-    o.stdout(`${JSON.stringify({ ...statusJson(host), ...(rs.length ? { rootless: rs.map(reportJson) } : {}) }, null, 2)}\n`);
-    return EXIT.ok;
-  }
-  o.stdout(formatStatus(host, { all: p.options.has('--all'), term: o.term }));
+  const json = p.options.has('--json');
+  printStatus(o.stdout, host, { json, all: p.options.has('--all'), term: o.term, ...(json && rs.length ? { jsonExtra: { rootless: rs.map(reportJson) } } : {}) });
+  if (json) return EXIT.ok;
   for (const r of rs) o.stdout(`\n${scopeText(r, o, { table: true, ...(p.options.has('--all') ? { all: true } : {}) })}`);
   return EXIT.ok;
 }
