@@ -1,6 +1,6 @@
 /** Parse one /proc/sys/fs/binfmt_misc/<name> file. Pure. */
 import { normaliseFlags } from './flags';
-import { maskedMagic, type Rule } from './register';
+import type { Rule } from './register';
 
 export interface ProcEntry {
   name: string;
@@ -62,12 +62,13 @@ export function parseProcEntry(name: string, text: string): ProcEntry {
 
 /**
  * What the kernel shows in /proc/sys/fs/binfmt_misc/<name> for `rule` once registered (its
- * entry_status(): the magic as registered, mask applied; flags in P, O, C, F order). The inverse
+ * entry_status(): the magic as registered, not masked — the x86 rules have bits their mask clears —
+ * then the mask; flags in P, O, C, F order; test/kernel/proc-entry-text.test.ts). The inverse
  * of parseProcEntry for Archway's rules. Used where a program other than Archway compares the
  * kernel's text byte for byte (the Kubernetes registration program, shared/kube/manifests.ts).
  */
 export function procEntryText(rule: Rule, enabled = true): string {
   const head = `${enabled ? 'enabled' : 'disabled'}\ninterpreter ${rule.interpreter}\nflags: ${normaliseFlags(rule.flags)}\n`;
   if (rule.type === 'E') return `${head}extension .${rule.extension}\n`;
-  return `${head}offset ${rule.offset}\nmagic ${maskedMagic(rule)}\n${rule.mask === '' ? '' : `mask ${rule.mask}\n`}`;
+  return `${head}offset ${rule.offset}\nmagic ${rule.magic}\n${rule.mask === '' ? '' : `mask ${rule.mask}\n`}`;
 }
