@@ -20,21 +20,49 @@ export class EntryParseError extends Error {
  *   offset <n> / magic <hex> / mask <hex>      (magic entries; mask only when set)
  *   extension .<ext>                            (extension entries)
  */
+/** The lines read after the first, by the word they start with ("flags:" with its colon), tried in this order. */
+const FIELD_KEYS = ['interpreter', 'flags', 'offset', 'magic', 'mask', 'extension'] as const;
+const FIELD_WORDS = ['interpreter', 'flags:', 'offset', 'magic', 'mask', 'extension'];
+
+/**
+ * One line text[start, end) into `fields`: a known word, one optional space, the rest (a later line
+ * of the same word wins). A line with a carriage return or U+2028/U+2029 is ignored, as the regular
+ * expression `^(interpreter|flags:|…) ?(.*)$` this replaces ignored it (`.` matches none of them).
+ */
+function fieldOf(text: string, start: number, end: number, fields: Partial<Record<(typeof FIELD_KEYS)[number], string>>): void {
+  for (let k = 0; k < FIELD_WORDS.length; k++) {
+    const word = FIELD_WORDS[k]!;
+    if (!text.startsWith(word, start) || start + word.length > end) continue;
+    let from = start + word.length;
+    if (from < end && text.charCodeAt(from) === 0x20) from++;
+    const value = text.slice(from, end);
+    if (value.includes('\r') || value.includes('\u2028') || value.includes('\u2029')) return;
+    fields[FIELD_KEYS[k]!] = value;
+    return;
+  }
+}
+
 export function parseProcEntry(name: string, text: string): ProcEntry {
-  const lines = text.split('\n').filter((l) => l.length > 0);
-  const state = lines[0];
+  // Line by line with indexOf, not split/regex/Map: status parses every entry of the table (40 and
+  // more) in code that runs once per process (entry.spec.ts holds it to the regex definition).
+  let state: string | undefined;
+  const fields: Partial<Record<(typeof FIELD_KEYS)[number], string>> = {};
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end > start) {
+      if (state === undefined) state = text.slice(start, end);
+      else fieldOf(text, start, end, fields);
+    }
+    start = end + 1;
+  }
   if (state !== 'enabled' && state !== 'disabled') {
     throw new EntryParseError(`${name}: first line is "${state ?? ''}", expected enabled or disabled`);
   }
-  const fields = new Map<string, string>();
-  for (const line of lines.slice(1)) {
-    const m = /^(interpreter|flags:|offset|magic|mask|extension) ?(.*)$/.exec(line);
-    if (m) fields.set(m[1]!.replace(':', ''), m[2]!);
-  }
-  const interpreter = fields.get('interpreter');
+  const interpreter = fields.interpreter;
   if (interpreter === undefined) throw new EntryParseError(`${name}: no interpreter line`);
-  const flags = normaliseFlags(fields.get('flags') ?? '');
-  const ext = fields.get('extension');
+  const flags = normaliseFlags(fields.flags ?? '');
+  const ext = fields.extension;
   if (ext !== undefined) {
     return {
       name,
@@ -42,16 +70,16 @@ export function parseProcEntry(name: string, text: string): ProcEntry {
       rule: { name, type: 'E', extension: ext.startsWith('.') ? ext.slice(1) : ext, interpreter, flags },
     };
   }
-  const magic = fields.get('magic');
+  const magic = fields.magic;
   if (magic === undefined || !/^([0-9a-f]{2})+$/.test(magic)) throw new EntryParseError(`${name}: no magic line`);
-  const mask = fields.get('mask') ?? '';
+  const mask = fields.mask ?? '';
   return {
     name,
     enabled: state === 'enabled',
     rule: {
       name,
       type: 'M',
-      offset: Number(fields.get('offset') ?? '0'),
+      offset: Number(fields.offset ?? '0'),
       magic,
       mask,
       interpreter,
