@@ -82,14 +82,10 @@ export function checkPathSyntax(path: string): void {
   }
 }
 
-/** lstat says a regular file (not a link); false also when it cannot be read (realpath then says why). */
-function isPlainFile(p: string): boolean {
-  try {
-    return lstatSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
+const openNoFollow = (p: string): number => openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+
+const missingTarget = (link: string, err: unknown) =>
+  new ArchwayError('no-emulator', `${link} points to a missing file: ${(err as Error).message}`, 'Reinstall qemu-user-static.');
 
 /** realpath(3): one call into libc instead of Node's lstat per path component in JavaScript (the same answer). */
 const realpath = (p: string): string => realpathSync.native(p);
@@ -118,6 +114,8 @@ export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile 
     );
   }
   let realPath = path;
+  /** The link's target, when realPath was taken from its directory's real path and its name. */
+  let linkTarget: string | undefined;
   if (lst.isSymbolicLink()) {
     if (!opts.allowSymlink) {
       let target = '';
@@ -131,13 +129,13 @@ export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile 
     if (lst.uid !== 0) throw unsafe(`the link ${path} is owned by uid ${lst.uid}, not root`);
     checkDirChain(realDirOf(dirname(path), opts.realDirs), opts.trustedDirs);
     try {
-      const target = resolve(dirname(path), readlinkSync(path));
+      linkTarget = resolve(dirname(path), readlinkSync(path));
       // The usual link names a plain file: its directory's real path (once per reading) and its
-      // name. Anything else (a chain of links, a missing file) takes realpath(3) as before.
-      const realDir = realDirOf(dirname(target), opts.realDirs);
-      realPath = isPlainFile(target) ? join(realDir, basename(target)) : realpath(target);
+      // name, opened below without following links. Anything else (a chain of links, a missing
+      // file) fails that open and takes realpath(3) as before.
+      realPath = join(realDirOf(dirname(linkTarget), opts.realDirs), basename(linkTarget));
     } catch (err) {
-      throw new ArchwayError('no-emulator', `${path} points to a missing file: ${(err as Error).message}`, 'Reinstall qemu-user-static.');
+      throw missingTarget(path, err);
     }
   } else if (realpath(path) !== path) {
     throw unsafe(`${path} goes through a symbolic link (real path ${realpathSync(path)})`, `Give the real file: ${realpathSync(path)}`);
@@ -146,9 +144,22 @@ export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile 
 
   let fd: number | undefined;
   try {
-    fd = openSync(realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openNoFollow(realPath);
   } catch (err) {
-    throw unsafe(`cannot open ${realPath}: ${(err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (linkTarget === undefined || (code !== 'ELOOP' && code !== 'ENOENT')) throw unsafe(`cannot open ${realPath}: ${(err as Error).message}`);
+    // The link's target is itself a link, or is missing: resolved all the way, as before.
+    try {
+      realPath = realpath(linkTarget);
+    } catch (e) {
+      throw missingTarget(path, e);
+    }
+    checkDirChain(dirname(realPath), opts.trustedDirs);
+    try {
+      fd = openNoFollow(realPath);
+    } catch (e) {
+      throw unsafe(`cannot open ${realPath}: ${(e as Error).message}`);
+    }
   }
   try {
     const st = fstatSync(fd);
