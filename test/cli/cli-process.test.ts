@@ -122,6 +122,19 @@ describe('archway as a process', () => {
     }
   });
 
+  it('ends as soon as its work is done, and loses no output: a full non-blocking pipe read late gets every byte', () => {
+    // perl (in every Debian) makes stdout a non-blocking pipe of one page, as some parents leave it:
+    // write(2) soon says EAGAIN, the rest goes through Node's stream (asynchronous for a pipe), and
+    // the early exit must wait for it. The reader (a subshell) starts reading only after 300 ms.
+    const perl = 'use Fcntl; fcntl(STDOUT, 1031, 4096) or die; my $f = fcntl(STDOUT, F_GETFL, 0); fcntl(STDOUT, F_SETFL, $f | O_NONBLOCK) or die; exec @ARGV or die';
+    const whole = spawnSync(process.execPath, [BIN, 'status', '--json'], { env: BASE, encoding: 'utf8' });
+    expect(whole.status, whole.stderr).toBe(0);
+    expect(whole.stdout.length).toBeGreaterThan(16_384);
+    const late = spawnSync('sh', ['-c', 'perl -e "$1" "$2" "$3" status --json | (sleep 0.3; cat)', 'sh', perl, process.execPath, BIN], { env: BASE, encoding: 'utf8' });
+    expect(late.status, late.stderr).toBe(0);
+    expect(late.stdout).toBe(whole.stdout);
+  });
+
   it('completion scripts come out of the CLI; an unknown shell is a usage error', async () => {
     for (const sh of ['bash', 'zsh', 'fish']) {
       const r = await archway(['completion', sh]);
