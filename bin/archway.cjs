@@ -6,7 +6,10 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const loader = path.join(__dirname, '../dist/cli/loader.cjs');
+// (__dirname is a real path: no path.join, whose first calls cost start-up)
+const root = path.dirname(__dirname);
+const cli = `${root === '/' ? '' : root}/dist/cli`;
+const loader = `${cli}/loader.cjs`;
 let source;
 try {
   source = fs.readFileSync(loader, 'utf8');
@@ -16,4 +19,4 @@ try {
 }
 require('node:vm')
   .compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], { filename: loader })
-  .call(exports, exports, require, module, loader, path.dirname(loader));
+  .call(exports, exports, require, module, loader, cli);

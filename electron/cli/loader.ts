@@ -27,7 +27,7 @@ import type * as FsT from 'node:fs';
 import type * as ModuleT from 'node:module';
 import type * as PathT from 'node:path';
 import type * as VmT from 'node:vm';
-import { builtin, cacheFileName, codeCacheDir, commandKey, readPrivateFile } from './code-cache';
+import { builtin, cacheFileName, childOf, codeCacheDir, commandKey, readPrivateFile } from './code-cache';
 
 const fs = builtin<typeof FsT>('node:fs');
 const path = builtin<typeof PathT>('node:path');
@@ -47,6 +47,9 @@ interface Pending {
   /** The script's folder (its cache files start with this folder's key). */
   dir: string;
 }
+
+/** A script's require of another (`./chunks/chunk-X.cjs`): joined as is when it has no dot segment, else path.resolve. */
+const scriptPath = (dir: string, spec: string): string => (spec.startsWith('./') && !spec.includes('/.') ? dir + spec.slice(1) : path.resolve(dir, spec));
 
 /**
  * A CommonJS loader for the CLI's scripts: `require('./chunk.cjs')` between them goes through this
@@ -69,7 +72,7 @@ export function scriptLoader(options: { cacheDir?: string; command: string; debu
     // script, command and Node is replaced when written; another Node's or installation's is left alone.
     const name = cacheFileName({ dir, script: path.basename(file), command, node: `${process.version}-${process.arch}`, identity: `${st.dev}-${st.ino}-${st.size}-${Math.trunc(st.ctimeMs)}` });
     const prefix = name.slice(0, name.lastIndexOf('~') + 1);
-    const cacheFile = cacheDir ? path.join(cacheDir, name) : '';
+    const cacheFile = cacheDir ? childOf(cacheDir, name) : '';
     const cachedData = cacheFile ? readPrivateFile(cacheFile, process.geteuid!()) : undefined;
     const started = debug ? performance.now() : 0;
     // The file is one function expression, (function (exports, require, module, __filename, __dirname,
@@ -84,7 +87,7 @@ export function scriptLoader(options: { cacheDir?: string; command: string; debu
     const req = Object.assign(
       (spec: string) =>
         spec.startsWith('./') || spec.startsWith('../')
-          ? load(path.resolve(dir, spec))
+          ? load(scriptPath(dir, spec))
           : // Node's own modules without the CommonJS loader's resolution and hooks (≈ 1 ms per start).
             ((spec.startsWith('node:') ? process.getBuiltinModule?.(spec) : undefined) ?? plain()(spec)),
       { resolve: (spec: string, o?: { paths?: string[] }) => plain().resolve(spec, o) },
@@ -136,5 +139,5 @@ const mode = process.env.ARCHWAY_CODE_CACHE;
 // Written with write(2): process.stderr would load Node's stream stack and skew what is measured.
 const debug = mode === 'debug' ? (line: string) => void fs.writeSync(2, `archway code cache: [${performance.now().toFixed(1)} ms] ${line}\n`) : undefined;
 const cacheDir = mode === '0' ? undefined : codeCacheDir();
-const entry = path.join(__dirname, 'archway.cjs');
+const entry = childOf(__dirname, 'archway.cjs');
 scriptLoader({ ...(cacheDir ? { cacheDir } : {}), command: commandKey(process.argv.slice(2)), ...(debug ? { debug } : {}) })(entry);
