@@ -4,6 +4,7 @@
  */
 import type * as FsT from 'node:fs';
 import type * as PathT from 'node:path';
+import { childPath } from '../../shared/child-path';
 
 /**
  * One of Node's own modules, without an ES module facade (importing node:fs from an ES module loads
@@ -13,9 +14,6 @@ import type * as PathT from 'node:path';
 export const builtin = <T>(name: string): T => (process.getBuiltinModule?.(name) ?? require(name)) as T;
 const fs = builtin<typeof FsT>('node:fs');
 const path = builtin<typeof PathT>('node:path');
-
-/** `dir`/`name` for a name without slashes: a trailing slash of `dir` is not doubled. */
-export const childOf = (dir: string, name: string): string => (dir.endsWith('/') ? dir + name : `${dir}/${name}`);
 
 /**
  * The user's code cache directory (created when missing), or undefined when there may be none.
@@ -27,7 +25,7 @@ export const childOf = (dir: string, name: string): string => (dir.endsWith('/')
 export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process.geteuid?.()): string | undefined {
   // Plain concatenation, no path.join: what is judged below is realpath(3)'s answer, and
   // path.normalize's first calls cost every command's start-up ≈0.3 ms.
-  const given = env.XDG_CACHE_HOME || (env.HOME ? childOf(env.HOME, '.cache') : '');
+  const given = env.XDG_CACHE_HOME || (env.HOME ? childPath(env.HOME, '.cache') : '');
   if (!path.isAbsolute(given) || uid === undefined) return undefined;
   const mine = (d: string): boolean => {
     const st = fs.lstatSync(d);
@@ -47,7 +45,7 @@ export function codeCacheDir(env: NodeJS.ProcessEnv = process.env, uid = process
     const real = fs.realpathSync.native(exists ? given : path.dirname(given));
     const base = exists ? real : path.join(real, path.basename(given));
     if (!closedUpTo(path.dirname(base))) return undefined;
-    const dir = childOf(childOf(base, 'archway'), 'code-cache');
+    const dir = childPath(childPath(base, 'archway'), 'code-cache');
     const ours = (): boolean => [dir, path.dirname(dir), base].every(mine);
     try {
       // The usual case, from the second run on: nothing created.

@@ -27,7 +27,8 @@ import type * as FsT from 'node:fs';
 import type * as ModuleT from 'node:module';
 import type * as PathT from 'node:path';
 import type * as VmT from 'node:vm';
-import { builtin, cacheFileName, childOf, codeCacheDir, commandKey, readPrivateFile } from './code-cache';
+import { childPath } from '../../shared/child-path';
+import { builtin, cacheFileName, codeCacheDir, commandKey, readPrivateFile } from './code-cache';
 
 const fs = builtin<typeof FsT>('node:fs');
 const path = builtin<typeof PathT>('node:path');
@@ -72,7 +73,7 @@ export function scriptLoader(options: { cacheDir?: string; command: string; debu
     // script, command and Node is replaced when written; another Node's or installation's is left alone.
     const name = cacheFileName({ dir, script: path.basename(file), command, node: `${process.version}-${process.arch}`, identity: `${st.dev}-${st.ino}-${st.size}-${Math.trunc(st.ctimeMs)}` });
     const prefix = name.slice(0, name.lastIndexOf('~') + 1);
-    const cacheFile = cacheDir ? childOf(cacheDir, name) : '';
+    const cacheFile = cacheDir ? childPath(cacheDir, name) : '';
     const cachedData = cacheFile ? readPrivateFile(cacheFile, process.geteuid!()) : undefined;
     const started = debug ? performance.now() : 0;
     // The file is one function expression, (function (exports, require, module, __filename, __dirname,
@@ -139,5 +140,5 @@ const mode = process.env.ARCHWAY_CODE_CACHE;
 // Written with write(2): process.stderr would load Node's stream stack and skew what is measured.
 const debug = mode === 'debug' ? (line: string) => void fs.writeSync(2, `archway code cache: [${performance.now().toFixed(1)} ms] ${line}\n`) : undefined;
 const cacheDir = mode === '0' ? undefined : codeCacheDir();
-const entry = childOf(__dirname, 'archway.cjs');
+const entry = childPath(__dirname, 'archway.cjs');
 scriptLoader({ ...(cacheDir ? { cacheDir } : {}), command: commandKey(process.argv.slice(2)), ...(debug ? { debug } : {}) })(entry);

@@ -3,7 +3,7 @@ import { existsSync, openSync, opendirSync, readFileSync, realpathSync, statSync
 import { dirname, isAbsolute, join, posix } from 'node:path';
 import { parseProcEntry, type ProcEntry } from '../../shared/binfmt/entry';
 import { ArchwayError } from '../../shared/errors';
-import { childPath } from './paths';
+import { childPath } from '../../shared/child-path';
 
 export interface RawEntry {
   name: string;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { parseRegister } from '../../shared/binfmt/register';
 import { ArchwayRecordSchema, emptyRecord, type ArchwayRecord } from '../../shared/record';
 import type { BinfmtdRule } from '../../shared/status';
-import { childPath, listIfPresent, readIfPresent, recordFile, type ArchwayPaths } from './paths';
+import { childPath } from '../../shared/child-path';
+import { listIfPresent, readIfPresent, recordFile, type ArchwayPaths } from './paths';
 
 export const PERSIST_HEADER = '# Managed by Archway';
 

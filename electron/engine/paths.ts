@@ -6,6 +6,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { childPath } from '../../shared/child-path';
 import { lazyBuiltin } from './lazy-builtin';
 
 export interface ArchwayPaths {
@@ -105,15 +106,6 @@ export function recordFile(paths: ArchwayPaths): string {
 
 export function persistFile(paths: ArchwayPaths, name: string): string {
   return childPath(paths.persistDir, `${name}.conf`);
-}
-
-/**
- * `dir`/`name` for a directory path already normalised (as ArchwayPaths are) and a name read from
- * that directory or checked to be one component: what path.join would give, without its
- * normalising pass (status joins a few hundred such paths in code that runs once).
- */
-export function childPath(dir: string, name: string): string {
-  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
 }
 
 const absent = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
