@@ -71,15 +71,6 @@ export function binfmtInstance(env: NodeJS.ProcessEnv, read: (path: string) => s
   return { host: false, key: `${ns}${where}` };
 }
 
-/**
- * Paths from the environment (ARCHWAY_ROOT, ARCHWAY_BINFMT) unless `trustEnv` is false.
- *
- * One instance, one state: when the binfmt_misc instance is not the host's (this process is not in
- * the initial user namespace, or ARCHWAY_BINFMT names another mount) and no ARCHWAY_ROOT is given,
- * the record, journal, lock and audit log live under `$XDG_STATE_HOME/archway/<instance>/`
- * (falling back to ~/.local/state), never in the host's /var/lib/archway or /var/log/archway.
- * Under pkexec (trustEnv false) the helper always works on the host's instance and files.
- */
 const os = lazyBuiltin<typeof import('node:os')>('node:os');
 
 /**
@@ -90,6 +81,15 @@ export function xdgDir(value: string | undefined, fallback: string, env: NodeJS.
   return value && value.startsWith('/') ? value : join(env.HOME || os().homedir(), fallback);
 }
 
+/**
+ * Paths from the environment (ARCHWAY_ROOT, ARCHWAY_BINFMT) unless `trustEnv` is false.
+ *
+ * One instance, one state: when the binfmt_misc instance is not the host's (this process is not in
+ * the initial user namespace, or ARCHWAY_BINFMT names another mount) and no ARCHWAY_ROOT is given,
+ * the record, journal, lock and audit log live under `$XDG_STATE_HOME/archway/<instance>/`
+ * (falling back to ~/.local/state), never in the host's /var/lib/archway or /var/log/archway.
+ * Under pkexec (trustEnv false) the helper always works on the host's instance and files.
+ */
 export function pathsFromEnv(env: NodeJS.ProcessEnv = process.env, trustEnv = true, instance = binfmtInstance): ArchwayPaths {
   if (!trustEnv) return archwayPaths();
   const paths = archwayPaths(env.ARCHWAY_ROOT ?? '', env.ARCHWAY_BINFMT || DEFAULT_BINFMT);
