@@ -35,7 +35,7 @@ export function cleanLines(s: string): string {
 
 /** What JSON.stringify leaves raw that a terminal acts on: DEL, C1, bidi controls, U+2028/U+2029 (and any C0 but \n, \t in text that is not JSON.stringify's). */
 const JSON_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-/** Anything but tab, newline and printable ASCII: none of JSON_UNSAFE's characters is outside this. */
+/** Anything but tab, newline and printable ASCII: every character JSON_UNSAFE matches is one of these. */
 const NOT_PLAIN_ASCII = /[^\t\n\x20-\x7e]/;
 
 /**

@@ -135,6 +135,21 @@ describe('archway as a process', () => {
     expect(late.stdout).toBe(whole.stdout);
   });
 
+  it("status under a 32-bit personality (setarch linux32) still names the kernel's machine", () => {
+    // uname(2) says i686 there on an x86_64 kernel, which still runs x86_64 programs natively:
+    // the host's machine comes from /proc/sys/kernel/arch.
+    const kernel = readFileSync('/proc/sys/kernel/arch', 'latin1').trim();
+    const uname = spawnSync('setarch', ['linux32', 'uname', '-m'], { encoding: 'utf8' }).stdout.trim();
+    const r = spawnSync('setarch', ['linux32', process.execPath, BIN, 'status', '--json'], { env: BASE, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const st = JSON.parse(r.stdout) as { hostMachine: string; native: { cpu: string; native: string }[] };
+    expect(st.hostMachine).toBe(kernel);
+    if (kernel === 'x86_64') {
+      expect(uname).toBe('i686'); // what the status would have said from uname(2)
+      expect(st.native).toContainEqual(expect.objectContaining({ cpu: 'x86_64', native: 'yes' }));
+    }
+  });
+
   it('completion scripts come out of the CLI; an unknown shell is a usage error', async () => {
     for (const sh of ['bash', 'zsh', 'fish']) {
       const r = await archway(['completion', sh]);
