@@ -3,6 +3,8 @@
  * `archway status`, and `archway rootless [status|reapply|unit]`. Logic lives in electron/rootless/*
  * and shared/rootless.ts; this file picks the engine and prints.
  */
+import { statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { intentCommand } from '../../shared/intent-command';
 import type { Cpu } from '../../shared/arch/catalog';
 import { resolveArchs } from '../../shared/arch/resolve';
@@ -162,7 +164,10 @@ export async function runRootlessCommand(p: ParsedLine, o: Out): Promise<number>
     return ok ? EXIT.ok : EXIT.failed;
   }
   if (sub === 'unit') {
-    const argv = [process.execPath, ...(process.argv[1] && /\.m?js$/.test(process.argv[1]) ? [process.argv[1]] : [])];
+    // Node and the script it runs (bin/archway.cjs, the packages' extensionless /usr/bin/archway,
+    // dist/cli/archway.mjs); no script word when this process is no script's (a bundled binary).
+    const script = process.argv[1];
+    const argv = [process.execPath, ...(script && isAbsolute(script) && statSync(script, { throwIfNoEntry: false })?.isFile() ? [script] : [])];
     const path = writeUnit(argv, env);
     if (json) o.stdout(`${JSON.stringify({ unit: path })}\n`);
     else o.stdout(`Wrote ${path}.\nTurn it on (as you, no password): systemctl --user daemon-reload && systemctl --user enable --now archway-rootless.service\n`);

@@ -14,7 +14,8 @@ import { hostBaseline, hostTable, loadForeignImage, ROOT_STATE, treeDigest } fro
 import type { BinfmtSnapshot } from '../docker/binfmt-snapshot';
 import { createRootlessUser, rootlessToolsAvailable, startUserPodmanService, type RootlessUser } from '../support/rootless-user';
 
-const CLI = path.join(REPO_ROOT, 'dist/cli/archway.mjs');
+// What users run (package.json bin): the unit written by `rootless unit` names this script.
+const CLI = path.join(REPO_ROOT, 'bin/archway.cjs');
 const IMAGE = 'localhost/archway-test/rootless:s390x';
 const RUN = ['podman', 'run', '--rm', '--network', 'none', '--platform', 'linux/s390x', IMAGE, 'uname', '-m'];
 
