@@ -107,14 +107,18 @@ const stdio = watchStdio();
 
 /**
  * The command's work is done: the process ends now, instead of after Node tears its heap down
- * (≈1 ms of every `archway status`), unless a stdio stream still holds unwritten output.
+ * (≈1 ms of every `archway status`), unless a stdio stream still holds unwritten output. Checked
+ * from setImmediate, after what the command's last step left to process.nextTick and promises (a
+ * warning, an unhandled rejection, which then still ends the process with its own status).
  * ARCHWAY_EXIT=natural leaves the end to Node, as without this: a timer, socket or agent left
  * behind then shows as a delay (test/docker/cli-exit.test.ts measures exactly that).
  */
 function exitWhenDone(code: number): void {
   process.exitCode = code;
-  if (process.env.ARCHWAY_EXIT === 'natural' || !stdio || stdio.some((s) => s.writableLength > 0)) return;
-  process.exit(code);
+  if (process.env.ARCHWAY_EXIT === 'natural' || !stdio) return;
+  setImmediate(() => {
+    if (!stdio.some((s) => s.writableLength > 0)) process.exit();
+  });
 }
 
 const out = output(1, () => process.stdout, stdoutClosed);
