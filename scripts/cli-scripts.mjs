@@ -82,7 +82,10 @@ function exportsInPlace(code, file) {
   if (calls.length > 1) throw new Error(`cli-scripts: ${file}: ${calls.length} module.exports assignments`);
   const [whole, helper, target] = calls[0];
   const esc = (/** @type {string} */ s) => s.replace(/\$/g, '\\$');
-  const isToCommonJS = new RegExp(`\\b${esc(helper)}\\s*=\\s*\\(?([\\w$]+)\\)?\\s*=>\\s*[\\w$]+\\([\\w$]+\\(\\{\\},\\s*"__esModule",\\s*\\{\\s*value:\\s*(?:!0|true)\\s*\\}\\),\\s*\\1\\)`);
+  // (?<![\w$]): a name boundary that also holds for names starting with $ (\b does not).
+  const isToCommonJS = new RegExp(`(?<![\\w$])${esc(helper)}\\s*=\\s*\\(?([\\w$]+)\\)?\\s*=>\\s*[\\w$]+\\([\\w$]+\\(\\{\\},\\s*"__esModule",\\s*\\{\\s*value:\\s*(?:!0|true)\\s*\\}\\),\\s*\\1\\)`);
   if (!isToCommonJS.test(code)) throw new Error(`cli-scripts: ${file}: module.exports = ${helper}(${target}) is not esbuild's __toCommonJS`);
-  return code.replace(whole, `module.exports=Object.defineProperty(${target},"__esModule",{value:!0});`);
+  // Spliced at the match, not String.replace: its replacement patterns would read `$$` in a name as `$`.
+  const at = calls[0].index;
+  return `${code.slice(0, at)}module.exports=Object.defineProperty(${target},"__esModule",{value:!0});${code.slice(at + whole.length)}`;
 }
