@@ -5,7 +5,7 @@ import { parseRegister } from '../../shared/binfmt/register';
 import { ArchwayRecordSchema, emptyRecord, type ArchwayRecord } from '../../shared/record';
 import type { BinfmtdRule } from '../../shared/status';
 import { childPath } from '../../shared/child-path';
-import { listIfPresent, readIfPresent, recordFile, type ArchwayPaths } from './paths';
+import { listIfPresent, recordFile, type ArchwayPaths } from './paths';
 
 export const PERSIST_HEADER = '# Managed by Archway';
 
@@ -67,13 +67,14 @@ export function readBinfmtSupport(dir: string): { name: string; package?: string
 }
 
 export function readRecord(paths: ArchwayPaths): { record: ArchwayRecord; problem?: string } {
-  let text: string | undefined;
+  let text: string;
   try {
-    text = readIfPresent(recordFile(paths));
+    // Not readIfPresent: a state path through a file (ENOTDIR) is a problem to report, not "no record".
+    text = readFileSync(recordFile(paths), 'utf8');
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { record: emptyRecord() };
     return { record: emptyRecord(), problem: `cannot read Archway's record: ${(err as Error).message}` };
   }
-  if (text === undefined) return { record: emptyRecord() };
   try {
     return { record: ArchwayRecordSchema.parse(JSON.parse(text)) };
   } catch (err) {

@@ -111,10 +111,11 @@ export function persistFile(paths: ArchwayPaths, name: string): string {
 const absent = (err: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 
 /**
- * A file's text, or undefined when there is none. stat(2) asks first: a thrown ENOENT (an Error
- * with its stack) costs a short command more than the extra call, and much of what status reads
- * (Archway's record, the store's manifest, binfmt.d directories) is usually absent. Any other
- * error is thrown, as readFileSync throws it.
+ * A file's text, or undefined when there is none (ENOENT, or ENOTDIR: a path through a file).
+ * stat(2) asks first: a thrown ENOENT (an Error with its stack) costs a short command more than
+ * the extra call, and much of what status reads (the store's manifest, binfmt.d directories) is
+ * usually absent. For readers that took any failure as "none"; any other error is thrown, as
+ * readFileSync throws it.
  */
 export function readIfPresent(path: string): string | undefined {
   if (!statSync(path, { throwIfNoEntry: false })) return undefined;
