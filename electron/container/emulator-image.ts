@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
+import { kernelMachine } from '../engine/host';
 import * as path from 'node:path';
 import { catalogEntry, fetchableCpus, nativeCpus, type Cpu } from '../../shared/arch/catalog';
 import { resolveOne } from '../../shared/arch/resolve';
@@ -185,10 +186,11 @@ export interface ExtractOptions {
  */
 export async function extractEmulators(t: EmulatorTarget, opts: ExtractOptions): Promise<{ dir: string; emulators: ExtractedEmulator[] }> {
   const pin = opts.image ?? BINFMT_IMAGE;
-  if (os.machine() !== t.info.hostMachine) {
+  const here = kernelMachine();
+  if (here !== t.info.hostMachine) {
     throw new ContainerEngineError(
       'invalid-request',
-      `the engine runs on ${t.info.hostMachine} but this machine is ${os.machine()}: emulators taken from it would not run here`,
+      `the engine runs on ${t.info.hostMachine} but this machine is ${here}: emulators taken from it would not run here`,
       'Connect to the local engine (unset DOCKER_HOST or `docker context use default`).',
     );
   }

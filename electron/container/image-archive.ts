@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
+import { kernelMachine } from '../engine/host';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CATALOG, catalogEntry, nativeCpus, type Cpu } from '../../shared/arch/catalog';
@@ -219,7 +219,7 @@ export interface ImportOptions {
  * or 'not-found') saying what is wrong; nothing is stored here.
  */
 export async function importEmulators(file: string, opts: ImportOptions = {}): Promise<ImportedSet> {
-  const hostMachine = opts.hostMachine ?? os.machine();
+  const hostMachine = opts.hostMachine ?? kernelMachine();
   const want = hostElf(hostMachine);
   const nat = nativeCpus(hostMachine)[0];
   const hostArch = nat ? catalogEntry(nat.cpu)?.platforms[0]?.platform.split('/')[1] : undefined;

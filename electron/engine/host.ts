@@ -13,20 +13,36 @@ let cached: HostFacts | undefined;
 
 const os = lazyBuiltin<typeof import('node:os')>('node:os');
 
+/** PER_LINUX32 (linux/personality.h): a 64-bit kernel showing its 32-bit machine to uname. */
+const PER_LINUX32 = 0x0008;
+
+/** What uname says under PER_LINUX32, and the 64-bit kernel it says it for. */
+const LINUX32_KERNEL: Readonly<Record<string, string>> = { i386: 'x86_64', i486: 'x86_64', i586: 'x86_64', i686: 'x86_64', armv8l: 'aarch64', armv8b: 'aarch64_be', s390: 's390x' };
+
+const readText = (path: string): string => readFileSync(path, 'latin1');
+
 /**
- * The kernel's machine name (uname -m), from /proc/sys/kernel/arch where the kernel has it: loading
- * node:os for uname(2) cost every `archway status` 0.3 ms. That file names the kernel's own
- * architecture also under a 32-bit personality (setarch i686), where uname says i686 though the
- * kernel still runs x86_64 programs natively: the answer binfmt_misc decisions need.
+ * The kernel's machine name (uname -m as the kernel itself would say it), from
+ * /proc/sys/kernel/arch (Linux ≥ 6.0): loading node:os for uname(2) cost every `archway status`
+ * 0.3 ms. Under a 32-bit personality (setarch linux32) uname says i686 though an x86_64 kernel
+ * still runs x86_64 programs natively, and a handler for them would take every native program:
+ * older kernels get uname's answer mapped back through /proc/self/personality.
  */
-export function kernelMachine(): string {
+export function kernelMachine(read: (path: string) => string = readText, uname: () => string = () => os().machine()): string {
   try {
-    const name = readFileSync('/proc/sys/kernel/arch', 'latin1').trim();
+    const name = read('/proc/sys/kernel/arch').trim();
     if (/^[a-z0-9_]+$/.test(name)) return name;
   } catch {
-    /* older kernels: uname(2) */
+    /* Linux < 6.0 */
   }
-  return os().machine();
+  const m = uname();
+  let persona = 0;
+  try {
+    persona = Number.parseInt(read('/proc/self/personality').trim(), 16);
+  } catch {
+    /* no procfs: uname as it is */
+  }
+  return (persona & 0xff) === PER_LINUX32 ? (LINUX32_KERNEL[m] ?? m) : m;
 }
 
 /**

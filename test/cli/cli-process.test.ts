@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { machine, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../fixtures/foreign';
 import { requireBuilt, runArgv } from '../kernel/namespace';
@@ -137,8 +137,9 @@ describe('archway as a process', () => {
 
   it("status under a 32-bit personality (setarch linux32) still names the kernel's machine", () => {
     // uname(2) says i686 there on an x86_64 kernel, which still runs x86_64 programs natively:
-    // the host's machine comes from /proc/sys/kernel/arch.
-    const kernel = readFileSync('/proc/sys/kernel/arch', 'latin1').trim();
+    // the host's machine comes from /proc/sys/kernel/arch (Linux ≥ 6.0), or from uname mapped back
+    // through /proc/self/personality. This test process has no personality: its uname is the kernel's.
+    const kernel = machine();
     const uname = spawnSync('setarch', ['linux32', 'uname', '-m'], { encoding: 'utf8' }).stdout.trim();
     const r = spawnSync('setarch', ['linux32', process.execPath, BIN, 'status', '--json'], { env: BASE, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
