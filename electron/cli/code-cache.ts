@@ -5,13 +5,8 @@
 import type * as FsT from 'node:fs';
 import type * as PathT from 'node:path';
 import { childPath } from '../../shared/child-path';
+import { builtin } from '../engine/lazy-builtin';
 
-/**
- * One of Node's own modules, without an ES module facade (importing node:fs from an ES module loads
- * fs streams). The loader is a CommonJS module (dist/cli/loader.cjs): Node < 20.16 (a distribution's
- * Node 18), which has no process.getBuiltinModule, gets it from require.
- */
-export const builtin = <T>(name: string): T => (process.getBuiltinModule?.(name) ?? require(name)) as T;
 const fs = builtin<typeof FsT>('node:fs');
 const path = builtin<typeof PathT>('node:path');
 

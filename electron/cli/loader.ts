@@ -28,7 +28,8 @@ import type * as ModuleT from 'node:module';
 import type * as PathT from 'node:path';
 import type * as VmT from 'node:vm';
 import { childPath } from '../../shared/child-path';
-import { builtin, cacheFileName, codeCacheDir, commandKey, readPrivateFile } from './code-cache';
+import { builtin } from '../engine/lazy-builtin';
+import { cacheFileName, codeCacheDir, commandKey, readPrivateFile } from './code-cache';
 
 const fs = builtin<typeof FsT>('node:fs');
 const path = builtin<typeof PathT>('node:path');
