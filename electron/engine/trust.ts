@@ -87,6 +87,39 @@ const openNoFollow = (p: string): number => openSync(p, constants.O_RDONLY | con
 const missingTarget = (link: string, err: unknown) =>
   new ArchwayError('no-emulator', `${link} points to a missing file: ${(err as Error).message}`, 'Reinstall qemu-user-static.');
 
+/** As many links as Linux follows in one lookup (MAXSYMLINKS). */
+const MAX_HOPS = 40;
+
+/**
+ * The file at the end of a chain of links that starts at `hop` (a path in a real, checked
+ * directory). Every later hop must be a root-owned link in a directory only root can change, like
+ * the first: without flag F the kernel follows the chain again at every start, so a hop someone
+ * else owns would let them point every foreign program at a program of theirs. realpath(3) would
+ * follow any link. `link` is the wrapper asked about, for messages.
+ */
+function followLinks(link: string, hop: string, opts: TrustOptions): string {
+  for (let hops = 0; hops < MAX_HOPS; hops++) {
+    let st: Stats;
+    try {
+      st = lstatSync(hop);
+    } catch (err) {
+      throw missingTarget(link, err);
+    }
+    if (!st.isSymbolicLink()) return hop;
+    if (st.uid !== 0) throw unsafe(`${link} goes through the link ${hop}, owned by uid ${st.uid}, not root`);
+    let next: string;
+    try {
+      next = resolve(dirname(hop), readlinkSync(hop));
+      next = join(realDirOf(dirname(next), opts.realDirs), basename(next));
+    } catch (err) {
+      throw missingTarget(link, err);
+    }
+    checkDirChain(dirname(next), opts.trustedDirs);
+    hop = next;
+  }
+  throw unsafe(`${link} goes through more than ${MAX_HOPS} links`);
+}
+
 /** realpath(3): one call into libc instead of Node's lstat per path component in JavaScript (the same answer). */
 const realpath = (p: string): string => realpathSync.native(p);
 
@@ -132,7 +165,7 @@ export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile 
       linkTarget = resolve(dirname(path), readlinkSync(path));
       // The usual link names a plain file: its directory's real path (once per reading) and its
       // name, opened below without following links. Anything else (a chain of links, a missing
-      // file) fails that open and takes realpath(3) as before.
+      // file) fails that open and is followed hop by hop (followLinks).
       realPath = join(realDirOf(dirname(linkTarget), opts.realDirs), basename(linkTarget));
     } catch (err) {
       throw missingTarget(path, err);
@@ -148,13 +181,8 @@ export function trustInterpreter(path: string, opts: TrustOptions): TrustedFile 
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (linkTarget === undefined || (code !== 'ELOOP' && code !== 'ENOENT')) throw unsafe(`cannot open ${realPath}: ${(err as Error).message}`);
-    // The link's target is itself a link, or is missing: resolved all the way, as before.
-    try {
-      realPath = realpath(linkTarget);
-    } catch (e) {
-      throw missingTarget(path, e);
-    }
-    checkDirChain(dirname(realPath), opts.trustedDirs);
+    // The link's target is itself a link, or is missing: followed hop by hop, each hop checked.
+    realPath = followLinks(path, realPath, opts);
     try {
       fd = openNoFollow(realPath);
     } catch (e) {

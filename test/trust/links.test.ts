@@ -5,7 +5,7 @@
  * (sticky), checked as status and the planner check them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, lchownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArchwayError } from '../../shared/errors';
 import { hostFacts } from '../../electron/engine/host';
@@ -33,6 +33,15 @@ beforeAll(() => {
   symlinkSync(bin, join(work, 'bin-alias'));
   symlinkSync('../bin-alias/qemu-test-static', join(wrappers, 'through-dir-P')); // a link through a linked directory
   symlinkSync('../bin', join(wrappers, 'dir-P'));
+  // A chain through a link someone else owns (in a directory only root can change: /tmp is sticky).
+  const theirs = join(work, 'theirs');
+  mkdirSync(theirs, { mode: 0o755 });
+  symlinkSync(real, join(theirs, 'qemu-test'));
+  lchownSync(join(theirs, 'qemu-test'), 1000, 1000);
+  symlinkSync('../theirs/qemu-test', join(wrappers, 'foreign-hop-P'));
+  symlinkSync('loop-b', join(wrappers, 'loop-a'));
+  symlinkSync('loop-a', join(wrappers, 'loop-b'));
+  symlinkSync('loop-a', join(wrappers, 'loop-P'));
 });
 
 afterAll(() => {
@@ -59,6 +68,12 @@ describe('trustInterpreter, links allowed', () => {
     expect(err).toBeInstanceOf(ArchwayError);
     expect(err).toMatchObject({ code: 'no-emulator' });
     expect((err as Error).message).toMatch(/dangling-P points to a missing file: .*qemu-gone/);
+  });
+  it('a chain through a link owned by someone else: refused (without flag F the kernel follows it at every start)', () => {
+    expect(() => trust('foreign-hop-P')).toThrow(/goes through the link .*theirs\/qemu-test, owned by uid 1000, not root/);
+  });
+  it('a loop of links: refused', () => {
+    expect(() => trust('loop-P')).toThrow(/more than 40 links/);
   });
   it('a link to a directory: refused as not a regular file', () => {
     expect(() => trust('dir-P')).toThrow(/is not a regular file/);
