@@ -7,7 +7,7 @@
  * facts (shared/status.ts statusOf; electron/engine/inspect.ts readStatus), so the two never read or
  * assemble the same facts twice.
  */
-import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readlinkSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CATALOG, catalogEntry, type Cpu } from '../../shared/arch/catalog';
 import { parseProcEntry } from '../../shared/binfmt/entry';
@@ -25,7 +25,7 @@ import { distroCandidates, readStoreEntries, storeCandidate, storeCandidates } f
 import { gunzipHead } from '../engine/gunzip-head';
 import { readElf, type HostFacts } from '../engine/host';
 import { PERSIST_HEADER, readBinfmtSupport, readBinfmtd, readRecord } from '../engine/owners';
-import { persistFile, type ArchwayPaths } from '../engine/paths';
+import { listIfPresent, persistFile, type ArchwayPaths } from '../engine/paths';
 import { trustInterpreter } from '../engine/trust';
 
 /**
@@ -127,11 +127,11 @@ export function readHostSnapshot(paths: ArchwayPaths, host: HostFacts, scope: Sn
   const names = new Set<string>([...Object.keys(rec.record.handlers), ...(scope.status ? raw.map((e) => e.name) : handlerNames)]);
   const persistFiles: Record<string, { path: string; exists: boolean; ours: boolean }> = {};
   // One listing of the boot-time directory instead of a lookup per CPU (status asks for all 32).
-  let listed: Set<string> | undefined;
+  let listed: Set<string>;
   try {
-    listed = new Set(readdirSync(paths.persistDir));
+    listed = new Set(listIfPresent(paths.persistDir)); // none when there is no such directory
   } catch {
-    listed = new Set(); // no such directory: no boot-time files
+    listed = new Set(); // unreadable: no boot-time files seen
   }
   for (const name of handlerNames) {
     const path = persistFile(paths, name);
