@@ -13,7 +13,6 @@ import { EXIT } from './exit-codes';
 import { optionValue, UsageError, type ParsedLine } from './parse';
 import type { Term } from './term';
 
-
 export interface KubeIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
@@ -83,7 +82,8 @@ export async function runExport(p: ParsedLine, io: KubeIo): Promise<number> {
 async function nodesTable(rows: FleetHost[], term: Term): Promise<string> {
   if (rows.length === 0) return 'No nodes.\n';
   const { formatMatrix } = await import('./fleet');
-  return formatMatrix({ cpus: [...new Set(rows.flatMap((r) => r.cells.map((c) => c.cpu)))].sort((a, b) => CATALOG_CPUS.indexOf(a) - CATALOG_CPUS.indexOf(b)), hosts: rows, differences: [] }, term);
+  const shown = new Set(rows.flatMap((r) => r.cells.map((c) => c.cpu)));
+  return formatMatrix({ cpus: CATALOG_CPUS.filter((c) => shown.has(c)), hosts: rows, differences: [] }, term);
 }
 
 export async function runKube(p: ParsedLine, io: KubeIo): Promise<number> {
