@@ -32,7 +32,6 @@ export interface Io {
   stdoutClosed?: AbortSignal;
 }
 
-
 function intentFrom(p: ParsedLine, IntentSchema: typeof import('../../shared/actions').IntentSchema): Intent {
   const cmd = p.command!;
   const archsFrom = (list: string[]) => {

@@ -22,7 +22,6 @@ export const INITIAL_MACHINES: MachinesState = { matrix: null, loading: false, p
 
 export const machinesStore = createStore<MachinesState>(INITIAL_MACHINES);
 
-
 /** Ask every host (each within its bound); the matrix replaces the old one when all have answered or timed out. */
 export async function refreshMachines(api: ArchwayApi, baseline = machinesStore.get().baseline): Promise<void> {
   machinesStore.set((s) => ({ ...s, loading: true, baseline }));

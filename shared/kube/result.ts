@@ -75,7 +75,6 @@ function cpuOfHandler(name: string): Cpu | undefined {
 
 const READY = new Set(['registered', 'present', 'enabled', 'replaced']);
 
-
 /**
  * One node's row: native cells for what the node runs itself (from its kubernetes.io/arch), and for
  * each CPU of `cpus` (those the DaemonSets register) what its result line says. CPUs no DaemonSet

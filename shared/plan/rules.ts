@@ -32,7 +32,6 @@ export function catalogRule(cpu: Cpu | string, interpreter: string, flags: strin
   return { name: c.handlerName, type: 'M', offset: 0, magic: c.magic, mask: c.mask, interpreter, flags };
 }
 
-
 /** Catalog CPUs whose canonical ELF header (the catalog magic) this rule selects. */
 export function cpusForRule(rule: Rule): Cpu[] {
   if (rule.type !== 'M' || rule.offset !== 0) return [];
